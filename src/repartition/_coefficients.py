@@ -1,0 +1,209 @@
+"""Key coefficients in: matched to the members and steps of the data, checked, as arrays.
+
+Used by :mod:`repartition.keys`; errors name the key, the member and the step at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from repartition import errors
+from repartition._inputs import Array, Axis
+from repartition.kernels import checks
+
+SUM_TOLERANCE = 1e-9
+"""How far above 1 a sum of coefficients may go before it is an error (absorbs rounding)."""
+
+
+def _check_ids(given: pd.Index, known: pd.Index, key: str, role: str) -> None:
+    duplicated = given[given.duplicated()]
+    if len(duplicated):
+        raise errors.DuplicateMemberError(
+            f"{key} names {role} {duplicated[0]!r} twice.", member=duplicated[0]
+        )
+    unknown = given.difference(known, sort=False)
+    if len(unknown):
+        raise errors.UnknownMemberError(
+            f"{key} has a coefficient for {role} {unknown[0]!r}, which the data does not "
+            f"have (known {role}s: {_preview(known)}). Check the id, or add its column.",
+            member=unknown[0],
+            column=unknown[0],
+        )
+    missing = known.difference(given, sort=False)
+    if len(missing):
+        raise errors.MissingMemberError(
+            f"{key} has no coefficient for {role} {missing[0]!r}. Give every {role} of the "
+            "data a coefficient (0 for one that receives nothing).",
+            member=missing[0],
+            column=missing[0],
+        )
+
+
+def _preview(ids: pd.Index, most: int = 5) -> str:
+    shown = ", ".join(repr(member) for member in ids[:most])
+    return shown + (f", ... ({len(ids)} in all)" if len(ids) > most else "")
+
+
+def _check_range(values: Array, key: str, members: pd.Index, axis: Axis | None) -> None:
+    position = int(checks.first_invalid_coefficient(values))
+    if position < 0:
+        flat = values.reshape(-1)
+        infinite = np.flatnonzero(np.isinf(flat))
+        if not len(infinite):
+            return
+        position = int(infinite[0])
+    row, column = divmod(position, values.shape[-1]) if values.ndim == 2 else (0, position)
+    member = members[column]
+    where = f" at {axis.step_name(row)}" if axis is not None and values.ndim == 2 else ""
+    raise errors.CoefficientRangeError(
+        f"{key} coefficient of {member!r}{where} is {values.reshape(-1)[position]}, "
+        "outside [0, 1]. Coefficients are shares of production: 0.25 means 25 %.",
+        member=member,
+        column=member,
+        timestamp=axis.timestamp(row) if axis is not None and values.ndim == 2 else None,
+    )
+
+
+def member_vector(coefficients: Any, consumers: pd.Index, key: str) -> Array:
+    """One coefficient per consumer, in the data's column order, checked to lie in [0, 1]."""
+    if isinstance(coefficients, Mapping | pd.Series):
+        series = pd.Series(coefficients, dtype="float64") if isinstance(
+            coefficients, Mapping
+        ) else coefficients
+        if not pd.api.types.is_numeric_dtype(series.dtype):
+            raise errors.NonNumericError(f"{key} coefficients must be numbers, not {series.dtype}.")
+        _check_ids(series.index, consumers, key, "consumer")
+        values = np.ascontiguousarray(series.reindex(consumers).to_numpy(dtype=np.float64))
+    else:
+        values = np.ascontiguousarray(np.asarray(coefficients, dtype=np.float64))
+        if values.ndim != 1 or len(values) != len(consumers):
+            raise errors.MemberError(
+                f"{key} coefficients given as an array must have one value per consumer "
+                f"({len(consumers)}), not shape {values.shape}."
+            )
+    missing = np.flatnonzero(np.isnan(values))
+    if len(missing):
+        member = consumers[missing[0]]
+        raise errors.CoefficientRangeError(
+            f"{key} coefficient of {member!r} is NaN. Give a share in [0, 1].",
+            member=member,
+            column=member,
+        )
+    _check_range(values, key, consumers, None)
+    return values
+
+
+def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
+    """Steps x consumers coefficients in the data's order, as C-contiguous float64."""
+    if isinstance(coefficients, pd.DataFrame):
+        if axis.index is None:
+            raise TypeError(
+                f"{key} coefficients are a labelled DataFrame but the data are plain arrays: "
+                "pass `coefficients.to_numpy()` in the data's order, or allocate DataFrames."
+            )
+        for member, dtype in coefficients.dtypes.items():
+            if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+                raise errors.NonNumericError(
+                    f"{key} column {member!r} has dtype {dtype}, not numbers.",
+                    column=member,
+                    member=member,
+                )
+        _check_ids(coefficients.columns, axis.consumers, key, "consumer")
+        index = coefficients.index
+        if not isinstance(index, pd.DatetimeIndex):
+            raise errors.TimeIndexError(f"{key} coefficients must have a DatetimeIndex.")
+        if index.tz is None:
+            raise errors.NaiveTimestampError(
+                f"{key} coefficients have timestamps without a time zone. Localise them "
+                "like the consumption (e.g. `tz_localize('Europe/Paris', ambiguous='infer')`)."
+            )
+        if index.has_duplicates:
+            twice = index[index.duplicated()][0]
+            raise errors.DuplicateTimestampError(
+                f"{key} coefficients have the step {twice} twice.", timestamp=twice
+            )
+        missing = axis.index.difference(index)
+        if len(missing):
+            raise errors.IndexMismatchError(
+                f"{key} coefficients have no row for step {missing[0]}. Send a row for every "
+                "step; to fall back to the default key on some steps, reindex the coefficients "
+                "on the data's index (`coefficients.reindex(consumption.index)`).",
+                timestamp=missing[0],
+            )
+        aligned = coefficients.reindex(index=axis.index, columns=axis.consumers)
+        return np.ascontiguousarray(aligned.to_numpy(dtype=np.float64, na_value=np.nan))
+    values = np.asarray(coefficients)
+    if values.ndim != 2 or values.shape != (axis.steps, len(axis.consumers)):
+        raise errors.MemberError(
+            f"{key} coefficients given as an array must have the data's shape "
+            f"(steps, consumers) = ({axis.steps}, {len(axis.consumers)}), not {values.shape}."
+        )
+    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.bool_):
+        raise errors.NonNumericError(f"{key} coefficients have dtype {values.dtype}, not numbers.")
+    return np.ascontiguousarray(values, dtype=np.float64)
+
+
+def check_coefficient_rows(
+    values: Array, axis: Axis, key: str, *, allow_missing_rows: bool
+) -> None:
+    """Range, NaN and row-sum checks of a steps x consumers coefficient table.
+
+    With ``allow_missing_rows``, an all-NaN row is "no key sent for this step"; otherwise
+    any NaN is an error.
+    """
+    _check_range(values, key, axis.consumers, axis)
+    sums, missing = checks.row_sums_and_nans(values)
+    columns = values.shape[1]
+    bad_nan = (missing > 0) & (missing < columns) if allow_missing_rows else missing > 0
+    if bad_nan.any():
+        row = int(np.argmax(bad_nan))
+        column = int(np.flatnonzero(np.isnan(values[row]))[0])
+        member = axis.consumers[column]
+        if allow_missing_rows:
+            raise errors.PartialKeyRowError(
+                f"{key} row at {axis.step_name(row)} has NaN for {member!r} but not for every "
+                "consumer. A whole row of NaN means 'no key sent' (the default key applies); "
+                "otherwise give every consumer a share (0 for none).",
+                member=member,
+                column=member,
+                timestamp=axis.timestamp(row),
+            )
+        raise errors.CoefficientRangeError(
+            f"{key} coefficient of {member!r} at {axis.step_name(row)} is NaN: this key needs "
+            "every coefficient (0 for none).",
+            member=member,
+            column=member,
+            timestamp=axis.timestamp(row),
+        )
+    above = sums > 1.0 + SUM_TOLERANCE
+    if above.any():
+        row = int(np.argmax(above))
+        raise errors.CoefficientSumError(
+            f"{key} coefficients at {axis.step_name(row)} sum to {sums[row]:.12g}, above 1 "
+            f"(tolerance {SUM_TOLERANCE:g}). Scale that row down; when rounding keys for the "
+            "DSO, round down.",
+            timestamp=axis.timestamp(row),
+        )
+
+
+def producer_tables(coefficients: Any, axis: Axis, key: str) -> list[Array]:
+    """One steps x consumers table per producer, in the data's producer order."""
+    if isinstance(coefficients, Mapping):
+        given = pd.Index(list(coefficients.keys()))
+        _check_ids(given, axis.producers, key, "producer")
+        tables: list[Array] = []
+        for producer in axis.producers:
+            tables.append(step_table(coefficients[producer], axis, f"{key}[{producer!r}]"))
+        return tables
+    values = np.asarray(coefficients)
+    expected = (len(axis.producers), axis.steps, len(axis.consumers))
+    if values.shape != expected:
+        raise errors.MemberError(
+            f"{key} coefficients given as an array must have shape (producers, steps, "
+            f"consumers) = {expected}, not {values.shape}; or pass a mapping producer -> table."
+        )
+    return [step_table(values[j], axis, f"{key}[{producer!r}]") for j, producer in enumerate(axis.producers)]

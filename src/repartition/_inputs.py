@@ -1,0 +1,221 @@
+"""The input boundary: tables in, checked C-contiguous float64 arrays out.
+
+Every check on energies and time axes happens here, once, before any kernel runs; the
+errors name the table, the member (column) and the timestamp at fault. Nothing here
+modifies its input: arrays handed on are either views of the caller's read-only data
+or fresh copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from repartition import errors
+from repartition.kernels import checks
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The labels of an allocation problem: its steps and its members.
+
+    ``index`` is ``None`` for plain arrays, where steps are named by their row number.
+    """
+
+    steps: int
+    consumers: pd.Index
+    producers: pd.Index
+    index: pd.DatetimeIndex | None = None
+    step: pd.Timedelta | None = None
+
+    def timestamp(self, row: int) -> Any:
+        """The label of step ``row``: its timestamp, or the row number for plain arrays."""
+        return self.index[row] if self.index is not None else row
+
+    def step_name(self, row: int) -> str:
+        return f"step {self.timestamp(row)}" if self.index is not None else f"row {row}"
+
+
+def _describe(table: str, member: Hashable, axis: Axis, row: int) -> str:
+    return f"{table} of {member!r} at {axis.step_name(row)}"
+
+
+def check_energy_values(values: Array, table: str, members: pd.Index, axis: Axis) -> None:
+    """Raise the error of the first NaN, infinite or negative value of ``values``."""
+    position, kind = checks.first_invalid_energy(values)
+    if position < 0:
+        return
+    row, column = divmod(int(position), values.shape[1])
+    member = members[column]
+    value = values[row, column]
+    where = _describe(table, member, axis, row)
+    culprit = {"column": member, "member": member, "timestamp": axis.timestamp(row)}
+    if kind == checks.NAN:
+        raise errors.MissingValueError(
+            f"{where} is missing (NaN). repartition never invents energy: fill the gap "
+            "from the meter data, or leave the step out of the period.",
+            **culprit,
+        )
+    if kind == checks.INFINITE:
+        raise errors.NonFiniteError(
+            f"{where} is {value}. Energies must be finite kWh per step.", **culprit
+        )
+    raise errors.NegativeEnergyError(
+        f"{where} is negative ({value} kWh). Consumption and production are both counted "
+        "as energies >= 0; a meter's injection belongs in `production`, not as a negative "
+        "consumption.",
+        **culprit,
+    )
+
+
+def check_members(members: pd.Index, table: str) -> None:
+    if len(members) == 0:
+        raise errors.NoMembersError(
+            f"{table} has no column: give at least one "
+            f"{'consumer' if table == 'consumption' else 'producer'}."
+        )
+    duplicated = members[members.duplicated()]
+    if len(duplicated):
+        raise errors.DuplicateMemberError(
+            f"{table} has two columns named {duplicated[0]!r}: each member must appear once.",
+            column=duplicated[0],
+            member=duplicated[0],
+        )
+
+
+def check_time_index(index: pd.Index, table: str) -> pd.Timedelta | None:
+    """Check that ``index`` is a sorted, unique, regular, tz-aware DatetimeIndex.
+
+    Returns the step length (``None`` for a single step without a ``freq``).
+    """
+    if not isinstance(index, pd.DatetimeIndex):
+        raise errors.TimeIndexError(
+            f"{table} must have a DatetimeIndex (the start of each step), not "
+            f"{type(index).__name__}. Use `frame.set_index(pd.to_datetime(...))`."
+        )
+    if len(index) == 0:
+        raise errors.EmptyPeriodError(f"{table} has no step: the period is empty.")
+    if index.tz is None:
+        raise errors.NaiveTimestampError(
+            f"{table} has timestamps without a time zone, so days with a DST change are "
+            "ambiguous. Localise them, e.g. `frame.tz_localize('Europe/Paris', "
+            "ambiguous='infer')`, or `tz_localize('UTC')` if they are UTC.",
+            timestamp=index[0],
+        )
+    instants = index.asi8
+    differences = np.diff(instants)
+    if len(differences) and (differences <= 0).any():
+        row = int(np.argmax(differences <= 0)) + 1
+        if differences[row - 1] == 0:
+            raise errors.DuplicateTimestampError(
+                f"{table} has the timestamp {index[row]} twice. Keep one row per step "
+                "(`frame[~frame.index.duplicated()]` after checking which value is right).",
+                timestamp=index[row],
+            )
+        raise errors.UnsortedTimestampError(
+            f"{table} is not sorted in time: {index[row]} comes after {index[row - 1]}. "
+            "Use `frame.sort_index()`.",
+            timestamp=index[row],
+        )
+    if len(differences) == 0:
+        return pd.Timedelta(index.freq) if index.freq is not None else None
+    step_units = differences[0]
+    irregular = np.flatnonzero(differences != step_units)
+    step = index[1] - index[0]
+    if len(irregular):
+        row = int(irregular[0]) + 1
+        found = index[row] - index[row - 1]
+        raise errors.IrregularStepError(
+            f"{table} is not on regular steps: {index[row - 1]} is followed by {index[row]} "
+            f"({found}) where steps of {step} were expected. Missing steps are never "
+            "invented: supply them, or split the period. Resample first if steps are mixed.",
+            timestamp=index[row],
+            step=step,
+        )
+    return step
+
+
+def energy_frame(
+    frame: pd.DataFrame | pd.Series, table: str
+) -> tuple[pd.DataFrame, Array, pd.Index]:
+    """Turn a consumption or production table into float64 values of shape (steps, members).
+
+    A ``Series`` is a single member, named by the series' name (``table`` if unnamed).
+    Returns the frame (for its index), the values and the member ids.
+    """
+    if isinstance(frame, pd.Series):
+        name = frame.name if frame.name is not None else table
+        frame = frame.to_frame(name=name)
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{table} must be a pandas DataFrame or Series, not {type(frame).__name__}.")
+    members = frame.columns
+    check_members(members, table)
+    for member, dtype in frame.dtypes.items():
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            raise errors.NonNumericError(
+                f"{table} column {member!r} has dtype {dtype}, not numbers. Convert it, e.g. "
+                f"`frame[{member!r}] = pd.to_numeric(frame[{member!r}])` (kWh per step).",
+                column=member,
+                member=member,
+            )
+    values = np.ascontiguousarray(frame.to_numpy(dtype=np.float64, na_value=np.nan))
+    return frame, values, members
+
+
+def energy_array(values: Any, table: str, rows: int | None = None) -> Array:
+    """Check a plain array of energies (steps, members) and return it as C-contiguous float64."""
+    array = np.asarray(values)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise errors.DataError(f"{table} must be a 2-D array (steps, members), not {array.ndim}-D.")
+    if not (np.issubdtype(array.dtype, np.number) and not np.issubdtype(array.dtype, np.bool_)):
+        raise errors.NonNumericError(f"{table} has dtype {array.dtype}, not numbers.")
+    if array.shape[0] == 0:
+        raise errors.EmptyPeriodError(f"{table} has no step: the period is empty.")
+    if array.shape[1] == 0:
+        raise errors.NoMembersError(f"{table} has no column.")
+    if rows is not None and array.shape[0] != rows:
+        raise errors.IndexMismatchError(
+            f"{table} has {array.shape[0]} steps where consumption has {rows}."
+        )
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def check_same_steps(index: pd.DatetimeIndex, other: pd.DatetimeIndex, table: str) -> None:
+    """Raise unless ``other`` holds exactly the steps of ``index`` (same instants, same order)."""
+    if len(index) == len(other) and (index.asi8 == other.asi8).all() and _same_unit(index, other):
+        return
+    if len(index) == len(other) and index.equals(other):
+        return
+    missing = index.difference(other)
+    extra = other.difference(index)
+    culprit = missing[0] if len(missing) else (extra[0] if len(extra) else None)
+    detail = (
+        f"consumption has {missing[0]} but {table} does not"
+        if len(missing)
+        else f"{table} has {extra[0]}, which consumption does not"
+        if len(extra)
+        else "the steps are in another order"
+    )
+    raise errors.IndexMismatchError(
+        f"consumption and {table} are not on the same steps: {detail}. Align them first, "
+        f"e.g. `{table}.reindex(consumption.index)` once the gap is understood.",
+        timestamp=culprit,
+    )
+
+
+def _same_unit(index: pd.DatetimeIndex, other: pd.DatetimeIndex) -> bool:
+    return bool(index.dtype.unit == other.dtype.unit)  # type: ignore[attr-defined]
+
+
+def positional(members: Sequence[Any] | pd.Index) -> pd.Index:
+    """Member ids of a plain array: its column numbers."""
+    return pd.RangeIndex(len(members)) if not isinstance(members, pd.Index) else members

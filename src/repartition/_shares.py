@@ -1,0 +1,55 @@
+"""What a key computes, as plain arrays: the hand-off between keys and results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class PairSplit:
+    """How to recover producer -> consumer flows without storing them.
+
+    Pooled keys (``coefficients is None``): ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]``.
+    Full dynamic keys: ``flow[t, j, i] = coefficients[j][t, i] * P[t, j] * scale[t, i]``.
+    """
+
+    coefficients: Sequence[Array] | None = None
+    scale: Array | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Shares:
+    """The arrays of an allocation, in kWh per step.
+
+    Attributes
+    ----------
+    allocated : ndarray, shape (steps, consumers)
+        AUTOCONS: energy each consumer receives from the operation. [kWh]
+    self_consumed : ndarray, shape (steps, producers)
+        AUTOPROD: part of each producer's production allocated to consumers. [kWh]
+    surplus : ndarray, shape (steps, producers)
+        SURPLUS: part of each producer's production no consumer received. [kWh]
+    passes : ndarray of int32, shape (steps,), or None
+        For water-filling keys, the passes over each row the level needed.
+    """
+
+    allocated: Array
+    self_consumed: Array
+    surplus: Array
+    split: PairSplit = field(default_factory=PairSplit)
+    passes: NDArray[np.int32] | None = None
+
+
+def empty_shares(steps: int, consumers: int, producers: int) -> tuple[Array, Array, Array]:
+    """Output buffers for a kernel: allocated, self_consumed, surplus."""
+    return (
+        np.empty((steps, consumers)),
+        np.empty((steps, producers)),
+        np.empty((steps, producers)),
+    )

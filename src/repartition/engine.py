@@ -1,0 +1,145 @@
+"""``allocate`` and ``allocate_arrays``: apply a sharing key to a community's energies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from repartition import _inputs
+from repartition._inputs import Axis
+from repartition.allocation import Allocation, AllocationArrays
+from repartition.keys import SharingKey
+
+__all__ = ["allocate", "allocate_arrays"]
+
+
+def _check_key(key: Any) -> SharingKey:
+    if not isinstance(key, SharingKey):
+        raise TypeError(
+            f"key must be a sharing key from repartition.keys (Prorata(), Static(...), "
+            f"Dynamic(...), FullDynamic(...)), not {type(key).__name__}."
+        )
+    return key
+
+
+def _run(key: SharingKey, consumption: Any, production: Any, axis: Axis) -> AllocationArrays:
+    shares = key._share(consumption, production, axis)
+    for array in (shares.allocated, shares.self_consumed, shares.surplus):
+        array.flags.writeable = False
+    return AllocationArrays(consumption, production, shares)
+
+
+def allocate(
+    consumption: pd.DataFrame,
+    production: pd.DataFrame | pd.Series,
+    key: SharingKey,
+) -> Allocation:
+    """Share the pooled production among consumers, step by step, with a sharing key.
+
+    Parameters
+    ----------
+    consumption : pandas.DataFrame
+        Energy drawn by each consumer (CONS), one column per consumer id, indexed by a
+        tz-aware, sorted, regular ``DatetimeIndex`` giving the start of each step.
+        [kWh per step]
+    production : pandas.DataFrame or pandas.Series
+        Energy injected by each producer (PROD), one column per producer id (a Series is
+        one producer, named by its ``name``), on the same index as ``consumption``.
+        [kWh per step]
+    key : SharingKey
+        :class:`~repartition.keys.Prorata`, :class:`~repartition.keys.Static`,
+        :class:`~repartition.keys.Dynamic` or :class:`~repartition.keys.FullDynamic`.
+
+    Returns
+    -------
+    Allocation
+        AUTOCONS, COMPLEMENT, AUTOPROD and SURPLUS per step and member, with flows and totals.
+
+    Raises
+    ------
+    repartition.errors.RepartitionError
+        Before any computation, for NaN, infinite, negative or non-numeric energy; a
+        naive, unsorted, duplicated or irregular index; tables on different steps; no
+        consumer or no producer; an empty period; or key coefficients that break their
+        key's rules. The error names the member and timestamp at fault.
+
+    Notes
+    -----
+    Inputs are never modified. For every step ``t`` and consumer ``i``:
+    ``0 <= A[t, i] <= C[t, i]``, ``sum_i A[t, i] <= P_tot[t]`` and, per producer,
+    ``AUTOPROD + SURPLUS = PROD``, to floating-point rounding.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from repartition import allocate, keys
+    >>> index = pd.date_range("2025-06-01", periods=2, freq="30min", tz="Europe/Paris")
+    >>> consumption = pd.DataFrame({"A": [1.0, 2.0], "B": [3.0, 2.0]}, index=index)
+    >>> production = pd.Series([2.0, 5.0], index=index, name="PV")
+    >>> allocate(consumption, production, keys.Prorata()).allocated
+                                 A    B
+    2025-06-01 00:00:00+02:00  0.5  1.5
+    2025-06-01 00:30:00+02:00  2.0  2.0
+    """
+    key = _check_key(key)
+    consumption_frame, consumption_values, consumers = _inputs.energy_frame(
+        consumption, "consumption"
+    )
+    production_frame, production_values, producers = _inputs.energy_frame(
+        production, "production"
+    )
+    step = _inputs.check_time_index(consumption_frame.index, "consumption")
+    _inputs.check_time_index(production_frame.index, "production")
+    index = consumption_frame.index
+    assert isinstance(index, pd.DatetimeIndex)
+    _inputs.check_same_steps(index, production_frame.index, "production")  # type: ignore[arg-type]
+    axis = Axis(len(index), consumers, producers, index, step)
+    _inputs.check_energy_values(consumption_values, "consumption", consumers, axis)
+    _inputs.check_energy_values(production_values, "production", producers, axis)
+    arrays = _run(key, consumption_values, production_values, axis)
+    return Allocation(key, index, step, consumers, producers, arrays)
+
+
+def allocate_arrays(consumption: Any, production: Any, key: SharingKey) -> AllocationArrays:
+    """Array-level :func:`allocate`, for NumPy users and for the package's own modules.
+
+    Parameters
+    ----------
+    consumption : array_like, shape (steps, consumers)
+        Energy drawn by each consumer. [kWh per step]
+    production : array_like, shape (steps, producers) or (steps,)
+        Energy injected by each producer. [kWh per step]
+    key : SharingKey
+        A key whose coefficients are plain arrays in the columns' order (labelled
+        coefficients are accepted by :func:`allocate` only).
+
+    Returns
+    -------
+    AllocationArrays
+        ``allocated`` (AUTOCONS), ``grid_supply`` (COMPLEMENT), ``self_consumed``
+        (AUTOPROD), ``surplus`` and ``flows()``, as float64 arrays. [kWh per step]
+
+    Raises
+    ------
+    repartition.errors.RepartitionError
+        As :func:`allocate`, naming members by column number and steps by row number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from repartition import allocate_arrays, keys
+    >>> result = allocate_arrays(np.array([[1.0, 3.0]]), np.array([2.0]), keys.Static([0.5, 0.5]))
+    >>> result.allocated, result.surplus
+    (array([[1., 1.]]), array([[0.]]))
+    """
+    key = _check_key(key)
+    consumption_values = _inputs.energy_array(consumption, "consumption")
+    steps = consumption_values.shape[0]
+    production_values = _inputs.energy_array(production, "production", rows=steps)
+    consumers = pd.RangeIndex(consumption_values.shape[1])
+    producers = pd.RangeIndex(production_values.shape[1])
+    axis = Axis(steps, consumers, producers)
+    _inputs.check_energy_values(consumption_values, "consumption", consumers, axis)
+    _inputs.check_energy_values(production_values, "production", producers, axis)
+    return _run(key, consumption_values, production_values, axis)

@@ -1,0 +1,24 @@
+"""Numba settings, in one place.
+
+Every kernel is compiled with :data:`parallel_kernel` (or :data:`serial_kernel` for the
+small helpers called from inside a kernel). ``cache=True`` keeps the machine code on disk
+between runs. ``fastmath`` allows re-association and contraction (faster sums) but not
+``nnan``/``ninf``: NaN means "no key sent for this step" in dynamic keys, and the
+comparisons that detect it must survive compilation.
+
+Kernels never read mutable module globals: the cache would freeze their values.
+"""
+
+from __future__ import annotations
+
+import numba
+
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=FASTMATH, nogil=True)
+"""Decorator for kernels that loop over steps with ``numba.prange``."""
+
+serial_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True, inline="always")
+"""Decorator for row helpers called from inside a parallel kernel."""
+
+prange = numba.prange

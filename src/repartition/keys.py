@@ -1,0 +1,231 @@
+"""Sharing keys (*clés de répartition*): what the DSO applies, as small immutable values.
+
+A key knows its parameters, checks them against the members and steps of the data it is
+applied to, and hands the kernel that computes it plain arrays. Pass one to
+:func:`repartition.allocate` (tables) or :func:`repartition.allocate_arrays` (arrays).
+
+Keys whose coefficients are labelled (a mapping, ``pd.Series`` or ``pd.DataFrame``) are
+matched to the data by member id and timestamp; keys given plain NumPy arrays are taken
+in the data's column (and row) order.
+
+Coefficient sums may exceed 1 by at most :data:`SUM_TOLERANCE` (``1e-9``), to absorb
+the rounding of keys computed elsewhere; beyond that they are rejected.
+
+References
+----------
+Code de l'énergie, articles L315-2 and D315-1 to D315-11; Enedis, *Autoconsommation
+collective: répartition de la production* (static, default dynamic and dynamic keys).
+See ``docs/keys.md`` for each formula.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from repartition import errors
+from repartition._coefficients import (
+    SUM_TOLERANCE,
+    check_coefficient_rows,
+    member_vector,
+    producer_tables,
+    step_table,
+)
+from repartition._inputs import Array, Axis
+from repartition._shares import PairSplit, Shares, empty_shares
+from repartition.kernels import full_dynamic as full_dynamic_kernels
+from repartition.kernels import pooled
+
+__all__ = ["SUM_TOLERANCE", "Dynamic", "FullDynamic", "Prorata", "SharingKey", "Static"]
+
+
+class SharingKey(abc.ABC):
+    """Base class of every sharing key.
+
+    Subclasses implement :meth:`_share`: check the key against ``axis``, then run the kernel.
+    """
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
+        """Allocate ``production`` (kWh, steps x producers) to ``consumption`` (steps x consumers)."""
+
+    def label(self) -> str:
+        """A short human-readable name, e.g. for the rows of a comparison table."""
+        return self.name
+
+
+@dataclass(frozen=True)
+class Prorata(SharingKey):
+    """Default dynamic key (*clé dynamique par défaut*), applied by the DSO when none is sent.
+
+    ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, and 0 when nobody consumes:
+    each consumer receives the same fraction of its own consumption.
+
+    Computed by :func:`repartition.kernels.pooled.prorata`.
+    """
+
+    name: ClassVar[str] = "prorata"
+
+    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
+        allocated, self_consumed, surplus = empty_shares(*consumption.shape, production.shape[1])
+        pooled.prorata(consumption, production, allocated, self_consumed, surplus)
+        return Shares(allocated, self_consumed, surplus)
+
+
+@dataclass(frozen=True, eq=False)
+class Static(SharingKey):
+    """Static key (*clé statique*): a fixed share of the pooled production per consumer.
+
+    DSO rule (the default): ``A[t, i] = min(C[t, i], k_i * P_tot[t])``; what a consumer
+    cannot use becomes surplus, it is **not** redistributed.
+
+    Parameters
+    ----------
+    coefficients : mapping, pandas.Series or 1-D array
+        Consumer id -> share ``k_i`` in [0, 1], with ``sum_i k_i <= 1``. Every consumer
+        of the data needs one (write 0 explicitly). A plain array is taken in the order of
+        the consumption's columns.
+    redistribute : bool, default False
+        Give consumers the exact limit of redistribution (water-filling): the level
+        ``L[t] >= P_tot[t]`` such that ``sum_i min(C[t, i], k_i * L[t]) = min(P_tot[t],
+        sum_{k_i > 0} C[t, i])``, and ``A[t, i] = min(C[t, i], k_i * L[t])``. Consumers
+        with ``k_i = 0`` receive nothing.
+    rounds : int, optional
+        Apply exactly this many redistribution rounds after the DSO's first pass. A round
+        gives what is still unallocated, ``P_tot[t] - sum_i A[t, i]``, to the consumers not
+        yet saturated (``k_i > 0`` and ``A < C``), in proportion to their coefficients,
+        each capped by its consumption. ``rounds=0`` is the DSO's rule; as ``rounds``
+        grows the result reaches ``redistribute=True`` (at most one round per consumer).
+
+    Notes
+    -----
+    Redistribution hands on everything still unallocated, including the share
+    ``1 - sum_i k_i`` that no coefficient covers, as domain.md's limit prescribes: with
+    redistribution, coefficients act as relative weights. Operators apply 1 to 3 rounds
+    (HubWatt's *égalitaire avec réaffectation*); the Belgian "optimal" key is the limit.
+
+    Computed by :func:`repartition.kernels.pooled.static` (DSO rule) and
+    :func:`repartition.kernels.pooled.static_redistributed`.
+    """
+
+    coefficients: Mapping[Any, float] | pd.Series | Sequence[float] | np.ndarray
+    redistribute: bool = False
+    rounds: int | None = None
+    name: ClassVar[str] = "static"
+
+    def __post_init__(self) -> None:
+        if self.redistribute and self.rounds is not None:
+            raise ValueError(
+                "Static takes redistribute=True (the exact limit) or rounds=k, not both."
+            )
+        if self.rounds is not None and (
+            isinstance(self.rounds, bool) or not isinstance(self.rounds, int | np.integer)
+        ):
+            raise TypeError(f"rounds must be a whole number, not {self.rounds!r}.")
+        if self.rounds is not None and self.rounds < 0:
+            raise ValueError(f"rounds must be >= 0, not {self.rounds}.")
+
+    def label(self) -> str:
+        if self.redistribute:
+            return "static, redistributed"
+        if self.rounds:
+            return f"static, {self.rounds} round{'s' if self.rounds > 1 else ''}"
+        return "static"
+
+    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
+        coefficients = member_vector(self.coefficients, axis.consumers, "Static")
+        total = float(coefficients.sum())
+        if total > 1.0 + SUM_TOLERANCE:
+            raise errors.CoefficientSumError(
+                f"Static coefficients sum to {total:.12g}, above 1: the consumers would "
+                "receive more than is produced. Scale them down so that they sum to 1 or less.",
+            )
+        allocated, self_consumed, surplus = empty_shares(*consumption.shape, production.shape[1])
+        if not self.redistribute and not self.rounds:
+            pooled.static(consumption, production, coefficients, allocated, self_consumed, surplus)
+            return Shares(allocated, self_consumed, surplus)
+        rounds = pooled.EXACT if self.redistribute else int(self.rounds or 0)
+        passes = np.empty(consumption.shape[0], dtype=np.int32)
+        pooled.static_redistributed(
+            consumption, production, coefficients, rounds, allocated, self_consumed, surplus, passes
+        )
+        return Shares(allocated, self_consumed, surplus, passes=passes)
+
+
+@dataclass(frozen=True, eq=False)
+class Dynamic(SharingKey):
+    """Dynamic key (*clé dynamique simple*): the PMO sends a share per consumer and step.
+
+    ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``, with ``sum_i k[t, i] <= 1``. A step
+    whose row is all NaN (no key sent) falls back to the default key, :class:`Prorata`
+    (*assumption*, following the law's default). A row with only some NaN is an error.
+
+    Parameters
+    ----------
+    coefficients : pandas.DataFrame or 2-D array
+        Steps x consumers shares in [0, 1]. A frame is matched by timestamp and consumer
+        id and must hold a row for every step of the data (extra rows are ignored, so a
+        year of keys can serve one month); reindex it on the data's index to send NaN
+        rows explicitly. A plain array must have the data's shape.
+
+    Computed by :func:`repartition.kernels.pooled.dynamic`.
+    """
+
+    coefficients: pd.DataFrame | np.ndarray
+    name: ClassVar[str] = "dynamic"
+
+    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
+        coefficients = step_table(self.coefficients, axis, "Dynamic")
+        check_coefficient_rows(coefficients, axis, "Dynamic", allow_missing_rows=True)
+        allocated, self_consumed, surplus = empty_shares(*consumption.shape, production.shape[1])
+        pooled.dynamic(consumption, production, coefficients, allocated, self_consumed, surplus)
+        return Shares(allocated, self_consumed, surplus)
+
+
+@dataclass(frozen=True, eq=False)
+class FullDynamic(SharingKey):
+    """Full dynamic key (*clé full dynamique*): a share per producer, consumer and step.
+
+    ``A[t, j, i] = k[t, j, i] * P[t, j]`` with ``sum_i k[t, j, i] <= 1`` for each producer.
+    Where a consumer is offered more than it consumes, ``sum_j A[t, j, i] > C[t, i]``, its
+    pair shares are all scaled down by the same factor so that they sum to ``C[t, i]``
+    (*assumption*, domain.md). Every coefficient must be given (NaN is an error).
+
+    Parameters
+    ----------
+    coefficients : mapping producer id -> pandas.DataFrame or 2-D array, or 3-D array
+        One steps x consumers table per producer, matched like :class:`Dynamic`'s; or an
+        array of shape (producers, steps, consumers) in the data's order.
+
+    Computed by :mod:`repartition.kernels.full_dynamic`, without ever building a
+    (steps, producers, consumers) array.
+    """
+
+    coefficients: Mapping[Any, pd.DataFrame | np.ndarray] | np.ndarray
+    name: ClassVar[str] = "full dynamic"
+
+    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
+        tables = producer_tables(self.coefficients, axis, "FullDynamic")
+        for producer, table in zip(axis.producers, tables, strict=True):
+            check_coefficient_rows(
+                table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False
+            )
+        allocated, self_consumed, surplus = empty_shares(*consumption.shape, production.shape[1])
+        scale = np.empty_like(allocated)  # holds the offered energy, then the scale factor
+        for j, table in enumerate(tables):
+            full_dynamic_kernels.add_offered(table, production, j, scale, j == 0)
+        full_dynamic_kernels.cap_offered(consumption, scale, allocated)
+        for j, table in enumerate(tables):
+            full_dynamic_kernels.attribute_producer(
+                table, production, j, scale, self_consumed, surplus
+            )
+        return Shares(
+            allocated, self_consumed, surplus, split=PairSplit(coefficients=tables, scale=scale)
+        )

@@ -1,0 +1,132 @@
+"""Plain NumPy twins of the Numba kernels: slow, obvious, and the oracle of the tests.
+
+Each function writes the rule as domain.md states it, vectorised over steps, with no
+attempt at speed. Static redistribution is computed here *differently* from the kernel
+(literal rounds, and bisection for the limit), so that agreement means something.
+
+All energies in kWh per step; shapes as in :mod:`repartition.kernels.pooled`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+__all__ = [
+    "attribute_pooled",
+    "dynamic",
+    "full_dynamic",
+    "prorata",
+    "static",
+    "static_limit",
+    "static_rounds",
+]
+
+
+def attribute_pooled(allocated: Array, production: Array) -> tuple[Array, Array]:
+    """AUTOPROD and SURPLUS per producer, prorata of production (domain.md).
+
+    ``AUTOPROD[t, j] = (sum_i A[t, i]) * P[t, j] / P_tot[t]``, ``SURPLUS = P - AUTOPROD``.
+    """
+    production_total = production.sum(axis=1)
+    allocated_total = allocated.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(production_total > 0, allocated_total / production_total, 0.0)
+    fraction = np.minimum(fraction, 1.0)
+    self_consumed = production * fraction[:, None]
+    return self_consumed, production - self_consumed
+
+
+def prorata(consumption: Array, production: Array) -> Array:
+    """``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, 0 when nobody consumes."""
+    production_total = production.sum(axis=1)
+    consumption_total = consumption.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(
+            consumption_total > 0, np.minimum(1.0, production_total / consumption_total), 0.0
+        )
+    return consumption * ratio[:, None]
+
+
+def static(consumption: Array, production: Array, coefficients: Array) -> Array:
+    """``A[t, i] = min(C[t, i], k[i] * P_tot[t])``."""
+    production_total = production.sum(axis=1)
+    return np.minimum(consumption, coefficients[None, :] * production_total[:, None])
+
+
+def static_rounds(
+    consumption: Array, production: Array, coefficients: Array, rounds: int
+) -> Array:
+    """Static key then ``rounds`` literal redistribution rounds.
+
+    Each round takes what is still unallocated, ``P_tot - sum_i A``, and gives it to the
+    consumers with ``k_i > 0`` and ``A < C`` in proportion to ``k_i``, each capped by ``C``.
+    """
+    production_total = production.sum(axis=1)
+    allocated = static(consumption, production, coefficients)
+    keyed = coefficients > 0
+    for _ in range(rounds):
+        leftover = np.maximum(production_total - allocated.sum(axis=1), 0.0)
+        open_ = keyed[None, :] & (allocated < consumption)
+        open_key = np.where(open_, coefficients[None, :], 0.0)
+        open_total = open_key.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_key = np.where(open_total > 0, leftover / open_total, 0.0)
+        allocated = np.minimum(consumption, allocated + open_key * per_key[:, None])
+    return allocated
+
+
+def static_limit(
+    consumption: Array, production: Array, coefficients: Array, iterations: int = 200
+) -> Array:
+    """Water-filling limit of static redistribution, by bisection on the level.
+
+    Finds ``L`` per step with ``sum_i min(C, k * L) = min(P_tot, sum_{k_i > 0} C)`` and
+    returns ``min(C, k * L)`` (``C`` for every keyed consumer when all can be served).
+    """
+    production_total = production.sum(axis=1)
+    keyed = coefficients > 0
+    keyed_demand = consumption[:, keyed].sum(axis=1)
+    target = np.minimum(production_total, keyed_demand)
+    low = production_total.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smallest_key = coefficients[keyed].min() if keyed.any() else 1.0
+        high = np.maximum(keyed_demand / smallest_key, low)
+    for _ in range(iterations):
+        middle = 0.5 * (low + high)
+        served = np.minimum(consumption, coefficients[None, :] * middle[:, None]).sum(axis=1)
+        too_low = served < target
+        low = np.where(too_low, middle, low)
+        high = np.where(too_low, high, middle)
+    everyone_served = keyed_demand <= production_total
+    level = np.where(everyone_served, np.inf, high)
+    capped = np.where(keyed[None, :], coefficients[None, :] * level[:, None], 0.0)
+    return np.minimum(consumption, np.nan_to_num(capped, posinf=np.inf))
+
+
+def dynamic(consumption: Array, production: Array, coefficients: Array) -> Array:
+    """``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``; all-NaN rows fall back to prorata."""
+    production_total = production.sum(axis=1)
+    missing = np.isnan(coefficients).all(axis=1)
+    keyed = np.minimum(consumption, np.nan_to_num(coefficients) * production_total[:, None])
+    return np.where(missing[:, None], prorata(consumption, production), keyed)
+
+
+def full_dynamic(
+    consumption: Array, production: Array, coefficients: Array
+) -> tuple[Array, Array, Array]:
+    """Full dynamic key with ``coefficients`` of shape (producers, steps, consumers).
+
+    Returns ``(allocated, self_consumed, flows)`` with ``flows[t, j, i] = k[t, j, i] * P[t, j]``
+    scaled per consumer by ``min(1, C / sum_j flows)``.
+    """
+    offered = np.transpose(coefficients, (1, 0, 2)) * production[:, :, None]
+    demand = offered.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(demand > consumption, consumption / demand, 1.0)
+    flows = offered * scale[:, None, :]
+    allocated = np.minimum(consumption, demand)
+    self_consumed = np.minimum(flows.sum(axis=2), production)
+    return allocated, self_consumed, flows
