@@ -71,9 +71,11 @@ def _check_range(values: Array, key: str, members: pd.Index, axis: Axis | None) 
 def member_vector(coefficients: Any, consumers: pd.Index, key: str) -> Array:
     """One coefficient per consumer, in the data's column order, checked to lie in [0, 1]."""
     if isinstance(coefficients, Mapping | pd.Series):
-        series = pd.Series(coefficients, dtype="float64") if isinstance(
-            coefficients, Mapping
-        ) else coefficients
+        series = (
+            pd.Series(coefficients, dtype="float64")
+            if isinstance(coefficients, Mapping)
+            else coefficients
+        )
         if not pd.api.types.is_numeric_dtype(series.dtype):
             raise errors.NonNumericError(f"{key} coefficients must be numbers, not {series.dtype}.")
         _check_ids(series.index, consumers, key, "consumer")
@@ -206,4 +208,7 @@ def producer_tables(coefficients: Any, axis: Axis, key: str) -> list[Array]:
             f"{key} coefficients given as an array must have shape (producers, steps, "
             f"consumers) = {expected}, not {values.shape}; or pass a mapping producer -> table."
         )
-    return [step_table(values[j], axis, f"{key}[{producer!r}]") for j, producer in enumerate(axis.producers)]
+    return [
+        step_table(values[j], axis, f"{key}[{producer!r}]")
+        for j, producer in enumerate(axis.producers)
+    ]

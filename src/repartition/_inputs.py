@@ -8,7 +8,7 @@ or fresh copies.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,7 +125,11 @@ def check_time_index(index: pd.Index, table: str) -> pd.Timedelta | None:
             timestamp=index[row],
         )
     if len(differences) == 0:
-        return pd.Timedelta(index.freq) if index.freq is not None else None
+        return (
+            pd.Timedelta(index.freq.nanos, unit="ns")
+            if isinstance(index.freq, pd.offsets.Tick)
+            else None
+        )
     step_units = differences[0]
     irregular = np.flatnonzero(differences != step_units)
     step = index[1] - index[0]
@@ -154,7 +158,9 @@ def energy_frame(
         name = frame.name if frame.name is not None else table
         frame = frame.to_frame(name=name)
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{table} must be a pandas DataFrame or Series, not {type(frame).__name__}.")
+        raise TypeError(
+            f"{table} must be a pandas DataFrame or Series, not {type(frame).__name__}."
+        )
     members = frame.columns
     check_members(members, table)
     for member, dtype in frame.dtypes.items():
@@ -189,13 +195,11 @@ def energy_array(values: Any, table: str, rows: int | None = None) -> Array:
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
-def check_same_steps(index: pd.DatetimeIndex, other: pd.DatetimeIndex, table: str) -> None:
+def check_same_steps(index: pd.DatetimeIndex, other: pd.Index, table: str) -> None:
     """Raise unless ``other`` holds exactly the steps of ``index`` (same instants, same order)."""
-    if len(index) == len(other) and (index.asi8 == other.asi8).all() and _same_unit(index, other):
+    if len(index) == len(other) and bool((index == other).all()):
         return
-    if len(index) == len(other) and index.equals(other):
-        return
-    missing = index.difference(other)
+    missing = index.difference(pd.DatetimeIndex(other))
     extra = other.difference(index)
     culprit = missing[0] if len(missing) else (extra[0] if len(extra) else None)
     detail = (
@@ -210,12 +214,3 @@ def check_same_steps(index: pd.DatetimeIndex, other: pd.DatetimeIndex, table: st
         f"e.g. `{table}.reindex(consumption.index)` once the gap is understood.",
         timestamp=culprit,
     )
-
-
-def _same_unit(index: pd.DatetimeIndex, other: pd.DatetimeIndex) -> bool:
-    return bool(index.dtype.unit == other.dtype.unit)  # type: ignore[attr-defined]
-
-
-def positional(members: Sequence[Any] | pd.Index) -> pd.Index:
-    """Member ids of a plain array: its column numbers."""
-    return pd.RangeIndex(len(members)) if not isinstance(members, pd.Index) else members

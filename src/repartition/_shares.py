@@ -46,10 +46,10 @@ class Shares:
     passes: NDArray[np.int32] | None = None
 
 
-def empty_shares(steps: int, consumers: int, producers: int) -> tuple[Array, Array, Array]:
+def empty_shares(consumption: Array, production: Array) -> tuple[Array, Array, Array]:
     """Output buffers for a kernel: allocated, self_consumed, surplus."""
     return (
-        np.empty((steps, consumers)),
-        np.empty((steps, producers)),
-        np.empty((steps, producers)),
+        np.empty(consumption.shape),
+        np.empty(production.shape),
+        np.empty(production.shape),
     )

@@ -229,7 +229,7 @@ class Allocation:
 
     @cached_property
     def grid_supply(self) -> pd.DataFrame:
-        """COMPLEMENT ``= consumption - allocated``: what each consumer buys from its supplier. [kWh]"""
+        """COMPLEMENT ``= consumption - allocated``, bought from each consumer's supplier. [kWh]"""
         return self._consumer_table(self.arrays.grid_supply)
 
     @cached_property

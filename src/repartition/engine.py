@@ -86,14 +86,12 @@ def allocate(
     consumption_frame, consumption_values, consumers = _inputs.energy_frame(
         consumption, "consumption"
     )
-    production_frame, production_values, producers = _inputs.energy_frame(
-        production, "production"
-    )
+    production_frame, production_values, producers = _inputs.energy_frame(production, "production")
     step = _inputs.check_time_index(consumption_frame.index, "consumption")
     _inputs.check_time_index(production_frame.index, "production")
     index = consumption_frame.index
     assert isinstance(index, pd.DatetimeIndex)
-    _inputs.check_same_steps(index, production_frame.index, "production")  # type: ignore[arg-type]
+    _inputs.check_same_steps(index, production_frame.index, "production")
     axis = Axis(len(index), consumers, producers, index, step)
     _inputs.check_energy_values(consumption_values, "consumption", consumers, axis)
     _inputs.check_energy_values(production_values, "production", producers, axis)

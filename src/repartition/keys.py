@@ -54,7 +54,7 @@ class SharingKey(abc.ABC):
 
     @abc.abstractmethod
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
-        """Allocate ``production`` (kWh, steps x producers) to ``consumption`` (steps x consumers)."""
+        """Share ``production`` (steps x producers) among ``consumption``. [kWh]"""
 
     def label(self) -> str:
         """A short human-readable name, e.g. for the rows of a comparison table."""
@@ -74,7 +74,7 @@ class Prorata(SharingKey):
     name: ClassVar[str] = "prorata"
 
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
-        allocated, self_consumed, surplus = empty_shares(*consumption.shape, production.shape[1])
+        allocated, self_consumed, surplus = empty_shares(consumption, production)
         pooled.prorata(consumption, production, allocated, self_consumed, surplus)
         return Shares(allocated, self_consumed, surplus)
 
@@ -147,7 +147,7 @@ class Static(SharingKey):
                 f"Static coefficients sum to {total:.12g}, above 1: the consumers would "
                 "receive more than is produced. Scale them down so that they sum to 1 or less.",
             )
-        allocated, self_consumed, surplus = empty_shares(*consumption.shape, production.shape[1])
+        allocated, self_consumed, surplus = empty_shares(consumption, production)
         if not self.redistribute and not self.rounds:
             pooled.static(consumption, production, coefficients, allocated, self_consumed, surplus)
             return Shares(allocated, self_consumed, surplus)
@@ -184,7 +184,7 @@ class Dynamic(SharingKey):
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
         coefficients = step_table(self.coefficients, axis, "Dynamic")
         check_coefficient_rows(coefficients, axis, "Dynamic", allow_missing_rows=True)
-        allocated, self_consumed, surplus = empty_shares(*consumption.shape, production.shape[1])
+        allocated, self_consumed, surplus = empty_shares(consumption, production)
         pooled.dynamic(consumption, production, coefficients, allocated, self_consumed, surplus)
         return Shares(allocated, self_consumed, surplus)
 
@@ -217,7 +217,7 @@ class FullDynamic(SharingKey):
             check_coefficient_rows(
                 table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False
             )
-        allocated, self_consumed, surplus = empty_shares(*consumption.shape, production.shape[1])
+        allocated, self_consumed, surplus = empty_shares(consumption, production)
         scale = np.empty_like(allocated)  # holds the offered energy, then the scale factor
         for j, table in enumerate(tables):
             full_dynamic_kernels.add_offered(table, production, j, scale, j == 0)

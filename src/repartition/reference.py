@@ -53,12 +53,11 @@ def prorata(consumption: Array, production: Array) -> Array:
 def static(consumption: Array, production: Array, coefficients: Array) -> Array:
     """``A[t, i] = min(C[t, i], k[i] * P_tot[t])``."""
     production_total = production.sum(axis=1)
-    return np.minimum(consumption, coefficients[None, :] * production_total[:, None])
+    allocated: Array = np.minimum(consumption, coefficients[None, :] * production_total[:, None])
+    return allocated
 
 
-def static_rounds(
-    consumption: Array, production: Array, coefficients: Array, rounds: int
-) -> Array:
+def static_rounds(consumption: Array, production: Array, coefficients: Array, rounds: int) -> Array:
     """Static key then ``rounds`` literal redistribution rounds.
 
     Each round takes what is still unallocated, ``P_tot - sum_i A``, and gives it to the
@@ -102,14 +101,16 @@ def static_limit(
         high = np.where(too_low, high, middle)
     everyone_served = keyed_demand <= production_total
     level = np.where(everyone_served, np.inf, high)
-    capped = np.where(keyed[None, :], coefficients[None, :] * level[:, None], 0.0)
-    return np.minimum(consumption, np.nan_to_num(capped, posinf=np.inf))
+    with np.errstate(invalid="ignore"):  # 0 * inf in the branch np.where discards
+        capped = np.where(keyed[None, :], coefficients[None, :] * level[:, None], 0.0)
+    allocated: Array = np.minimum(consumption, capped)
+    return allocated
 
 
 def dynamic(consumption: Array, production: Array, coefficients: Array) -> Array:
     """``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``; all-NaN rows fall back to prorata."""
     production_total = production.sum(axis=1)
-    missing = np.isnan(coefficients).all(axis=1)
+    missing = np.asarray(np.isnan(coefficients).all(axis=1))
     keyed = np.minimum(consumption, np.nan_to_num(coefficients) * production_total[:, None])
     return np.where(missing[:, None], prorata(consumption, production), keyed)
 
