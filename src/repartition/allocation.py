@@ -173,6 +173,19 @@ class AllocationSummary:
         """The summary as a ``pd.Series`` named by field."""
         return pd.Series(self.__dict__, dtype="float64")
 
+    def __str__(self) -> str:
+        energies = [
+            ("consumption (CONS)", self.consumption_kwh),
+            ("production (PROD)", self.production_kwh),
+            ("allocated (AUTOCONS)", self.allocated_kwh),
+            ("grid supply (COMPLEMENT)", self.grid_supply_kwh),
+            ("surplus (SURPLUS)", self.surplus_kwh),
+        ]
+        lines = [f"{name:<26}{value:>16,.3f} kWh" for name, value in energies]
+        lines.append(f"{'self-consumption rate':<26}{self.self_consumption_rate:>16.2%}")
+        lines.append(f"{'self-sufficiency rate':<26}{self.self_sufficiency_rate:>16.2%}")
+        return "\n".join(lines)
+
 
 def _rate(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else float("nan")
