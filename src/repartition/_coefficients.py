@@ -136,7 +136,9 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
                 "on the data's index (`coefficients.reindex(consumption.index)`).",
                 timestamp=missing[0],
             )
-        aligned = coefficients.reindex(index=axis.index, columns=axis.consumers)
+        aligned = coefficients
+        if not (index.equals(axis.index) and coefficients.columns.equals(axis.consumers)):
+            aligned = coefficients.reindex(index=axis.index, columns=axis.consumers)
         return np.ascontiguousarray(aligned.to_numpy(dtype=np.float64, na_value=np.nan))
     values = np.asarray(coefficients)
     if values.ndim != 2 or values.shape != (axis.steps, len(axis.consumers)):
