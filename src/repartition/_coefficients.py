@@ -5,7 +5,7 @@ Used by :mod:`repartition.keys`; errors name the key, the member and the step at
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,9 @@ def _check_ids(given: pd.Index, known: pd.Index, key: str, role: str) -> None:
     duplicated = given[given.duplicated()]
     if len(duplicated):
         raise errors.DuplicateMemberError(
-            f"{key} names {role} {duplicated[0]!r} twice.", member=duplicated[0]
+            f"{key} names {role} {duplicated[0]!r} twice.",
+            member=duplicated[0],
+            column=duplicated[0],
         )
     unknown = given.difference(known, sort=False)
     if len(unknown):
@@ -68,20 +70,40 @@ def _check_range(values: Array, key: str, members: pd.Index, axis: Axis | None) 
     )
 
 
+def _is_number_dtype(dtype: Any) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+
+
+def _check_numbers(series: pd.Series, key: str) -> None:
+    """Raise NonNumericError naming the first member whose coefficient is not a number."""
+    if _is_number_dtype(series.dtype):
+        return
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = series.index[numbers.isna() & series.notna()]
+    member = bad[0] if len(bad) else series.index[0]
+    raise errors.NonNumericError(
+        f"{key} coefficient of {member!r} is {series.get(member)!r}, not a number: give "
+        "shares as floats (0.25 for 25 %).",
+        member=member,
+        column=member,
+    )
+
+
 def member_vector(coefficients: Any, consumers: pd.Index, key: str) -> Array:
     """One coefficient per consumer, in the data's column order, checked to lie in [0, 1]."""
     if isinstance(coefficients, Mapping | pd.Series):
-        series = (
-            pd.Series(coefficients, dtype="float64")
-            if isinstance(coefficients, Mapping)
-            else coefficients
-        )
-        if not pd.api.types.is_numeric_dtype(series.dtype):
-            raise errors.NonNumericError(f"{key} coefficients must be numbers, not {series.dtype}.")
+        series = coefficients if isinstance(coefficients, pd.Series) else pd.Series(coefficients)
+        _check_numbers(series, key)
         _check_ids(series.index, consumers, key, "consumer")
         values = np.ascontiguousarray(series.reindex(consumers).to_numpy(dtype=np.float64))
     else:
-        values = np.ascontiguousarray(np.asarray(coefficients, dtype=np.float64))
+        array = np.asarray(coefficients)
+        if not _is_number_dtype(array.dtype):
+            raise errors.NonNumericError(
+                f"{key} coefficients have dtype {array.dtype}, not numbers: give shares as "
+                "floats (0.25 for 25 %)."
+            )
+        values = np.ascontiguousarray(array, dtype=np.float64)
         if values.ndim != 1 or len(values) != len(consumers):
             raise errors.MemberError(
                 f"{key} coefficients given as an array must have one value per consumer "
@@ -108,7 +130,7 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
                 "pass `coefficients.to_numpy()` in the data's order, or allocate DataFrames."
             )
         for member, dtype in coefficients.dtypes.items():
-            if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            if not _is_number_dtype(dtype):
                 raise errors.NonNumericError(
                     f"{key} column {member!r} has dtype {dtype}, not numbers.",
                     column=member,
@@ -146,7 +168,7 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
             f"{key} coefficients given as an array must have the data's shape "
             f"(steps, consumers) = ({axis.steps}, {len(axis.consumers)}), not {values.shape}."
         )
-    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.bool_):
+    if not _is_number_dtype(values.dtype):
         raise errors.NonNumericError(f"{key} coefficients have dtype {values.dtype}, not numbers.")
     return np.ascontiguousarray(values, dtype=np.float64)
 
@@ -203,6 +225,13 @@ def producer_tables(coefficients: Any, axis: Axis, key: str) -> list[Array]:
         for producer in axis.producers:
             tables.append(step_table(coefficients[producer], axis, f"{key}[{producer!r}]"))
         return tables
+    if isinstance(coefficients, Sequence) and any(
+        isinstance(table, pd.DataFrame | pd.Series) for table in coefficients
+    ):
+        raise TypeError(
+            f"{key} coefficients are labelled tables in a sequence, which would be matched by "
+            "position. Pass a mapping producer id -> DataFrame instead."
+        )
     values = np.asarray(coefficients)
     expected = (len(axis.producers), axis.steps, len(axis.consumers))
     if values.shape != expected:

@@ -146,13 +146,10 @@ def check_time_index(index: pd.Index, table: str) -> pd.Timedelta | None:
     return step
 
 
-def energy_frame(
-    frame: pd.DataFrame | pd.Series, table: str
-) -> tuple[pd.DataFrame, Array, pd.Index]:
-    """Turn a consumption or production table into float64 values of shape (steps, members).
+def as_frame(frame: pd.DataFrame | pd.Series, table: str) -> pd.DataFrame:
+    """A consumption or production table as a DataFrame.
 
     A ``Series`` is a single member, named by the series' name (``table`` if unnamed).
-    Returns the frame (for its index), the values and the member ids.
     """
     if isinstance(frame, pd.Series):
         name = frame.name if frame.name is not None else table
@@ -161,8 +158,16 @@ def energy_frame(
         raise TypeError(
             f"{table} must be a pandas DataFrame or Series, not {type(frame).__name__}."
         )
-    members = frame.columns
-    check_members(members, table)
+    return frame
+
+
+def frame_values(frame: pd.DataFrame, table: str) -> Array:
+    """Check the members and dtypes of ``frame``; its values as float64 (steps, members).
+
+    The result is C-contiguous: a view of the frame's data where its layout allows (a frame
+    built from a C-ordered array), otherwise a copy. It is never written to.
+    """
+    check_members(frame.columns, table)
     for member, dtype in frame.dtypes.items():
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             raise errors.NonNumericError(
@@ -171,8 +176,7 @@ def energy_frame(
                 column=member,
                 member=member,
             )
-    values = np.ascontiguousarray(frame.to_numpy(dtype=np.float64, na_value=np.nan))
-    return frame, values, members
+    return np.ascontiguousarray(frame.to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def energy_array(values: Any, table: str, rows: int | None = None) -> Array:

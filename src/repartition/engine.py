@@ -83,15 +83,16 @@ def allocate(
     2025-06-01 00:30:00+02:00  2.0  2.0
     """
     key = _check_key(key)
-    consumption_frame, consumption_values, consumers = _inputs.energy_frame(
-        consumption, "consumption"
-    )
-    production_frame, production_values, producers = _inputs.energy_frame(production, "production")
+    consumption_frame = _inputs.as_frame(consumption, "consumption")
+    production_frame = _inputs.as_frame(production, "production")
     step = _inputs.check_time_index(consumption_frame.index, "consumption")
     _inputs.check_time_index(production_frame.index, "production")
     index = consumption_frame.index
     assert isinstance(index, pd.DatetimeIndex)
     _inputs.check_same_steps(index, production_frame.index, "production")
+    consumption_values = _inputs.frame_values(consumption_frame, "consumption")
+    production_values = _inputs.frame_values(production_frame, "production")
+    consumers, producers = consumption_frame.columns, production_frame.columns
     axis = Axis(len(index), consumers, producers, index, step)
     _inputs.check_energy_values(consumption_values, "consumption", consumers, axis)
     _inputs.check_energy_values(production_values, "production", producers, axis)
