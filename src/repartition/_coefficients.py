@@ -173,13 +173,12 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
     return np.ascontiguousarray(values, dtype=np.float64)
 
 
-def check_coefficient_rows(
-    values: Array, axis: Axis, key: str, *, allow_missing_rows: bool
-) -> None:
+def checked_rows(values: Array, axis: Axis, key: str, *, allow_missing_rows: bool) -> Array:
     """Range, NaN and row-sum checks of a steps x consumers coefficient table.
 
     With ``allow_missing_rows``, an all-NaN row is "no key sent for this step"; otherwise
-    any NaN is an error.
+    any NaN is an error. Rows summing above 1 by no more than :data:`SUM_TOLERANCE` are
+    scaled to sum to 1 (in a copy), so that no step allocates more than is produced.
     """
     _check_range(values, key, axis.consumers, axis)
     sums, missing = checks.row_sums_and_nans(values)
@@ -214,6 +213,22 @@ def check_coefficient_rows(
             "DSO, round down.",
             timestamp=axis.timestamp(row),
         )
+    return within_one(values, sums)
+
+
+def within_one(values: Array, sums: Array) -> Array:
+    """``values`` with each row (or the vector) whose sum exceeds 1 divided by that sum.
+
+    Only sums within the tolerance reach here; the input is copied, never modified.
+    """
+    over = sums > 1.0
+    if not np.any(over):
+        return values
+    if values.ndim == 1:
+        return values / sums
+    scaled = values.copy()
+    scaled[over] /= sums[over, None]
+    return scaled
 
 
 def producer_tables(coefficients: Any, axis: Axis, key: str) -> list[Array]:

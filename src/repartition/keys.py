@@ -9,7 +9,8 @@ matched to the data by member id and timestamp; keys given plain NumPy arrays ar
 in the data's column (and row) order.
 
 Coefficient sums may exceed 1 by at most :data:`SUM_TOLERANCE` (``1e-9``), to absorb
-the rounding of keys computed elsewhere; beyond that they are rejected.
+the rounding of keys computed elsewhere; such sums are scaled to exactly 1 before use, so
+that no step allocates more than is produced. Beyond the tolerance they are rejected.
 
 References
 ----------
@@ -31,10 +32,11 @@ import pandas as pd
 from repartition import errors
 from repartition._coefficients import (
     SUM_TOLERANCE,
-    check_coefficient_rows,
+    checked_rows,
     member_vector,
     producer_tables,
     step_table,
+    within_one,
 )
 from repartition._inputs import Array, Axis
 from repartition._shares import PairSplit, Shares, empty_shares
@@ -147,6 +149,7 @@ class Static(SharingKey):
                 f"Static coefficients sum to {total:.12g}, above 1: the consumers would "
                 "receive more than is produced. Scale them down so that they sum to 1 or less.",
             )
+        coefficients = within_one(coefficients, np.asarray(total))
         allocated, self_consumed, surplus = empty_shares(consumption, production)
         if not self.redistribute and not self.rounds:
             pooled.static(consumption, production, coefficients, allocated, self_consumed, surplus)
@@ -183,7 +186,7 @@ class Dynamic(SharingKey):
 
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
         coefficients = step_table(self.coefficients, axis, "Dynamic")
-        check_coefficient_rows(coefficients, axis, "Dynamic", allow_missing_rows=True)
+        coefficients = checked_rows(coefficients, axis, "Dynamic", allow_missing_rows=True)
         allocated, self_consumed, surplus = empty_shares(consumption, production)
         pooled.dynamic(consumption, production, coefficients, allocated, self_consumed, surplus)
         return Shares(allocated, self_consumed, surplus)
@@ -213,10 +216,10 @@ class FullDynamic(SharingKey):
 
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
         tables = producer_tables(self.coefficients, axis, "FullDynamic")
-        for producer, table in zip(axis.producers, tables, strict=True):
-            check_coefficient_rows(
-                table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False
-            )
+        tables = [
+            checked_rows(table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False)
+            for producer, table in zip(axis.producers, tables, strict=True)
+        ]
         allocated, self_consumed, surplus = empty_shares(consumption, production)
         scale = np.empty_like(allocated)  # holds the offered energy, then the scale factor
         for j, table in enumerate(tables):
