@@ -71,40 +71,45 @@ def static_rounds(consumption: Array, production: Array, coefficients: Array, ro
         open_ = keyed[None, :] & (allocated < consumption)
         open_key = np.where(open_, coefficients[None, :], 0.0)
         open_total = open_key.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             per_key = np.where(open_total > 0, leftover / open_total, 0.0)
-        allocated = np.minimum(consumption, allocated + open_key * per_key[:, None])
+            offered = np.where(open_, open_key * per_key[:, None], 0.0)
+        allocated = np.minimum(consumption, allocated + offered)
     return allocated
 
 
-def static_limit(
-    consumption: Array, production: Array, coefficients: Array, iterations: int = 200
-) -> Array:
+def _served(consumption: Array, coefficients: Array, level: Array) -> Array:
+    """``sum_i min(C[t, i], k_i * L[t])`` over keyed consumers, per step."""
+    keyed = coefficients > 0
+    with np.errstate(invalid="ignore"):  # 0 * inf in the branch np.where discards
+        capped = np.where(keyed[None, :], coefficients[None, :] * level[:, None], 0.0)
+    allocated: Array = np.minimum(consumption, capped)
+    return allocated
+
+
+def static_limit(consumption: Array, production: Array, coefficients: Array) -> Array:
     """Water-filling limit of static redistribution, by bisection on the level.
 
-    Finds ``L`` per step with ``sum_i min(C, k * L) = min(P_tot, sum_{k_i > 0} C)`` and
-    returns ``min(C, k * L)`` (``C`` for every keyed consumer when all can be served).
+    Finds, per step, the largest level ``L >= P_tot`` with
+    ``sum_i min(C, k * L) <= min(P_tot, sum_{k_i > 0} C)`` and returns ``min(C, k * L)``
+    (``C`` for every keyed consumer when all can be served). The bisection runs on the bit
+    patterns of the float64 levels (ordered like the levels, as they are >= 0), so after
+    64 halvings it has found the level to the last bit, however small the coefficients.
     """
     production_total = production.sum(axis=1)
     keyed = coefficients > 0
     keyed_demand = consumption[:, keyed].sum(axis=1)
     target = np.minimum(production_total, keyed_demand)
-    low = production_total.copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        smallest_key = coefficients[keyed].min() if keyed.any() else 1.0
-        high = np.maximum(keyed_demand / smallest_key, low)
-    for _ in range(iterations):
-        middle = 0.5 * (low + high)
-        served = np.minimum(consumption, coefficients[None, :] * middle[:, None]).sum(axis=1)
-        too_low = served < target
-        low = np.where(too_low, middle, low)
-        high = np.where(too_low, high, middle)
-    everyone_served = keyed_demand <= production_total
-    level = np.where(everyone_served, np.inf, high)
-    with np.errstate(invalid="ignore"):  # 0 * inf in the branch np.where discards
-        capped = np.where(keyed[None, :], coefficients[None, :] * level[:, None], 0.0)
-    allocated: Array = np.minimum(consumption, capped)
-    return allocated
+    low = production_total.astype(np.float64).view(np.int64)
+    high = np.full_like(low, np.array(np.inf).view(np.int64))
+    for _ in range(64):
+        middle = low + (high - low + 1) // 2
+        served = _served(consumption, coefficients, middle.view(np.float64)).sum(axis=1)
+        fits = served <= target
+        low = np.where(fits, middle, low)
+        high = np.where(fits, high, middle - 1)
+    level = np.where(keyed_demand <= production_total, np.inf, low.view(np.float64))
+    return _served(consumption, coefficients, level)
 
 
 def dynamic(consumption: Array, production: Array, coefficients: Array) -> Array:

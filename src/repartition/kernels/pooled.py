@@ -97,25 +97,33 @@ def _sorted_level(consumption, t, coefficients, production_total):  # type: igno
     n = consumption.shape[1]
     ratios = np.empty(n)
     key_total = 0.0
+    keyed = 0
     for i in range(n):
         if coefficients[i] > 0.0:
             ratios[i] = consumption[t, i] / coefficients[i]
             key_total += coefficients[i]
+            keyed += 1
         else:
             ratios[i] = np.inf
+    order = np.argsort(ratios)
     remaining = production_total
-    for i in np.argsort(ratios):
+    saturated = 0
+    for i in order[:keyed]:
         k = coefficients[i]
-        if k <= 0.0:
-            break
         if consumption[t, i] * key_total <= remaining * k:
             remaining -= consumption[t, i]
             key_total -= k
+            saturated += 1
         else:
             break
-    if key_total <= 0.0:
+    if saturated == keyed:
         return np.inf
-    return max(remaining, 0.0) / key_total
+    # Sum the keys left afresh: the running difference carries a rounding residue, which
+    # would turn "everyone is saturated" into a finite level.
+    key_left = 0.0
+    for position in range(saturated, keyed):
+        key_left += coefficients[order[position]]
+    return max(remaining, 0.0) / key_left
 
 
 @serial_kernel
