@@ -31,6 +31,8 @@ class Shares:
     ----------
     allocated : ndarray, shape (steps, consumers)
         AUTOCONS: energy each consumer receives from the operation. [kWh]
+    grid_supply : ndarray, shape (steps, consumers)
+        COMPLEMENT ``= C - A``: what each consumer still draws from its supplier. [kWh]
     self_consumed : ndarray, shape (steps, producers)
         AUTOPROD: part of each producer's production allocated to consumers. [kWh]
     surplus : ndarray, shape (steps, producers)
@@ -40,15 +42,17 @@ class Shares:
     """
 
     allocated: Array
+    grid_supply: Array
     self_consumed: Array
     surplus: Array
     split: PairSplit = field(default_factory=PairSplit)
     passes: NDArray[np.int32] | None = None
 
 
-def empty_shares(consumption: Array, production: Array) -> tuple[Array, Array, Array]:
-    """Output buffers for a kernel: allocated, self_consumed, surplus."""
+def empty_shares(consumption: Array, production: Array) -> tuple[Array, Array, Array, Array]:
+    """Output buffers for a kernel: allocated, grid_supply, self_consumed, surplus."""
     return (
+        np.empty(consumption.shape),
         np.empty(consumption.shape),
         np.empty(production.shape),
         np.empty(production.shape),

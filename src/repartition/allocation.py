@@ -27,11 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["Allocation", "AllocationArrays", "AllocationSummary"]
 
 
-def _frozen(array: Array) -> Array:
-    array.flags.writeable = False
-    return array
-
-
 @dataclass(frozen=True, eq=False)
 class AllocationArrays:
     """An allocation as plain arrays, in kWh per step.
@@ -39,11 +34,14 @@ class AllocationArrays:
     Attributes
     ----------
     consumption : ndarray, shape (steps, consumers)
-        CONS, as given. [kWh]
+        CONS: the consumption as passed, not copied (a C-contiguous float64 view of it, or
+        a converted copy). No result reads it after the call. [kWh]
     production : ndarray, shape (steps, producers)
-        PROD, as given. [kWh]
+        PROD: a read-only copy of the production. [kWh]
     allocated : ndarray, shape (steps, consumers)
         AUTOCONS: energy each consumer receives from the operation. [kWh]
+    grid_supply : ndarray, shape (steps, consumers)
+        COMPLEMENT ``= C - A``: energy each consumer still draws from its supplier. [kWh]
     self_consumed : ndarray, shape (steps, producers)
         AUTOPROD: part of each producer's production received by consumers. [kWh]
     surplus : ndarray, shape (steps, producers)
@@ -72,13 +70,9 @@ class AllocationArrays:
     def passes(self) -> NDArray[np.int32] | None:
         return self.shares.passes
 
-    @cached_property
+    @property
     def grid_supply(self) -> Array:
-        """COMPLEMENT ``= C - A``: energy each consumer still draws from its supplier. [kWh]
-
-        Computed on first access (one pass over the consumption), never negative.
-        """
-        return _frozen(np.subtract(self.consumption, self.allocated))
+        return self.shares.grid_supply
 
     def flows(self, boundaries: NDArray[np.int64] | None = None) -> Array:
         """Producer -> consumer energy, summed over periods of consecutive steps.
@@ -227,7 +221,7 @@ class Allocation:
 
     @cached_property
     def consumption(self) -> pd.DataFrame:
-        """CONS: energy each consumer drew, as given. [kWh]"""
+        """CONS: energy each consumer drew: the input's values, not a copy. [kWh]"""
         return self._consumer_table(self.arrays.consumption)
 
     @cached_property
@@ -315,18 +309,22 @@ class Allocation:
     def summary(self) -> AllocationSummary:
         """Totals over the period and the collective rates.
 
+        Totals are computed from the results (consumption as allocated + grid supply), so
+        they stay consistent with them whatever happens to the inputs after the call.
+
         ``self_consumption_rate = sum A / sum P_tot`` (*taux d'autoconsommation*) and
         ``self_sufficiency_rate = sum A / sum C`` (*taux d'autoproduction*), summed over
         every step and member.
         """
-        consumption = float(self.arrays.consumption.sum())
-        production = float(self.arrays.production.sum())
         allocated = float(self.arrays.allocated.sum())
+        grid_supply = float(self.arrays.grid_supply.sum())
+        consumption = allocated + grid_supply
+        production = float(self.arrays.production.sum())
         return AllocationSummary(
             consumption_kwh=consumption,
             production_kwh=production,
             allocated_kwh=allocated,
-            grid_supply_kwh=consumption - allocated,
+            grid_supply_kwh=grid_supply,
             surplus_kwh=float(self.arrays.surplus.sum()),
             self_consumption_rate=_rate(allocated, production),
             self_sufficiency_rate=_rate(allocated, consumption),
@@ -335,15 +333,16 @@ class Allocation:
     def by_consumer(self) -> pd.DataFrame:
         """Per consumer totals: ``consumption``, ``allocated``, ``grid_supply`` [kWh] and
         ``self_sufficiency_rate = allocated / consumption``."""
-        consumption = self.arrays.consumption.sum(axis=0)
         allocated = self.arrays.allocated.sum(axis=0)
+        grid_supply = self.arrays.grid_supply.sum(axis=0)
+        consumption = allocated + grid_supply
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = np.where(consumption > 0, allocated / consumption, np.nan)
         return pd.DataFrame(
             {
                 "consumption": consumption,
                 "allocated": allocated,
-                "grid_supply": consumption - allocated,
+                "grid_supply": grid_supply,
                 "self_sufficiency_rate": rate,
             },
             index=self.consumers,

@@ -25,8 +25,12 @@ def _check_key(key: Any) -> SharingKey:
 
 def _run(key: SharingKey, consumption: Any, production: Any, axis: Axis) -> AllocationArrays:
     shares = key._share(consumption, production, axis)
-    for array in (shares.allocated, shares.self_consumed, shares.surplus):
+    for array in (shares.allocated, shares.grid_supply, shares.self_consumed, shares.surplus):
         array.flags.writeable = False
+    # Production is small (steps x producers): keep an own copy, so that flows() never
+    # depends on what the caller does with its table afterwards.
+    production = production.copy()
+    production.flags.writeable = False
     return AllocationArrays(consumption, production, shares)
 
 

@@ -76,9 +76,9 @@ class Prorata(SharingKey):
     name: ClassVar[str] = "prorata"
 
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
-        allocated, self_consumed, surplus = empty_shares(consumption, production)
-        pooled.prorata(consumption, production, allocated, self_consumed, surplus)
-        return Shares(allocated, self_consumed, surplus)
+        outputs = empty_shares(consumption, production)
+        pooled.prorata(consumption, production, pooled.pooled_production(production), *outputs)
+        return Shares(*outputs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,16 +150,17 @@ class Static(SharingKey):
                 "receive more than is produced. Scale them down so that they sum to 1 or less.",
             )
         coefficients = within_one(coefficients, np.asarray(total))
-        allocated, self_consumed, surplus = empty_shares(consumption, production)
+        outputs = empty_shares(consumption, production)
+        production_total = pooled.pooled_production(production)
         if not self.redistribute and not self.rounds:
-            pooled.static(consumption, production, coefficients, allocated, self_consumed, surplus)
-            return Shares(allocated, self_consumed, surplus)
+            pooled.static(consumption, production, production_total, coefficients, *outputs)
+            return Shares(*outputs)
         rounds = pooled.EXACT if self.redistribute else int(self.rounds or 0)
         passes = np.empty(consumption.shape[0], dtype=np.int32)
         pooled.static_redistributed(
-            consumption, production, coefficients, rounds, allocated, self_consumed, surplus, passes
+            consumption, production, production_total, coefficients, rounds, *outputs, passes
         )
-        return Shares(allocated, self_consumed, surplus, passes=passes)
+        return Shares(*outputs, passes=passes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,9 +188,10 @@ class Dynamic(SharingKey):
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
         coefficients = step_table(self.coefficients, axis, "Dynamic")
         coefficients = checked_rows(coefficients, axis, "Dynamic", allow_missing_rows=True)
-        allocated, self_consumed, surplus = empty_shares(consumption, production)
-        pooled.dynamic(consumption, production, coefficients, allocated, self_consumed, surplus)
-        return Shares(allocated, self_consumed, surplus)
+        outputs = empty_shares(consumption, production)
+        production_total = pooled.pooled_production(production)
+        pooled.dynamic(consumption, production, production_total, coefficients, *outputs)
+        return Shares(*outputs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,15 +222,14 @@ class FullDynamic(SharingKey):
             checked_rows(table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False)
             for producer, table in zip(axis.producers, tables, strict=True)
         ]
-        allocated, self_consumed, surplus = empty_shares(consumption, production)
+        allocated, grid_supply, self_consumed, surplus = empty_shares(consumption, production)
         scale = np.empty_like(allocated)  # holds the offered energy, then the scale factor
         for j, table in enumerate(tables):
             full_dynamic_kernels.add_offered(table, production, j, scale, j == 0)
-        full_dynamic_kernels.cap_offered(consumption, scale, allocated)
+        full_dynamic_kernels.cap_offered(consumption, scale, allocated, grid_supply)
         for j, table in enumerate(tables):
             full_dynamic_kernels.attribute_producer(
                 table, production, j, scale, self_consumed, surplus
             )
-        return Shares(
-            allocated, self_consumed, surplus, split=PairSplit(coefficients=tables, scale=scale)
-        )
+        split = PairSplit(coefficients=tables, scale=scale)
+        return Shares(allocated, grid_supply, self_consumed, surplus, split=split)

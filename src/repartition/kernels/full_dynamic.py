@@ -30,17 +30,20 @@ def add_offered(coefficients, production, producer, offered, first):  # type: ig
 
 
 @parallel_kernel
-def cap_offered(consumption, offered, allocated):  # type: ignore[no-untyped-def]
-    """``allocated = min(C, D)``; ``offered`` is overwritten with the scale ``min(1, C / D)``."""
+def cap_offered(consumption, offered, allocated, grid_supply):  # type: ignore[no-untyped-def]
+    """``allocated = min(C, D)``, ``grid_supply = C - allocated``; ``offered`` is overwritten
+    with the scale ``min(1, C / D)``."""
     for t in prange(consumption.shape[0]):
         for i in range(consumption.shape[1]):
             c = consumption[t, i]
             d = offered[t, i]
             if d > c:
                 allocated[t, i] = c
+                grid_supply[t, i] = 0.0
                 offered[t, i] = c / d
             else:
                 allocated[t, i] = d
+                grid_supply[t, i] = c - d
                 offered[t, i] = 1.0
 
 

@@ -5,15 +5,17 @@ from memory (later passes over the same row hit the cache), writes its outputs i
 arrays allocated by the caller, and runs the steps in parallel with ``prange``.
 Kernels trust their input: validation happens in :mod:`repartition._inputs`.
 
-Shapes: ``consumption`` and ``allocated`` (steps, consumers); ``production``,
-``self_consumed`` and ``surplus`` (steps, producers). Energies in kWh per step.
+Shapes: ``consumption``, ``allocated`` and ``grid_supply`` (steps, consumers);
+``production``, ``self_consumed`` and ``surplus`` (steps, producers); ``production_total``
+(steps,), from :func:`pooled_production`. Energies in kWh per step.
+
+Every kernel writes COMPLEMENT, ``grid_supply = C - A``, in the same pass as ``A``: the
+results never depend on the input after the call.
 
 The plain NumPy twin of each kernel lives in :mod:`repartition.reference`.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -34,6 +36,25 @@ def _row_total(array, t):  # type: ignore[no-untyped-def]
     return total
 
 
+@parallel_kernel
+def pooled_production(production):  # type: ignore[no-untyped-def]
+    """``P_tot[t] = sum_j P[t, j]``, summed in increasing order of the values.
+
+    The order of the sum is fixed by the values, not by the order of the producers, so
+    that ``P_tot`` (and every rule that compares against it) does not depend on member
+    order to the last bit (invariant 5). A community has few producers: the sort is cheap.
+    """
+    steps = production.shape[0]
+    totals = np.empty(steps)
+    for t in prange(steps):
+        values = np.sort(production[t])
+        total = 0.0
+        for value in values:
+            total += value
+        totals[t] = total
+    return totals
+
+
 @serial_kernel
 def _attribute_row(production, t, production_total, allocated_total, self_consumed, surplus):  # type: ignore[no-untyped-def]
     """AUTOPROD and SURPLUS of each producer at step t, prorata of its production.
@@ -52,47 +73,90 @@ def _attribute_row(production, t, production_total, allocated_total, self_consum
 
 
 @serial_kernel
-def _prorata_row(consumption, t, production_total, allocated):  # type: ignore[no-untyped-def]
+def _prorata_row(consumption, t, production_total, allocated, grid_supply):  # type: ignore[no-untyped-def]
     consumption_total = _row_total(consumption, t)
     ratio = 1.0
     if consumption_total > production_total:  # implies consumption_total > 0
         ratio = production_total / consumption_total
     allocated_total = 0.0
     for i in range(consumption.shape[1]):
-        share = consumption[t, i] * ratio
+        c = consumption[t, i]
+        share = c * ratio
         allocated[t, i] = share
+        grid_supply[t, i] = c - share
         allocated_total += share
     return allocated_total
 
 
 @parallel_kernel
-def prorata(consumption, production, allocated, self_consumed, surplus):  # type: ignore[no-untyped-def]
+def prorata(  # type: ignore[no-untyped-def]
+    consumption, production, production_total, allocated, grid_supply, self_consumed, surplus
+):
     """Default dynamic key: ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``."""
     for t in prange(consumption.shape[0]):
-        production_total = _row_total(production, t)
-        allocated_total = _prorata_row(consumption, t, production_total, allocated)
-        _attribute_row(production, t, production_total, allocated_total, self_consumed, surplus)
+        total = production_total[t]
+        allocated_total = _prorata_row(consumption, t, total, allocated, grid_supply)
+        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+
+
+@serial_kernel
+def _capped_row(consumption, t, coefficients, level, allocated, grid_supply):  # type: ignore[no-untyped-def]
+    """``A[t, i] = min(C[t, i], k[i] * level)`` (0 where ``k[i] = 0``); returns ``sum_i A``."""
+    allocated_total = 0.0
+    for i in range(consumption.shape[1]):
+        c = consumption[t, i]
+        k = coefficients[i]
+        share = min(c, k * level) if k > 0.0 else 0.0
+        allocated[t, i] = share
+        grid_supply[t, i] = c - share
+        allocated_total += share
+    return allocated_total
 
 
 @parallel_kernel
-def static(consumption, production, coefficients, allocated, self_consumed, surplus):  # type: ignore[no-untyped-def]
+def static(  # type: ignore[no-untyped-def]
+    consumption,
+    production,
+    production_total,
+    coefficients,
+    allocated,
+    grid_supply,
+    self_consumed,
+    surplus,
+):
     """Static key, the DSO's rule: ``A[t, i] = min(C[t, i], k[i] * P_tot[t])``."""
     for t in prange(consumption.shape[0]):
-        production_total = _row_total(production, t)
-        allocated_total = 0.0
-        for i in range(consumption.shape[1]):
-            share = min(consumption[t, i], coefficients[i] * production_total)
-            allocated[t, i] = share
-            allocated_total += share
-        _attribute_row(production, t, production_total, allocated_total, self_consumed, surplus)
+        total = production_total[t]
+        allocated_total = _capped_row(consumption, t, coefficients, total, allocated, grid_supply)
+        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+
+
+@serial_kernel
+def _level_row(consumption, t, coefficients, numerator, denominator, allocated, grid_supply):  # type: ignore[no-untyped-def]
+    """``A[t, i] = min(C[t, i], k[i] * L)`` with the level ``L = numerator / denominator``.
+
+    The cap is computed as ``(k / denominator) * numerator``: for a consumer that takes
+    part in the level, ``k <= denominator``, so nothing overflows however small the keys;
+    for one already saturated, an overflow to ``inf`` still means "saturated". ``sum_i A``
+    is returned.
+    """
+    allocated_total = 0.0
+    for i in range(consumption.shape[1]):
+        c = consumption[t, i]
+        k = coefficients[i]
+        share = min(c, (k / denominator) * numerator) if k > 0.0 else 0.0
+        allocated[t, i] = share
+        grid_supply[t, i] = c - share
+        allocated_total += share
+    return allocated_total
 
 
 @serial_kernel
 def _sorted_level(consumption, t, coefficients, production_total):  # type: ignore[no-untyped-def]
     """Exact water-filling level of row t by sorting consumers by ``C[t, i] / k[i]``.
 
-    Returns the level ``L`` (``lambda * P_tot``) such that ``min(C, k * L)`` is the limit
-    of redistribution; ``inf`` when every keyed consumer is saturated.
+    Returns the level as ``(numerator, denominator)``: what the unsaturated consumers share
+    and the sum of their coefficients; ``(inf, 1)`` when every keyed consumer is saturated.
     """
     n = consumption.shape[1]
     ratios = np.empty(n)
@@ -117,62 +181,74 @@ def _sorted_level(consumption, t, coefficients, production_total):  # type: igno
         else:
             break
     if saturated == keyed:
-        return np.inf
+        return np.inf, 1.0
     # Sum the keys left afresh: the running difference carries a rounding residue, which
     # would turn "everyone is saturated" into a finite level.
     key_left = 0.0
     for position in range(saturated, keyed):
         key_left += coefficients[order[position]]
-    return max(remaining, 0.0) / key_left
+    return max(remaining, 0.0), key_left
 
 
 @serial_kernel
 def _water_level(consumption, t, coefficients, production_total, rounds):  # type: ignore[no-untyped-def]
-    """Level ``L`` after ``rounds`` redistribution rounds (``EXACT``: the limit).
+    """Level after ``rounds`` redistribution rounds (``EXACT``: the limit).
 
-    The first pass is the DSO's rule, ``L = P_tot``. A round gives what no one has yet
+    The first pass is the DSO's rule, level ``P_tot``. A round gives what no one has yet
     received, ``P_tot - sum_i min(C, k * L)``, to the unsaturated keyed consumers in
-    proportion to their coefficients, which raises the common level by
-    ``leftover / sum_{unsaturated} k``. The limit is reached when a round saturates no
-    one new. Returns ``(level, passes)``.
+    proportion to their coefficients, which moves the common level to
+    ``L' = (P_tot - sum_{saturated} C) / sum_{unsaturated} k``. The limit is reached when a
+    round saturates no one new. The level is kept as that fraction, never divided out, so
+    that tiny coefficients cannot overflow it. Returns ``(numerator, denominator, passes)``.
     """
-    level = production_total
+    numerator = production_total
+    denominator = 1.0
     passes = 0
     saturated_before = -1
     while True:
-        allocated_total = 0.0
+        saturated_energy = 0.0
         unsaturated_key = 0.0
         saturated = 0
         for i in range(consumption.shape[1]):
             k = coefficients[i]
             if k > 0.0:
-                cap = k * level
                 c = consumption[t, i]
-                if c <= cap:
-                    allocated_total += c
+                if c <= (k / denominator) * numerator:
+                    saturated_energy += c
                     saturated += 1
                 else:
-                    allocated_total += cap
                     unsaturated_key += k
         passes += 1
         if unsaturated_key <= 0.0:
-            return math.inf, passes
+            return np.inf, 1.0, passes
         if rounds != EXACT and passes > rounds:
-            return level, passes
+            return numerator, denominator, passes
         if rounds == EXACT and saturated == saturated_before:
-            return level, passes
-        leftover = production_total - allocated_total
-        if leftover <= 0.0:
-            return level, passes
+            return numerator, denominator, passes
+        remaining = production_total - saturated_energy
+        allocated_total = saturated_energy + (unsaturated_key / denominator) * numerator
+        if remaining <= 0.0 or allocated_total >= production_total:
+            return numerator, denominator, passes
         if rounds == EXACT and passes >= MAX_LEVEL_PASSES:
-            return _sorted_level(consumption, t, coefficients, production_total), passes + 1
-        level += leftover / unsaturated_key
+            numerator, denominator = _sorted_level(consumption, t, coefficients, production_total)
+            return numerator, denominator, passes + 1
+        numerator = remaining
+        denominator = unsaturated_key
         saturated_before = saturated
 
 
 @parallel_kernel
 def static_redistributed(  # type: ignore[no-untyped-def]
-    consumption, production, coefficients, rounds, allocated, self_consumed, surplus, passes
+    consumption,
+    production,
+    production_total,
+    coefficients,
+    rounds,
+    allocated,
+    grid_supply,
+    self_consumed,
+    surplus,
+    passes,
 ):
     """Static key with redistribution: ``A[t, i] = min(C[t, i], k[i] * L[t])``.
 
@@ -181,33 +257,42 @@ def static_redistributed(  # type: ignore[no-untyped-def]
     ``passes[t]`` receives the number of passes over the row the level needed.
     """
     for t in prange(consumption.shape[0]):
-        production_total = _row_total(production, t)
-        level, row_passes = _water_level(consumption, t, coefficients, production_total, rounds)
+        total = production_total[t]
+        numerator, denominator, row_passes = _water_level(
+            consumption, t, coefficients, total, rounds
+        )
         passes[t] = row_passes
-        allocated_total = 0.0
-        for i in range(consumption.shape[1]):
-            share = 0.0
-            if coefficients[i] > 0.0:
-                share = min(consumption[t, i], coefficients[i] * level)
-            allocated[t, i] = share
-            allocated_total += share
-        _attribute_row(production, t, production_total, allocated_total, self_consumed, surplus)
+        allocated_total = _level_row(
+            consumption, t, coefficients, numerator, denominator, allocated, grid_supply
+        )
+        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
-def dynamic(consumption, production, coefficients, allocated, self_consumed, surplus):  # type: ignore[no-untyped-def]
+def dynamic(  # type: ignore[no-untyped-def]
+    consumption,
+    production,
+    production_total,
+    coefficients,
+    allocated,
+    grid_supply,
+    self_consumed,
+    surplus,
+):
     """Dynamic key: ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``.
 
     A row of NaN coefficients (no key sent for that step) falls back to :func:`prorata`.
     """
     for t in prange(consumption.shape[0]):
-        production_total = _row_total(production, t)
+        total = production_total[t]
         if np.isnan(coefficients[t, 0]):
-            allocated_total = _prorata_row(consumption, t, production_total, allocated)
+            allocated_total = _prorata_row(consumption, t, total, allocated, grid_supply)
         else:
             allocated_total = 0.0
             for i in range(consumption.shape[1]):
-                share = min(consumption[t, i], coefficients[t, i] * production_total)
+                c = consumption[t, i]
+                share = min(c, coefficients[t, i] * total)
                 allocated[t, i] = share
+                grid_supply[t, i] = c - share
                 allocated_total += share
-        _attribute_row(production, t, production_total, allocated_total, self_consumed, surplus)
+        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
