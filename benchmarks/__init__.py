@@ -1,0 +1,1 @@
+"""Benchmarks of repartition against the memory-bandwidth floor and pandas (docs/performance.md)."""
