@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._inputs import Array, Axis
+from repartition._inputs import Array, Axis, first_cell, memory_order
+from repartition._shares import contiguous, is_by_member
 from repartition.kernels import checks
 
 SUM_TOLERANCE = 1e-9
@@ -50,19 +52,20 @@ def _preview(ids: pd.Index, most: int = 5) -> str:
     return shown + (f", ... ({len(ids)} in all)" if len(ids) > most else "")
 
 
+def _is_out_of_range(values: Array) -> NDArray[np.bool_]:
+    return (values < 0.0) | (values > 1.0)
+
+
 def _check_range(values: Array, key: str, members: pd.Index, axis: Axis | None) -> None:
-    position = int(checks.first_invalid_coefficient(values))
+    position = int(checks.first_invalid_coefficient(memory_order(values)))
     if position < 0:
-        flat = values.reshape(-1)
-        infinite = np.flatnonzero(np.isinf(flat))
-        if not len(infinite):
-            return
-        position = int(infinite[0])
-    row, column = divmod(position, values.shape[-1]) if values.ndim == 2 else (0, position)
+        return
+    row, column = first_cell(position, values, _is_out_of_range)
     member = members[column]
     where = f" at {axis.step_name(row)}" if axis is not None and values.ndim == 2 else ""
+    value = values[row, column] if values.ndim == 2 else values[column]
     raise errors.CoefficientRangeError(
-        f"{key} coefficient of {member!r}{where} is {values.reshape(-1)[position]}, "
+        f"{key} coefficient of {member!r}{where} is {value}, "
         "outside [0, 1]. Coefficients are shares of production: 0.25 means 25 %.",
         member=member,
         column=member,
@@ -161,7 +164,7 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
         aligned = coefficients
         if not (index.equals(axis.index) and coefficients.columns.equals(axis.consumers)):
             aligned = coefficients.reindex(index=axis.index, columns=axis.consumers)
-        return np.ascontiguousarray(aligned.to_numpy(dtype=np.float64, na_value=np.nan))
+        return contiguous(aligned.to_numpy(dtype=np.float64, na_value=np.nan))
     values = np.asarray(coefficients)
     if values.ndim != 2 or values.shape != (axis.steps, len(axis.consumers)):
         raise errors.MemberError(
@@ -170,7 +173,7 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
         )
     if not _is_number_dtype(values.dtype):
         raise errors.NonNumericError(f"{key} coefficients have dtype {values.dtype}, not numbers.")
-    return np.ascontiguousarray(values, dtype=np.float64)
+    return contiguous(np.asarray(values, dtype=np.float64))
 
 
 def checked_rows(values: Array, axis: Axis, key: str, *, allow_missing_rows: bool) -> Array:
@@ -181,7 +184,10 @@ def checked_rows(values: Array, axis: Axis, key: str, *, allow_missing_rows: boo
     scaled to sum to 1 (in a copy), so that no step allocates more than is produced.
     """
     _check_range(values, key, axis.consumers, axis)
-    sums, missing = checks.row_sums_and_nans(values)
+    if is_by_member(values):
+        sums, missing = checks.column_sums_and_nans(values.T)
+    else:
+        sums, missing = checks.row_sums_and_nans(values)
     columns = values.shape[1]
     bad_nan = (missing > 0) & (missing < columns) if allow_missing_rows else missing > 0
     if bad_nan.any():
@@ -226,7 +232,7 @@ def within_one(values: Array, sums: Array) -> Array:
         return values
     if values.ndim == 1:
         return values / sums
-    scaled = values.copy()
+    scaled = values.copy(order="K")
     scaled[over] /= sums[over, None]
     return scaled
 

@@ -8,7 +8,7 @@ or fresh copies.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
+from repartition._shares import contiguous, is_by_member
 from repartition.kernels import checks
 
 Array = NDArray[np.float64]
@@ -47,23 +48,54 @@ def _describe(table: str, member: Hashable, axis: Axis, row: int) -> str:
     return f"{table} of {member!r} at {axis.step_name(row)}"
 
 
+def memory_order(values: Array) -> Array:
+    """The contiguous array whose flat order is ``values``' memory order (for the scans)."""
+    return values.T if is_by_member(values) else values
+
+
+def first_cell(
+    position: int, values: Array, is_bad: Callable[[Array], NDArray[np.bool_]]
+) -> tuple[int, int]:
+    """(row, column) of the earliest bad value, given a scan's first ``position`` in memory
+    order and the test ``is_bad`` it applied.
+
+    For row-major arrays memory order is time order; for member-major ones the scan's
+    first hit may be a later step of an earlier member, so the mask decides (this only runs
+    when the input is already known to be wrong).
+    """
+    if values.ndim == 1:
+        return 0, position
+    if is_by_member(values):
+        with np.errstate(invalid="ignore"):
+            bad = is_bad(values)
+        row = int(np.flatnonzero(bad.any(axis=1))[0])
+        return row, int(np.flatnonzero(bad[row])[0])
+    row, column = divmod(position, values.shape[1])
+    return row, column
+
+
+def _is_bad_energy(values: Array) -> NDArray[np.bool_]:
+    bad: NDArray[np.bool_] = ~(values >= 0.0) | (values == np.inf)
+    return bad
+
+
 def check_energy_values(values: Array, table: str, members: pd.Index, axis: Axis) -> None:
     """Raise the error of the first NaN, infinite or negative value of ``values``."""
-    position, kind = checks.first_invalid_energy(values)
+    position = checks.first_invalid_energy(memory_order(values))
     if position < 0:
         return
-    row, column = divmod(int(position), values.shape[1])
+    row, column = first_cell(int(position), values, _is_bad_energy)
     member = members[column]
     value = values[row, column]
     where = _describe(table, member, axis, row)
     culprit = {"column": member, "member": member, "timestamp": axis.timestamp(row)}
-    if kind == checks.NAN:
+    if np.isnan(value):
         raise errors.MissingValueError(
             f"{where} is missing (NaN). repartition never invents energy: fill the gap "
             "from the meter data, or leave the step out of the period.",
             **culprit,
         )
-    if kind == checks.INFINITE:
+    if np.isinf(value):
         raise errors.NonFiniteError(
             f"{where} is {value}. Energies must be finite kWh per step.", **culprit
         )
@@ -164,8 +196,9 @@ def as_frame(frame: pd.DataFrame | pd.Series, table: str) -> pd.DataFrame:
 def frame_values(frame: pd.DataFrame, table: str) -> Array:
     """Check the members and dtypes of ``frame``; its values as float64 (steps, members).
 
-    The result is C-contiguous: a view of the frame's data where its layout allows (a frame
-    built from a C-ordered array), otherwise a copy. It is never written to.
+    The result is a view of the frame's data where it is contiguous (pandas usually stores
+    it member by member: the array is then column-major), otherwise a row-major copy. It is
+    never written to.
     """
     check_members(frame.columns, table)
     for member, dtype in frame.dtypes.items():
@@ -176,11 +209,11 @@ def frame_values(frame: pd.DataFrame, table: str) -> Array:
                 column=member,
                 member=member,
             )
-    return np.ascontiguousarray(frame.to_numpy(dtype=np.float64, na_value=np.nan))
+    return contiguous(frame.to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def energy_array(values: Any, table: str, rows: int | None = None) -> Array:
-    """Check a plain array of energies (steps, members) and return it as C-contiguous float64."""
+    """Check a plain array of energies (steps, members); return it as contiguous float64."""
     array = np.asarray(values)
     if array.ndim == 1:
         array = array[:, None]
@@ -196,7 +229,7 @@ def energy_array(values: Any, table: str, rows: int | None = None) -> Array:
         raise errors.IndexMismatchError(
             f"{table} has {array.shape[0]} steps where consumption has {rows}."
         )
-    return np.ascontiguousarray(array, dtype=np.float64)
+    return contiguous(np.asarray(array, dtype=np.float64))
 
 
 def check_same_steps(index: pd.DatetimeIndex, other: pd.Index, table: str) -> None:

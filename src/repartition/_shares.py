@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,11 +50,36 @@ class Shares:
     passes: NDArray[np.int32] | None = None
 
 
+def is_by_member(values: Array) -> bool:
+    """True when a (steps, members) array is stored member by member (column-major).
+
+    That is how pandas stores a frame of float columns; the kernels of
+    :mod:`repartition.kernels.by_member` read such arrays in memory order.
+    """
+    return bool(values.flags.f_contiguous and not values.flags.c_contiguous)
+
+
+def contiguous(values: Array) -> Array:
+    """``values`` as is when stored in either order, else a row-major copy."""
+    if values.flags.c_contiguous or values.flags.f_contiguous:
+        return values
+    return np.ascontiguousarray(values)
+
+
+def like(values: Array, reference: Array) -> Array:
+    """``values`` stored in the same order as ``reference`` (copied only when they differ)."""
+    if is_by_member(reference):
+        return values if values.flags.f_contiguous else np.asfortranarray(values)
+    return values if values.flags.c_contiguous else np.ascontiguousarray(values)
+
+
 def empty_shares(consumption: Array, production: Array) -> tuple[Array, Array, Array, Array]:
-    """Output buffers for a kernel: allocated, grid_supply, self_consumed, surplus."""
+    """Output buffers for a kernel: allocated, grid_supply (stored like ``consumption``),
+    self_consumed, surplus."""
+    order: Literal["C", "F"] = "F" if is_by_member(consumption) else "C"
     return (
-        np.empty(consumption.shape),
-        np.empty(consumption.shape),
+        np.empty(consumption.shape, order=order),
+        np.empty(consumption.shape, order=order),
         np.empty(production.shape),
         np.empty(production.shape),
     )

@@ -39,9 +39,9 @@ from repartition._coefficients import (
     within_one,
 )
 from repartition._inputs import Array, Axis
-from repartition._shares import PairSplit, Shares, empty_shares
+from repartition._shares import PairSplit, Shares, empty_shares, is_by_member, like
+from repartition.kernels import by_member, pooled
 from repartition.kernels import full_dynamic as full_dynamic_kernels
-from repartition.kernels import pooled
 
 __all__ = ["SUM_TOLERANCE", "Dynamic", "FullDynamic", "Prorata", "SharingKey", "Static"]
 
@@ -76,8 +76,23 @@ class Prorata(SharingKey):
     name: ClassVar[str] = "prorata"
 
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
-        outputs = empty_shares(consumption, production)
-        pooled.prorata(consumption, production, pooled.pooled_production(production), *outputs)
+        allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(
+            consumption, production
+        )
+        production_total = pooled.pooled_production(production)
+        if is_by_member(consumption):
+            by_member.prorata(
+                consumption.T,
+                production,
+                production_total,
+                allocated.T,
+                grid_supply.T,
+                self_consumed,
+                surplus,
+                by_member.block_steps(consumption.shape[1]),
+            )
+        else:
+            pooled.prorata(consumption, production, production_total, *outputs)
         return Shares(*outputs)
 
 
@@ -150,16 +165,47 @@ class Static(SharingKey):
                 "receive more than is produced. Scale them down so that they sum to 1 or less.",
             )
         coefficients = within_one(coefficients, np.asarray(total))
-        outputs = empty_shares(consumption, production)
+        allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(
+            consumption, production
+        )
         production_total = pooled.pooled_production(production)
+        member_major = is_by_member(consumption)
         if not self.redistribute and not self.rounds:
-            pooled.static(consumption, production, production_total, coefficients, *outputs)
+            if member_major:
+                by_member.static(
+                    consumption.T,
+                    production,
+                    production_total,
+                    coefficients,
+                    allocated.T,
+                    grid_supply.T,
+                    self_consumed,
+                    surplus,
+                    by_member.block_steps(consumption.shape[1], passes=1),
+                )
+            else:
+                pooled.static(consumption, production, production_total, coefficients, *outputs)
             return Shares(*outputs)
         rounds = pooled.EXACT if self.redistribute else int(self.rounds or 0)
         passes = np.empty(consumption.shape[0], dtype=np.int32)
-        pooled.static_redistributed(
-            consumption, production, production_total, coefficients, rounds, *outputs, passes
-        )
+        if member_major:
+            by_member.static_redistributed(
+                consumption.T,
+                production,
+                production_total,
+                coefficients,
+                rounds,
+                allocated.T,
+                grid_supply.T,
+                self_consumed,
+                surplus,
+                passes,
+                by_member.block_steps(consumption.shape[1], passes=4),
+            )
+        else:
+            pooled.static_redistributed(
+                consumption, production, production_total, coefficients, rounds, *outputs, passes
+            )
         return Shares(*outputs, passes=passes)
 
 
@@ -188,9 +234,25 @@ class Dynamic(SharingKey):
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
         coefficients = step_table(self.coefficients, axis, "Dynamic")
         coefficients = checked_rows(coefficients, axis, "Dynamic", allow_missing_rows=True)
-        outputs = empty_shares(consumption, production)
+        coefficients = like(coefficients, consumption)
+        allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(
+            consumption, production
+        )
         production_total = pooled.pooled_production(production)
-        pooled.dynamic(consumption, production, production_total, coefficients, *outputs)
+        if is_by_member(consumption):
+            by_member.dynamic(
+                consumption.T,
+                production,
+                production_total,
+                coefficients.T,
+                allocated.T,
+                grid_supply.T,
+                self_consumed,
+                surplus,
+                by_member.block_steps(consumption.shape[1], passes=3),
+            )
+        else:
+            pooled.dynamic(consumption, production, production_total, coefficients, *outputs)
         return Shares(*outputs)
 
 
@@ -222,14 +284,26 @@ class FullDynamic(SharingKey):
             checked_rows(table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False)
             for producer, table in zip(axis.producers, tables, strict=True)
         ]
+        tables = [like(table, consumption) for table in tables]
         allocated, grid_supply, self_consumed, surplus = empty_shares(consumption, production)
         scale = np.empty_like(allocated)  # holds the offered energy, then the scale factor
-        for j, table in enumerate(tables):
-            full_dynamic_kernels.add_offered(table, production, j, scale, j == 0)
-        full_dynamic_kernels.cap_offered(consumption, scale, allocated, grid_supply)
-        for j, table in enumerate(tables):
-            full_dynamic_kernels.attribute_producer(
-                table, production, j, scale, self_consumed, surplus
-            )
+        if is_by_member(consumption):
+            block = by_member.block_steps(consumption.shape[1])
+            for j, table in enumerate(tables):
+                by_member.add_offered(table.T, production, j, scale.T, j == 0)
+            # Element by element: the same kernel serves both layouts.
+            full_dynamic_kernels.cap_offered(consumption.T, scale.T, allocated.T, grid_supply.T)
+            for j, table in enumerate(tables):
+                by_member.attribute_producer(
+                    table.T, production, j, scale.T, self_consumed, surplus, block
+                )
+        else:
+            for j, table in enumerate(tables):
+                full_dynamic_kernels.add_offered(table, production, j, scale, j == 0)
+            full_dynamic_kernels.cap_offered(consumption, scale, allocated, grid_supply)
+            for j, table in enumerate(tables):
+                full_dynamic_kernels.attribute_producer(
+                    table, production, j, scale, self_consumed, surplus
+                )
         split = PairSplit(coefficients=tables, scale=scale)
         return Shares(allocated, grid_supply, self_consumed, surplus, split=split)

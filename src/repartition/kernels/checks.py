@@ -1,30 +1,32 @@
 """Validation scans, compiled: one read of an array to find its first bad value.
 
-They return the flat position of the first offending value (or -1), so that the caller,
-which knows the member ids and timestamps, can name the culprit. Scanning in parallel
-chunks and keeping the smallest position found keeps "first" well defined.
+The scans run in parallel over chunks. Each chunk first *counts* its bad values with a
+loop that has no early exit (so it vectorises and runs at memory speed); only a chunk with
+a bad value is scanned again for the position. The caller, which knows the member ids and
+timestamps, turns the position into an error that names the culprit.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from repartition.kernels._config import parallel_kernel, prange
-
-NAN = 0
-INFINITE = 1
-NEGATIVE = 2
-ABOVE_ONE = 3
+from repartition.kernels._config import parallel_kernel, prange, serial_kernel
 
 _CHUNK = 1 << 16
 
 
+@serial_kernel
+def _is_bad_energy(value):  # type: ignore[no-untyped-def]
+    # One comparison rejects NaN, -inf and negatives; +inf is caught by the second.
+    return not (value >= 0.0) or value == np.inf
+
+
 @parallel_kernel
 def first_invalid_energy(values):  # type: ignore[no-untyped-def]
-    """First position holding NaN, inf or a negative number in a C-contiguous array.
+    """First position (flattened memory order) holding NaN, inf or a negative number.
 
-    Returns ``(position, kind)`` with kind one of ``NAN``, ``INFINITE``, ``NEGATIVE``;
-    ``(-1, -1)`` when every value is a finite energy >= 0.
+    ``values`` is a C-contiguous array of any number of dimensions; -1 when every value is
+    a finite energy >= 0.
     """
     flat = values.reshape(-1)
     size = flat.size
@@ -33,26 +35,29 @@ def first_invalid_energy(values):  # type: ignore[no-untyped-def]
     for chunk in prange(chunks):
         start = chunk * _CHUNK
         stop = min(start + _CHUNK, size)
+        bad = 0
         for position in range(start, stop):
-            value = flat[position]
-            # One comparison rejects NaN, -inf and negatives; inf is caught next.
-            if not (value >= 0.0) or value == np.inf:
-                found[chunk] = position
-                break
+            bad += _is_bad_energy(flat[position])
+        if bad:
+            for position in range(start, stop):
+                if _is_bad_energy(flat[position]):
+                    found[chunk] = position
+                    break
     for chunk in range(chunks):
         if found[chunk] >= 0:
-            value = flat[found[chunk]]
-            if np.isnan(value):
-                return found[chunk], NAN
-            if np.isinf(value):
-                return found[chunk], INFINITE
-            return found[chunk], NEGATIVE
-    return -1, -1
+            return found[chunk]
+    return -1
+
+
+@serial_kernel
+def _is_out_of_range(value):  # type: ignore[no-untyped-def]
+    # NaN compares false both ways: it is left to the callers, which give it a meaning.
+    return value < 0.0 or value > 1.0
 
 
 @parallel_kernel
 def first_invalid_coefficient(values):  # type: ignore[no-untyped-def]
-    """First position holding a value outside [0, 1] (NaN excluded: callers treat NaN)."""
+    """First position (memory order) holding a value outside [0, 1], inf included; -1 if none."""
     flat = values.reshape(-1)
     size = flat.size
     chunks = (size + _CHUNK - 1) // _CHUNK
@@ -60,11 +65,14 @@ def first_invalid_coefficient(values):  # type: ignore[no-untyped-def]
     for chunk in prange(chunks):
         start = chunk * _CHUNK
         stop = min(start + _CHUNK, size)
+        bad = 0
         for position in range(start, stop):
-            value = flat[position]
-            if value < 0.0 or value > 1.0:
-                found[chunk] = position
-                break
+            bad += _is_out_of_range(flat[position])
+        if bad:
+            for position in range(start, stop):
+                if _is_out_of_range(flat[position]):
+                    found[chunk] = position
+                    break
     for chunk in range(chunks):
         if found[chunk] >= 0:
             return found[chunk]
@@ -73,7 +81,11 @@ def first_invalid_coefficient(values):  # type: ignore[no-untyped-def]
 
 @parallel_kernel
 def row_sums_and_nans(values):  # type: ignore[no-untyped-def]
-    """Per row: the sum of the non-NaN values and the count of NaN values."""
+    """Per row of a (steps, members) array: the sum of its non-NaN values, and its NaN count.
+
+    Works on either memory layout; for a column-major array pass its transpose to
+    :func:`column_sums_and_nans` instead, which reads memory in order.
+    """
     rows, columns = values.shape
     sums = np.zeros(rows)
     nans = np.zeros(rows, dtype=np.int64)
@@ -88,4 +100,28 @@ def row_sums_and_nans(values):  # type: ignore[no-untyped-def]
                 total += value
         sums[t] = total
         nans[t] = missing
+    return sums, nans
+
+
+@parallel_kernel
+def column_sums_and_nans(values):  # type: ignore[no-untyped-def]
+    """Per column of a C-contiguous (members, steps) array: non-NaN sum and NaN count.
+
+    The member-major twin of :func:`row_sums_and_nans`: steps are split in blocks, each
+    block's sums are accumulated member by member, reading memory in order.
+    """
+    members, steps = values.shape
+    sums = np.zeros(steps)
+    nans = np.zeros(steps, dtype=np.int64)
+    block = 1024
+    for first in prange((steps + block - 1) // block):
+        start = first * block
+        stop = min(start + block, steps)
+        for i in range(members):
+            for t in range(start, stop):
+                value = values[i, t]
+                if np.isnan(value):
+                    nans[t] += 1
+                else:
+                    sums[t] += value
     return sums, nans
