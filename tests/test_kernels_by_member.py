@@ -2,12 +2,14 @@
 
 pandas hands over (steps, members) arrays stored member by member; the kernels of
 ``repartition.kernels.by_member`` read their transpose, a C-contiguous (members, steps)
-array, in blocks of steps. These tests run them on transposed copies with block sizes that
-do not divide the number of steps, and check every output against ``repartition.reference``.
+array, the threads splitting the members. These tests run them on transposed copies on one
+and two threads (so that chunks of members are empty, single or uneven), and check every
+output against ``repartition.reference``.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 from repartition import allocate, allocate_arrays, keys, reference
 from repartition._shares import is_by_member
 from repartition.kernels import by_member, full_dynamic, pooled
+from test_kernels import staircase
 
 RTOL = 1e-12
 
@@ -59,38 +62,47 @@ def assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected
 
 
 SHAPES = [(1, 1, 1), (37, 5, 2), (64, 3, 1), (50, 23, 3)]
-BLOCKS = [8, 16, 4096]
+THREADS = [1, 2]
+
+
+@pytest.fixture
+def threads(request):
+    """Run the kernels on ``request.param`` Numba threads."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(request.param)
+    yield request.param
+    numba.set_num_threads(previous)
 
 
 @pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
-@pytest.mark.parametrize("block", BLOCKS)
-def test_prorata(steps, consumers, producers, block) -> None:
+@pytest.mark.parametrize("threads", THREADS, indirect=True)
+def test_prorata(steps, consumers, producers, threads) -> None:
     C, P = community(1, steps, consumers, producers)
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     total = pooled.pooled_production(P)
-    by_member.prorata(F.T, P, total, allocated.T, grid_supply.T, self_consumed, surplus, block)
+    by_member.prorata(F.T, P, total, allocated.T, grid_supply.T, self_consumed, surplus)
     expected = reference.prorata(C, P)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
 
 
 @pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
-@pytest.mark.parametrize("block", BLOCKS)
-def test_static(steps, consumers, producers, block) -> None:
+@pytest.mark.parametrize("threads", THREADS, indirect=True)
+def test_static(steps, consumers, producers, threads) -> None:
     C, P = community(2, steps, consumers, producers)
     k = np.random.default_rng(3).dirichlet(np.ones(consumers)) * 0.9
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     total = pooled.pooled_production(P)
-    by_member.static(F.T, P, total, k, allocated.T, grid_supply.T, self_consumed, surplus, block)
+    by_member.static(F.T, P, total, k, allocated.T, grid_supply.T, self_consumed, surplus)
     expected = reference.static(C, P, k)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
 
 
 @pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
-@pytest.mark.parametrize("block", BLOCKS)
+@pytest.mark.parametrize("threads", THREADS, indirect=True)
 @pytest.mark.parametrize("rounds", [1, 2, pooled.EXACT])
-def test_static_redistributed(steps, consumers, producers, block, rounds) -> None:
+def test_static_redistributed(steps, consumers, producers, threads, rounds) -> None:
     C, P = community(4, steps, consumers, producers)
     k = np.random.default_rng(5).dirichlet(np.ones(consumers)) * 0.95
     k[0] = 0.0
@@ -99,23 +111,26 @@ def test_static_redistributed(steps, consumers, producers, block, rounds) -> Non
     passes = np.full(steps, -1, dtype=np.int32)
     total = pooled.pooled_production(P)
     by_member.static_redistributed(
-        F.T, P, total, k, rounds, allocated.T, grid_supply.T, self_consumed, surplus, passes, block
+        F.T, P, total, k, rounds, allocated.T, grid_supply.T, self_consumed, surplus, passes
     )
     if rounds == pooled.EXACT:
         expected = reference.static_limit(C, P, k)
     else:
         expected = reference.static_rounds(C, P, k, rounds)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
-    # The same passes as the row-major kernel, row by row.
     row_passes = np.full(steps, -1, dtype=np.int32)
     outputs = (np.empty_like(C), np.empty_like(C), np.empty_like(P), np.empty_like(P))
     pooled.static_redistributed(np.ascontiguousarray(C), P, total, k, rounds, *outputs, row_passes)
-    np.testing.assert_array_equal(passes, row_passes)
+    # The same passes as the row-major kernel, up to one where a total summed in another
+    # order lands on the other side of "everything is allocated" (a last round that would
+    # hand on a rounding residue).
+    assert np.abs(passes - row_passes).max() <= 1
+    assert np.mean(passes == row_passes) > 0.9
 
 
 @pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
-@pytest.mark.parametrize("block", BLOCKS)
-def test_dynamic(steps, consumers, producers, block) -> None:
+@pytest.mark.parametrize("threads", THREADS, indirect=True)
+def test_dynamic(steps, consumers, producers, threads) -> None:
     C, P = community(6, steps, consumers, producers)
     rng = np.random.default_rng(7)
     k = rng.dirichlet(np.ones(consumers), size=steps) * rng.uniform(0.5, 1.0, (steps, 1))
@@ -123,14 +138,14 @@ def test_dynamic(steps, consumers, producers, block) -> None:
     F, K = member_major(C), member_major(k)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     total = pooled.pooled_production(P)
-    by_member.dynamic(F.T, P, total, K.T, allocated.T, grid_supply.T, self_consumed, surplus, block)
+    by_member.dynamic(F.T, P, total, K.T, allocated.T, grid_supply.T, self_consumed, surplus)
     expected = reference.dynamic(C, P, k)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
 
 
 @pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
-@pytest.mark.parametrize("block", BLOCKS)
-def test_full_dynamic(steps, consumers, producers, block) -> None:
+@pytest.mark.parametrize("threads", THREADS, indirect=True)
+def test_full_dynamic(steps, consumers, producers, threads) -> None:
     C, P = community(8, steps, consumers, producers)
     rng = np.random.default_rng(9)
     tables = [
@@ -144,9 +159,7 @@ def test_full_dynamic(steps, consumers, producers, block) -> None:
         by_member.add_offered(member_major(table).T, P, j, scale.T, j == 0)
     full_dynamic.cap_offered(F.T, scale.T, allocated.T, grid_supply.T)
     for j, table in enumerate(tables):
-        by_member.attribute_producer(
-            member_major(table).T, P, j, scale.T, self_consumed, surplus, block
-        )
+        by_member.attribute_producer(member_major(table).T, P, j, scale.T, self_consumed, surplus)
     expected, expected_self, _ = reference.full_dynamic(C, P, np.stack(tables))
     atol = RTOL * (C.max(initial=0.0) + P.max(initial=0.0) + 1.0)
     np.testing.assert_allclose(allocated, expected, rtol=RTOL, atol=atol)
@@ -155,13 +168,17 @@ def test_full_dynamic(steps, consumers, producers, block) -> None:
     np.testing.assert_allclose(surplus, P - expected_self, rtol=RTOL, atol=atol)
 
 
-@pytest.mark.parametrize("members", [1, 10, 1_000, 100_000])
-def test_block_fits_cache_and_is_whole_cache_lines(members) -> None:
-    for passes in (1, 2, 4):
-        block = by_member.block_steps(members, passes)
-        assert 8 <= block <= 4096
-        assert block % 8 == 0
-        assert block == 8 or block * members * 8 * passes <= 1 << 18
+@pytest.mark.parametrize("threads", [1, 2])
+def test_member_sums_split_among_threads(threads) -> None:
+    """Per-thread partial sums give the plain sum whatever the number of threads."""
+    values = np.random.default_rng(13).random((7, 29))
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        sums = by_member._member_sums(values, numba.get_num_threads())
+        np.testing.assert_allclose(sums, values.sum(axis=0), rtol=RTOL)
+    finally:
+        numba.set_num_threads(previous)
 
 
 # --- through the public API -------------------------------------------------------------
@@ -224,3 +241,24 @@ def test_array_api_takes_either_layout() -> None:
     row_major = allocate_arrays(np.ascontiguousarray(C), P, keys.Prorata())
     column_major = allocate_arrays(np.asfortranarray(C), P, keys.Prorata())
     np.testing.assert_allclose(column_major.allocated, row_major.allocated, rtol=RTOL)
+
+
+def test_water_filling_staircase_on_every_step() -> None:
+    """Every step needs more passes than ``MAX_LEVEL_PASSES`` (each round saturates one
+    more consumer): the member-major kernel hands all of them to the row-major rounds,
+    which sort, and still reaches the exact limit."""
+    consumers, steps = pooled.MAX_LEVEL_PASSES + 4, 20
+    k, row = staircase(consumers)  # one step, 1 kWh produced
+    scale = np.linspace(0.5, 1.5, steps)[:, None]  # scaling C and P together keeps the stairs
+    C = row * scale
+    P = scale.copy()
+    F = member_major(C)
+    allocated, grid_supply, self_consumed, surplus = buffers(C, P)
+    passes = np.zeros(steps, dtype=np.int32)
+    total = pooled.pooled_production(P)
+    by_member.static_redistributed(
+        F.T, P, total, k, pooled.EXACT, allocated.T, grid_supply.T, self_consumed, surplus, passes
+    )
+    assert (passes > pooled.MAX_LEVEL_PASSES).all()
+    expected = reference.static_limit(C, P, k)
+    assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)

@@ -193,6 +193,10 @@ def as_frame(frame: pd.DataFrame | pd.Series, table: str) -> pd.DataFrame:
     return frame
 
 
+def _is_number(dtype: Any) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+
+
 def frame_values(frame: pd.DataFrame, table: str) -> Array:
     """Check the members and dtypes of ``frame``; its values as float64 (steps, members).
 
@@ -201,8 +205,11 @@ def frame_values(frame: pd.DataFrame, table: str) -> Array:
     never written to.
     """
     check_members(frame.columns, table)
-    for member, dtype in frame.dtypes.items():
-        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+    dtypes = frame.dtypes
+    if all(_is_number(dtype) for dtype in set(dtypes)):  # a frame has few distinct dtypes
+        return contiguous(frame.to_numpy(dtype=np.float64, na_value=np.nan))
+    for member, dtype in dtypes.items():
+        if not _is_number(dtype):
             raise errors.NonNumericError(
                 f"{table} column {member!r} has dtype {dtype}, not numbers. Convert it, e.g. "
                 f"`frame[{member!r}] = pd.to_numeric(frame[{member!r}])` (kWh per step).",

@@ -89,7 +89,6 @@ class Prorata(SharingKey):
                 grid_supply.T,
                 self_consumed,
                 surplus,
-                by_member.block_steps(consumption.shape[1]),
             )
         else:
             pooled.prorata(consumption, production, production_total, *outputs)
@@ -181,7 +180,6 @@ class Static(SharingKey):
                     grid_supply.T,
                     self_consumed,
                     surplus,
-                    by_member.block_steps(consumption.shape[1], passes=1),
                 )
             else:
                 pooled.static(consumption, production, production_total, coefficients, *outputs)
@@ -200,7 +198,6 @@ class Static(SharingKey):
                 self_consumed,
                 surplus,
                 passes,
-                by_member.block_steps(consumption.shape[1], passes=4),
             )
         else:
             pooled.static_redistributed(
@@ -249,7 +246,6 @@ class Dynamic(SharingKey):
                 grid_supply.T,
                 self_consumed,
                 surplus,
-                by_member.block_steps(consumption.shape[1], passes=3),
             )
         else:
             pooled.dynamic(consumption, production, production_total, coefficients, *outputs)
@@ -288,14 +284,13 @@ class FullDynamic(SharingKey):
         allocated, grid_supply, self_consumed, surplus = empty_shares(consumption, production)
         scale = np.empty_like(allocated)  # holds the offered energy, then the scale factor
         if is_by_member(consumption):
-            block = by_member.block_steps(consumption.shape[1])
             for j, table in enumerate(tables):
                 by_member.add_offered(table.T, production, j, scale.T, j == 0)
             # Element by element: the same kernel serves both layouts.
             full_dynamic_kernels.cap_offered(consumption.T, scale.T, allocated.T, grid_supply.T)
             for j, table in enumerate(tables):
                 by_member.attribute_producer(
-                    table.T, production, j, scale.T, self_consumed, surplus, block
+                    table.T, production, j, scale.T, self_consumed, surplus
                 )
         else:
             for j, table in enumerate(tables):

@@ -6,208 +6,369 @@ would cost a transposition, several times a copy; these kernels read it in memor
 instead. Every array named ``*_by_member`` here is C-contiguous with shape
 (members, steps): the transpose of the (steps, members) array the user sees.
 
-Steps are processed in blocks of ``block`` steps (see :func:`block_steps`), in parallel.
-Within a block the members are read one after the other, each over consecutive steps, and
-the block is small enough to stay in cache between the passes a rule needs. Same formulas,
+The threads split the members; each reads its members' rows whole, in memory order, and
+sums what a rule needs per step into its own buffer, reduced afterwards (style.md: no two
+threads write the same cell). The water-filling takes its rounds for every step at once,
+one read of the consumption per round. Same formulas,
 same outputs as :mod:`repartition.kernels.pooled` and :mod:`repartition.kernels.full_dynamic`;
 NumPy twins in :mod:`repartition.reference`.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
+from numpy.typing import NDArray
 
-from repartition.kernels._config import parallel_kernel, prange
-from repartition.kernels.pooled import _attribute_row, _level_row, _water_level
+from repartition.kernels._config import parallel_kernel, prange, serial_kernel
+from repartition.kernels.pooled import EXACT, MAX_LEVEL_PASSES, _attribute_row, _water_level
 
-_CACHE_BYTES = 1 << 18
+Array = NDArray[np.float64]
 
 
-def block_steps(members: int, passes: int = 2) -> int:
-    """Steps per block so that a block of every member (``passes`` arrays) fits in cache."""
-    steps = _CACHE_BYTES // (8 * max(members, 1) * passes)
-    return int(min(4096, max(8, steps - steps % 8)))
+FINISH_ONE_BY_ONE = 16
+"""Water-filling: once fewer than 1 step in 16 is unsettled, solve those steps one by one."""
+
+
+@serial_kernel
+def _chunk(chunk, chunks, members):  # type: ignore[no-untyped-def]
+    """Members ``[first, stop)`` of one of ``chunks`` equal chunks."""
+    return chunk * members // chunks, (chunk + 1) * members // chunks
 
 
 @parallel_kernel
-def prorata(  # type: ignore[no-untyped-def]
-    consumption_by_member,
-    production,
-    production_total,
-    allocated_by_member,
-    grid_supply_by_member,
-    self_consumed,
-    surplus,
-    block,
+def _member_sums(values_by_member, chunks):  # type: ignore[no-untyped-def]
+    """``sum_i values[i, t]`` per step, reading memory in order.
+
+    Each thread sums its own chunk of members into its own row of ``partial``; the rows
+    are added serially afterwards (no two threads ever write the same step).
+    """
+    members, steps = values_by_member.shape
+    partial = np.zeros((chunks, steps))
+    for chunk in prange(chunks):
+        first, stop = _chunk(chunk, chunks, members)
+        for i in range(first, stop):
+            for t in range(steps):
+                partial[chunk, t] += values_by_member[i, t]
+    return partial.sum(axis=0)
+
+
+@parallel_kernel
+def _attribute(production, production_total, allocated_total, self_consumed, surplus):  # type: ignore[no-untyped-def]
+    for t in prange(production.shape[0]):
+        _attribute_row(
+            production, t, production_total[t], allocated_total[t], self_consumed, surplus
+        )
+
+
+@parallel_kernel
+def _prorata_shares(  # type: ignore[no-untyped-def]
+    consumption_by_member, ratio, allocated_by_member, grid_supply_by_member, chunks
 ):
-    """Default dynamic key: ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``."""
+    """``A[i, t] = C[i, t] * ratio[t]`` and ``C - A``; returns ``sum_i A`` per step."""
     members, steps = consumption_by_member.shape
-    for number in prange((steps + block - 1) // block):
-        start = number * block
-        stop = min(start + block, steps)
-        consumption_total = np.zeros(stop - start)
-        for i in range(members):
-            for t in range(start, stop):
-                consumption_total[t - start] += consumption_by_member[i, t]
-        ratio = np.ones(stop - start)
-        for t in range(start, stop):
-            if consumption_total[t - start] > production_total[t]:
-                ratio[t - start] = production_total[t] / consumption_total[t - start]
-        allocated_total = np.zeros(stop - start)
-        for i in range(members):
-            for t in range(start, stop):
+    partial = np.zeros((chunks, steps))
+    for chunk in prange(chunks):
+        first, stop = _chunk(chunk, chunks, members)
+        for i in range(first, stop):
+            for t in range(steps):
                 c = consumption_by_member[i, t]
-                share = c * ratio[t - start]
+                share = c * ratio[t]
                 allocated_by_member[i, t] = share
                 grid_supply_by_member[i, t] = c - share
-                allocated_total[t - start] += share
-        for t in range(start, stop):
-            _attribute_row(
-                production,
-                t,
-                production_total[t],
-                allocated_total[t - start],
-                self_consumed,
-                surplus,
-            )
+                partial[chunk, t] += share
+    return partial.sum(axis=0)
+
+
+def _prorata_ratio(consumption_total: Array, production_total: Array) -> Array:
+    """``min(1, P_tot / sum_i C)`` per step, 1 where nobody consumes (then ``A = C = 0``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio: Array = np.where(
+            consumption_total > production_total, production_total / consumption_total, 1.0
+        )
+    return ratio
+
+
+def _chunks() -> int:
+    """One chunk of members per thread."""
+    return int(numba.get_num_threads())
+
+
+def prorata(
+    consumption_by_member: Array,
+    production: Array,
+    production_total: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    self_consumed: Array,
+    surplus: Array,
+) -> None:
+    """Default dynamic key: ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``."""
+    chunks = _chunks()
+    consumption_total = _member_sums(consumption_by_member, chunks)
+    ratio = _prorata_ratio(consumption_total, production_total)
+    allocated_total = _prorata_shares(
+        consumption_by_member, ratio, allocated_by_member, grid_supply_by_member, chunks
+    )
+    _attribute(production, production_total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
-def static(  # type: ignore[no-untyped-def]
+def _static_shares(  # type: ignore[no-untyped-def]
     consumption_by_member,
-    production,
     production_total,
     coefficients,
     allocated_by_member,
     grid_supply_by_member,
-    self_consumed,
-    surplus,
-    block,
+    chunks,
 ):
-    """Static key, the DSO's rule: ``A[t, i] = min(C[t, i], k[i] * P_tot[t])``."""
+    """``min(C, k_i * P_tot[t])`` and ``C - A``; returns ``sum_i A`` per step."""
     members, steps = consumption_by_member.shape
-    for number in prange((steps + block - 1) // block):
-        start = number * block
-        stop = min(start + block, steps)
-        allocated_total = np.zeros(stop - start)
-        for i in range(members):
+    partial = np.zeros((chunks, steps))
+    for chunk in prange(chunks):
+        first, stop = _chunk(chunk, chunks, members)
+        for i in range(first, stop):
             k = coefficients[i]
-            for t in range(start, stop):
+            for t in range(steps):
                 c = consumption_by_member[i, t]
                 share = min(c, k * production_total[t])
                 allocated_by_member[i, t] = share
                 grid_supply_by_member[i, t] = c - share
-                allocated_total[t - start] += share
-        for t in range(start, stop):
-            _attribute_row(
-                production,
-                t,
-                production_total[t],
-                allocated_total[t - start],
-                self_consumed,
-                surplus,
-            )
+                partial[chunk, t] += share
+    return partial.sum(axis=0)
+
+
+def static(
+    consumption_by_member: Array,
+    production: Array,
+    production_total: Array,
+    coefficients: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    self_consumed: Array,
+    surplus: Array,
+) -> None:
+    """Static key, the DSO's rule: ``A[t, i] = min(C[t, i], k[i] * P_tot[t])``."""
+    allocated_total = _static_shares(
+        consumption_by_member,
+        production_total,
+        coefficients,
+        allocated_by_member,
+        grid_supply_by_member,
+        _chunks(),
+    )
+    _attribute(production, production_total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
-def dynamic(  # type: ignore[no-untyped-def]
+def _dynamic_shares(  # type: ignore[no-untyped-def]
     consumption_by_member,
-    production,
     production_total,
     coefficients_by_member,
+    ratio,
     allocated_by_member,
     grid_supply_by_member,
-    self_consumed,
-    surplus,
-    block,
+    chunks,
 ):
-    """Dynamic key: ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``; all-NaN steps: prorata."""
+    """``min(C, k * P_tot)``, or ``C * ratio[t]`` where ``ratio[t]`` is set (not NaN)."""
     members, steps = consumption_by_member.shape
-    for number in prange((steps + block - 1) // block):
-        start = number * block
-        stop = min(start + block, steps)
-        ratio = np.full(stop - start, np.nan)  # NaN: the step has a key
-        fallback = False
-        for t in range(start, stop):
-            if np.isnan(coefficients_by_member[0, t]):
-                ratio[t - start] = 1.0
-                fallback = True
-        if fallback:
-            consumption_total = np.zeros(stop - start)
-            for i in range(members):
-                for t in range(start, stop):
-                    consumption_total[t - start] += consumption_by_member[i, t]
-            for t in range(start, stop):
-                if ratio[t - start] == 1.0 and consumption_total[t - start] > production_total[t]:
-                    ratio[t - start] = production_total[t] / consumption_total[t - start]
-        allocated_total = np.zeros(stop - start)
-        for i in range(members):
-            for t in range(start, stop):
+    partial = np.zeros((chunks, steps))
+    for chunk in prange(chunks):
+        first, stop = _chunk(chunk, chunks, members)
+        for i in range(first, stop):
+            for t in range(steps):
                 c = consumption_by_member[i, t]
-                r = ratio[t - start]
+                r = ratio[t]
                 if np.isnan(r):
                     share = min(c, coefficients_by_member[i, t] * production_total[t])
                 else:
                     share = c * r
                 allocated_by_member[i, t] = share
                 grid_supply_by_member[i, t] = c - share
-                allocated_total[t - start] += share
-        for t in range(start, stop):
-            _attribute_row(
-                production,
-                t,
-                production_total[t],
-                allocated_total[t - start],
-                self_consumed,
-                surplus,
-            )
+                partial[chunk, t] += share
+    return partial.sum(axis=0)
+
+
+def dynamic(
+    consumption_by_member: Array,
+    production: Array,
+    production_total: Array,
+    coefficients_by_member: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    self_consumed: Array,
+    surplus: Array,
+) -> None:
+    """Dynamic key: ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``; all-NaN steps: prorata."""
+    chunks = _chunks()
+    ratio = np.full(production_total.size, np.nan)  # NaN: the step has a key
+    fallback = np.isnan(coefficients_by_member[0])
+    if fallback.any():
+        consumption_total = _member_sums(consumption_by_member, chunks)
+        ratio[fallback] = _prorata_ratio(consumption_total, production_total)[fallback]
+    allocated_total = _dynamic_shares(
+        consumption_by_member,
+        production_total,
+        coefficients_by_member,
+        ratio,
+        allocated_by_member,
+        grid_supply_by_member,
+        chunks,
+    )
+    _attribute(production, production_total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
-def static_redistributed(  # type: ignore[no-untyped-def]
-    consumption_by_member,
-    production,
-    production_total,
-    coefficients,
-    rounds,
-    allocated_by_member,
-    grid_supply_by_member,
-    self_consumed,
-    surplus,
-    passes,
-    block,
-):
-    """Static key with redistribution (see :func:`repartition.kernels.pooled.static_redistributed`).
+def _level_sums(consumption_by_member, coefficients, numerator, denominator, chunks):  # type: ignore[no-untyped-def]
+    """One water-filling pass over every step at once, reading memory in order.
 
-    Each block of steps is transposed into a small row-major buffer that stays in cache,
-    solved row by row with the same row functions as the row-major kernel, and written back.
+    With the level ``L[t] = numerator[t] / denominator[t]``, returns per step the energy of
+    the saturated keyed consumers (``C <= k * L``), the coefficient sum of the others and
+    the count of the saturated.
     """
     members, steps = consumption_by_member.shape
-    for number in prange((steps + block - 1) // block):
-        start = number * block
-        stop = min(start + block, steps)
-        rows = np.empty((stop - start, members))
-        allocated_rows = np.empty((stop - start, members))
-        grid_supply_rows = np.empty((stop - start, members))
+    saturated_energy = np.zeros((chunks, steps))
+    unsaturated_key = np.zeros((chunks, steps))
+    saturated = np.zeros((chunks, steps), dtype=np.int64)
+    for chunk in prange(chunks):
+        first, stop = _chunk(chunk, chunks, members)
+        for i in range(first, stop):
+            k = coefficients[i]
+            if k <= 0.0:
+                continue
+            for t in range(steps):
+                c = consumption_by_member[i, t]
+                if c <= (k / denominator[t]) * numerator[t]:
+                    saturated_energy[chunk, t] += c
+                    saturated[chunk, t] += 1
+                else:
+                    unsaturated_key[chunk, t] += k
+    return saturated_energy.sum(axis=0), unsaturated_key.sum(axis=0), saturated.sum(axis=0)
+
+
+@parallel_kernel
+def _level_shares(  # type: ignore[no-untyped-def]
+    consumption_by_member,
+    coefficients,
+    numerator,
+    denominator,
+    allocated_by_member,
+    grid_supply_by_member,
+    chunks,
+):
+    """``A = min(C, (k / denominator) * numerator)`` (0 where ``k = 0``) and ``C - A``;
+    returns ``sum_i A`` per step."""
+    members, steps = consumption_by_member.shape
+    partial = np.zeros((chunks, steps))
+    for chunk in prange(chunks):
+        first, stop = _chunk(chunk, chunks, members)
+        for i in range(first, stop):
+            k = coefficients[i]
+            for t in range(steps):
+                c = consumption_by_member[i, t]
+                share = min(c, (k / denominator[t]) * numerator[t]) if k > 0.0 else 0.0
+                allocated_by_member[i, t] = share
+                grid_supply_by_member[i, t] = c - share
+                partial[chunk, t] += share
+    return partial.sum(axis=0)
+
+
+@parallel_kernel
+def _finish_steps(  # type: ignore[no-untyped-def]
+    consumption_by_member,
+    coefficients,
+    production_total,
+    rounds,
+    steps,
+    numerator,
+    denominator,
+    passes,
+):
+    """Solve the listed steps one by one: gather each step's row, run the row-major rounds."""
+    members = consumption_by_member.shape[0]
+    for position in prange(steps.size):
+        t = steps[position]
+        row = np.empty((1, members))
         for i in range(members):
-            for t in range(start, stop):
-                rows[t - start, i] = consumption_by_member[i, t]
-        for t in range(start, stop):
-            row = t - start
-            numerator, denominator, row_passes = _water_level(
-                rows, row, coefficients, production_total[t], rounds
+            row[0, i] = consumption_by_member[i, t]
+        numerator[t], denominator[t], passes[t] = _water_level(
+            row, 0, coefficients, production_total[t], rounds
+        )
+
+
+def static_redistributed(
+    consumption_by_member: Array,
+    production: Array,
+    production_total: Array,
+    coefficients: Array,
+    rounds: int,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    self_consumed: Array,
+    surplus: Array,
+    passes: NDArray[np.int32],
+) -> None:
+    """Static key with redistribution (see :func:`repartition.kernels.pooled.static_redistributed`).
+
+    The same rounds as :func:`repartition.kernels.pooled._water_level`, taken for every
+    step at once: each pass reads the consumption once, in memory order, and the steps
+    whose level is settled stop counting passes. When few steps are left (one in
+    ``FINISH_ONE_BY_ONE``), or after ``MAX_LEVEL_PASSES`` passes, a whole pass would be
+    wasted on them: they are gathered and solved row by row, from the start, by the
+    row-major function (which sorts a row that needs too many passes).
+    """
+    chunks = _chunks()
+    steps = production_total.size
+    numerator = production_total.astype(np.float64, copy=True)
+    denominator = np.ones(steps)
+    saturated_before = np.full(steps, -1, dtype=np.int64)
+    active = np.ones(steps, dtype=np.bool_)
+    passes[:] = 0
+    while active.any():
+        saturated_energy, unsaturated_key, saturated = _level_sums(
+            consumption_by_member, coefficients, numerator, denominator, chunks
+        )
+        passes[active] += 1
+        everyone = active & (unsaturated_key <= 0.0)
+        numerator[everyone], denominator[everyone] = np.inf, 1.0
+        settled = everyone.copy()
+        if rounds == EXACT:
+            settled |= active & (saturated == saturated_before)
+        else:
+            settled |= active & (passes > rounds)
+        remaining = production_total - saturated_energy
+        with np.errstate(invalid="ignore", over="ignore"):
+            allocated_total = saturated_energy + (unsaturated_key / denominator) * numerator
+        settled |= active & ((remaining <= 0.0) | (allocated_total >= production_total))
+        active &= ~settled
+        numerator[active] = remaining[active]
+        denominator[active] = unsaturated_key[active]
+        saturated_before[active] = saturated[active]
+        left = np.flatnonzero(active)
+        if left.size and (
+            left.size <= steps // FINISH_ONE_BY_ONE or passes[left[0]] >= MAX_LEVEL_PASSES
+        ):
+            _finish_steps(
+                consumption_by_member,
+                coefficients,
+                production_total,
+                rounds,
+                left,
+                numerator,
+                denominator,
+                passes,
             )
-            passes[t] = row_passes
-            allocated_total = _level_row(
-                rows, row, coefficients, numerator, denominator, allocated_rows, grid_supply_rows
-            )
-            _attribute_row(
-                production, t, production_total[t], allocated_total, self_consumed, surplus
-            )
-        for i in range(members):
-            for t in range(start, stop):
-                allocated_by_member[i, t] = allocated_rows[t - start, i]
-                grid_supply_by_member[i, t] = grid_supply_rows[t - start, i]
+            break
+    allocated_total = _level_shares(
+        consumption_by_member,
+        coefficients,
+        numerator,
+        denominator,
+        allocated_by_member,
+        grid_supply_by_member,
+        chunks,
+    )
+    _attribute(production, production_total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
@@ -224,20 +385,29 @@ def add_offered(coefficients_by_member, production, producer, offered_by_member,
 
 
 @parallel_kernel
-def attribute_producer(  # type: ignore[no-untyped-def]
-    coefficients_by_member, production, producer, scale_by_member, self_consumed, surplus, block
-):
-    """Full dynamic: AUTOPROD ``= P[t, j] * min(1, sum_i k[t, i] * scale[t, i])`` and SURPLUS."""
+def _pair_sums(coefficients_by_member, scale_by_member, chunks):  # type: ignore[no-untyped-def]
+    """``sum_i k[i, t] * scale[i, t]`` per step (per-thread partial sums, as above)."""
     members, steps = coefficients_by_member.shape
-    for number in prange((steps + block - 1) // block):
-        start = number * block
-        stop = min(start + block, steps)
-        fraction = np.zeros(stop - start)
-        for i in range(members):
-            for t in range(start, stop):
-                fraction[t - start] += coefficients_by_member[i, t] * scale_by_member[i, t]
-        for t in range(start, stop):
-            power = production[t, producer]
-            shared = min(1.0, fraction[t - start]) * power
-            self_consumed[t, producer] = shared
-            surplus[t, producer] = power - shared
+    partial = np.zeros((chunks, steps))
+    for chunk in prange(chunks):
+        first, stop = _chunk(chunk, chunks, members)
+        for i in range(first, stop):
+            for t in range(steps):
+                partial[chunk, t] += coefficients_by_member[i, t] * scale_by_member[i, t]
+    return partial.sum(axis=0)
+
+
+def attribute_producer(
+    coefficients_by_member: Array,
+    production: Array,
+    producer: int,
+    scale_by_member: Array,
+    self_consumed: Array,
+    surplus: Array,
+) -> None:
+    """Full dynamic: AUTOPROD ``= P[t, j] * min(1, sum_i k[t, i] * scale[t, i])`` and SURPLUS."""
+    fraction = np.minimum(1.0, _pair_sums(coefficients_by_member, scale_by_member, _chunks()))
+    power = production[:, producer]
+    shared = fraction * power
+    self_consumed[:, producer] = shared
+    surplus[:, producer] = power - shared

@@ -35,10 +35,12 @@ def first_invalid_energy(values):  # type: ignore[no-untyped-def]
     for chunk in prange(chunks):
         start = chunk * _CHUNK
         stop = min(start + _CHUNK, size)
-        bad = 0
+        good = 0
         for position in range(start, stop):
-            bad += _is_bad_energy(flat[position])
-        if bad:
+            value = flat[position]
+            # Both comparisons are false for NaN; no branch, so the loop vectorises.
+            good += (value >= 0.0) & (value < np.inf)
+        if good < stop - start:
             for position in range(start, stop):
                 if _is_bad_energy(flat[position]):
                     found[chunk] = position
@@ -65,10 +67,11 @@ def first_invalid_coefficient(values):  # type: ignore[no-untyped-def]
     for chunk in prange(chunks):
         start = chunk * _CHUNK
         stop = min(start + _CHUNK, size)
-        bad = 0
+        good = 0
         for position in range(start, stop):
-            bad += _is_out_of_range(flat[position])
-        if bad:
+            value = flat[position]
+            good += (value >= 0.0) & (value <= 1.0) | (value != value)
+        if good < stop - start:
             for position in range(start, stop):
                 if _is_out_of_range(flat[position]):
                     found[chunk] = position
