@@ -266,6 +266,10 @@ def with_index(table: pd.DataFrame, index) -> pd.DataFrame:
 GAP = INDEX[[0, 1, 3]].append(pd.DatetimeIndex([INDEX[3] + pd.Timedelta("30min")]))
 UNSORTED = INDEX[[0, 2, 1, 3]]
 DUPLICATED = INDEX[[0, 1, 1, 2]]
+EARLY_GAP = pd.date_range("2025-06-01 10:00", periods=5, freq="30min", tz="Europe/Paris")[
+    [0, 2, 3, 4]
+]
+WITH_NAT = pd.DatetimeIndex([INDEX[0], INDEX[1], pd.NaT, INDEX[3]])
 MIXED = pd.DatetimeIndex(
     [INDEX[0], INDEX[1], INDEX[1] + pd.Timedelta("15min"), INDEX[1] + pd.Timedelta("30min")]
 )
@@ -274,7 +278,12 @@ INDEX_CASES = [
     # (index, error, timestamp named)
     pytest.param(INDEX.tz_localize(None), errors.NaiveTimestampError, None, id="naive"),
     pytest.param(GAP, errors.IrregularStepError, INDEX[3], id="gap"),
-    pytest.param(MIXED, errors.IrregularStepError, MIXED[2], id="mixed steps"),
+    # Two 15-min steps against one of 30 min: the common step is 15 min, so the 30-min step
+    # (ending at MIXED[1]) is the one at fault.
+    pytest.param(MIXED, errors.IrregularStepError, MIXED[1], id="mixed steps"),
+    # A gap right after the first step: the common step (30 min) sets what is expected.
+    pytest.param(EARLY_GAP, errors.IrregularStepError, EARLY_GAP[1], id="gap after first step"),
+    pytest.param(WITH_NAT, errors.TimeIndexError, 2, id="missing timestamp"),
     pytest.param(UNSORTED, errors.UnsortedTimestampError, INDEX[1], id="unsorted"),
     pytest.param(DUPLICATED, errors.DuplicateTimestampError, INDEX[1], id="duplicated"),
 ]
@@ -445,10 +454,25 @@ def test_static_array_of_the_wrong_length():
 
 @pytest.mark.parametrize("form", [dict, pd.Series])
 def test_static_non_numeric_coefficient(form):
-    # A Series of strings is a NonNumericError; a mapping of strings should be one too.
+    # Strings in a key are a key error (not an energy-table error), in any form, naming
+    # the consumer.
     key = keys.Static(form({"cons_a": "half", "cons_b": 0.5}))
-    with pytest.raises(errors.NonNumericError):
+    with pytest.raises(errors.NonNumericCoefficientError) as info:
         allocate(consumption(), production(), key)
+    assert isinstance(info.value, errors.KeyCoefficientError)
+    assert isinstance(info.value, TypeError)
+    assert info.value.member == "cons_a"
+
+
+def test_static_redistribute_must_be_a_bool():
+    with pytest.raises(TypeError, match="redistribute"):
+        keys.Static({"cons_a": 1.0}, redistribute="no")
+
+
+def test_complex_energy_is_not_a_number():
+    table = consumption().astype(complex)
+    with pytest.raises(errors.NonNumericError):
+        allocate(table, production(), keys.Prorata())
 
 
 def test_static_redistribute_and_rounds_exclude_each_other():
@@ -537,7 +561,7 @@ def test_dynamic_missing_step():
             errors.DuplicateMemberError,
             id="dup consumer",
         ),
-        pytest.param(lambda t: t.assign(cons_a="x"), errors.NonNumericError, id="str"),
+        pytest.param(lambda t: t.assign(cons_a="x"), errors.NonNumericCoefficientError, id="str"),
         pytest.param(lambda t: t.to_numpy()[:3], errors.MemberError, id="array shape"),
     ],
 )

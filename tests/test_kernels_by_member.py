@@ -262,3 +262,52 @@ def test_water_filling_staircase_on_every_step() -> None:
     assert (passes > pooled.MAX_LEVEL_PASSES).all()
     expected = reference.static_limit(C, P, k)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
+
+
+@pytest.mark.parametrize("name", ["prorata", "static", "limit", "dynamic"])
+def test_results_do_not_depend_on_the_number_of_threads(name) -> None:
+    """Members are summed in a fixed number of chunks: 1 and 2 threads give the same bits."""
+    C, P = community(14, 30, 40, 2)
+    index = pd.date_range("2025-06-01", periods=30, freq="30min", tz="Europe/Paris")
+    columns = [f"c{i}" for i in range(40)]
+    frame = pd.DataFrame({column: C[:, i].copy() for i, column in enumerate(columns)}, index)
+    production = pd.DataFrame(P, index=index, columns=["p0", "p1"])
+    key = key_for(name, columns, ["p0", "p1"], index)
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = allocate(frame, production, key)
+        numba.set_num_threads(2)
+        two = allocate(frame, production, key)
+    finally:
+        numba.set_num_threads(previous)
+    assert is_by_member(one.arrays.allocated)
+    np.testing.assert_array_equal(one.allocated.to_numpy(), two.allocated.to_numpy())
+    np.testing.assert_array_equal(one.self_consumed.to_numpy(), two.self_consumed.to_numpy())
+
+
+def test_full_dynamic_flows_do_not_follow_later_changes_of_the_key() -> None:
+    C, P = community(15, 12, 3, 2)
+    index = pd.date_range("2025-06-01", periods=12, freq="30min", tz="Europe/Paris")
+    columns = ["a", "b", "c"]
+    consumption = pd.DataFrame(C, index=index, columns=columns)
+    production = pd.DataFrame(P, index=index, columns=["p0", "p1"])
+    tables = {p: pd.DataFrame(0.3, index=index, columns=columns) for p in ["p0", "p1"]}
+    arrays = [np.full((12, 3), 0.3), np.full((12, 3), 0.3)]
+    for key, change in [
+        (keys.FullDynamic(tables), lambda: tables["p0"].iloc.__setitem__((slice(None),), 0.0)),
+        (keys.FullDynamic(dict(zip(["p0", "p1"], arrays, strict=True))), lambda: arrays[0].fill(0)),
+    ]:
+        result = allocate(consumption, production, key)
+        before = result.flows().to_numpy().copy()
+        change()
+        np.testing.assert_array_equal(result.flows().to_numpy(), before)
+
+
+def test_flows_reject_bad_boundaries() -> None:
+    C, P = community(16, 4, 2, 1)
+    result = allocate_arrays(C, P, keys.Prorata())
+    for boundaries in ([2], [0, 3, 1], [0, 4], [[0]]):
+        with pytest.raises(ValueError, match="boundaries"):
+            result.flows(np.array(boundaries))
+    np.testing.assert_allclose(result.flows(np.array([0, 2])).sum(), result.allocated.sum())

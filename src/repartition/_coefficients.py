@@ -13,7 +13,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._inputs import Array, Axis, first_cell, memory_order
+from repartition._inputs import Array, Axis, first_cell, is_number, memory_order
 from repartition._shares import contiguous, is_by_member
 from repartition.kernels import checks
 
@@ -73,18 +73,14 @@ def _check_range(values: Array, key: str, members: pd.Index, axis: Axis | None) 
     )
 
 
-def _is_number_dtype(dtype: Any) -> bool:
-    return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
-
-
 def _check_numbers(series: pd.Series, key: str) -> None:
     """Raise NonNumericError naming the first member whose coefficient is not a number."""
-    if _is_number_dtype(series.dtype):
+    if is_number(series.dtype):
         return
     numbers = pd.to_numeric(series, errors="coerce")
     bad = series.index[numbers.isna() & series.notna()]
     member = bad[0] if len(bad) else series.index[0]
-    raise errors.NonNumericError(
+    raise errors.NonNumericCoefficientError(
         f"{key} coefficient of {member!r} is {series.get(member)!r}, not a number: give "
         "shares as floats (0.25 for 25 %).",
         member=member,
@@ -101,8 +97,8 @@ def member_vector(coefficients: Any, consumers: pd.Index, key: str) -> Array:
         values = np.ascontiguousarray(series.reindex(consumers).to_numpy(dtype=np.float64))
     else:
         array = np.asarray(coefficients)
-        if not _is_number_dtype(array.dtype):
-            raise errors.NonNumericError(
+        if not is_number(array.dtype):
+            raise errors.NonNumericCoefficientError(
                 f"{key} coefficients have dtype {array.dtype}, not numbers: give shares as "
                 "floats (0.25 for 25 %)."
             )
@@ -133,8 +129,8 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
                 "pass `coefficients.to_numpy()` in the data's order, or allocate DataFrames."
             )
         for member, dtype in coefficients.dtypes.items():
-            if not _is_number_dtype(dtype):
-                raise errors.NonNumericError(
+            if not is_number(dtype):
+                raise errors.NonNumericCoefficientError(
                     f"{key} column {member!r} has dtype {dtype}, not numbers.",
                     column=member,
                     member=member,
@@ -171,8 +167,10 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
             f"{key} coefficients given as an array must have the data's shape "
             f"(steps, consumers) = ({axis.steps}, {len(axis.consumers)}), not {values.shape}."
         )
-    if not _is_number_dtype(values.dtype):
-        raise errors.NonNumericError(f"{key} coefficients have dtype {values.dtype}, not numbers.")
+    if not is_number(values.dtype):
+        raise errors.NonNumericCoefficientError(
+            f"{key} coefficients have dtype {values.dtype}, not numbers."
+        )
     return contiguous(np.asarray(values, dtype=np.float64))
 
 
@@ -237,14 +235,31 @@ def within_one(values: Array, sums: Array) -> Array:
     return scaled
 
 
+def _private(table: Array, source: Any) -> Array:
+    """``table``, copied if it may share memory with the caller's ``source``, read-only.
+
+    The full dynamic key keeps its tables for ``Allocation.flows()``: they must not follow
+    later changes of the caller's data.
+    """
+    raw = source.to_numpy() if isinstance(source, pd.DataFrame) else np.asarray(source)
+    if np.may_share_memory(table, raw):
+        table = table.copy(order="K")
+    table.flags.writeable = False
+    return table
+
+
 def producer_tables(coefficients: Any, axis: Axis, key: str) -> list[Array]:
-    """One steps x consumers table per producer, in the data's producer order."""
+    """One steps x consumers table per producer, in the data's producer order.
+
+    The tables are private, read-only arrays (see :func:`_private`).
+    """
     if isinstance(coefficients, Mapping):
         given = pd.Index(list(coefficients.keys()))
         _check_ids(given, axis.producers, key, "producer")
         tables: list[Array] = []
         for producer in axis.producers:
-            tables.append(step_table(coefficients[producer], axis, f"{key}[{producer!r}]"))
+            table = step_table(coefficients[producer], axis, f"{key}[{producer!r}]")
+            tables.append(_private(table, coefficients[producer]))
         return tables
     if isinstance(coefficients, Sequence) and any(
         isinstance(table, pd.DataFrame | pd.Series) for table in coefficients
@@ -261,6 +276,6 @@ def producer_tables(coefficients: Any, axis: Axis, key: str) -> list[Array]:
             f"consumers) = {expected}, not {values.shape}; or pass a mapping producer -> table."
         )
     return [
-        step_table(values[j], axis, f"{key}[{producer!r}]")
+        _private(step_table(values[j], axis, f"{key}[{producer!r}]"), values)
         for j, producer in enumerate(axis.producers)
     ]

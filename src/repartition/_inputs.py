@@ -141,6 +141,13 @@ def check_time_index(index: pd.Index, table: str) -> pd.Timedelta | None:
             "ambiguous='infer')`, or `tz_localize('UTC')` if they are UTC.",
             timestamp=index[0],
         )
+    if index.hasnans:
+        row = int(np.flatnonzero(index.isna())[0])
+        raise errors.TimeIndexError(
+            f"{table} has a missing timestamp (NaT) at row {row}. Every step needs its start "
+            "time: fix or drop that row.",
+            timestamp=row,
+        )
     instants = index.asi8
     differences = np.diff(instants)
     if len(differences) and (differences <= 0).any():
@@ -162,9 +169,16 @@ def check_time_index(index: pd.Index, table: str) -> pd.Timedelta | None:
             if isinstance(index.freq, pd.offsets.Tick)
             else None
         )
-    step_units = differences[0]
+    # The expected step: the index's own freq if it has a fixed length, else the most
+    # common difference (a gap right after the first step must not set the step).
+    if isinstance(index.freq, pd.offsets.Tick):
+        step = pd.Timedelta(index.freq.nanos, unit="ns")
+        step_units = int(step / pd.Timedelta(1, unit=index.unit))
+    else:
+        lengths, counts = np.unique(differences, return_counts=True)
+        step_units = int(lengths[np.argmax(counts)])
+        step = pd.Timedelta(step_units, unit=index.unit)
     irregular = np.flatnonzero(differences != step_units)
-    step = index[1] - index[0]
     if len(irregular):
         row = int(irregular[0]) + 1
         found = index[row] - index[row - 1]
@@ -193,8 +207,13 @@ def as_frame(frame: pd.DataFrame | pd.Series, table: str) -> pd.DataFrame:
     return frame
 
 
-def _is_number(dtype: Any) -> bool:
-    return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+def is_number(dtype: Any) -> bool:
+    """Real numbers: not booleans, not complex, not strings or objects."""
+    return bool(
+        pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype)
+        and not pd.api.types.is_complex_dtype(dtype)
+    )
 
 
 def frame_values(frame: pd.DataFrame, table: str) -> Array:
@@ -206,16 +225,14 @@ def frame_values(frame: pd.DataFrame, table: str) -> Array:
     """
     check_members(frame.columns, table)
     dtypes = frame.dtypes
-    if all(_is_number(dtype) for dtype in set(dtypes)):  # a frame has few distinct dtypes
-        return contiguous(frame.to_numpy(dtype=np.float64, na_value=np.nan))
-    for member, dtype in dtypes.items():
-        if not _is_number(dtype):
-            raise errors.NonNumericError(
-                f"{table} column {member!r} has dtype {dtype}, not numbers. Convert it, e.g. "
-                f"`frame[{member!r}] = pd.to_numeric(frame[{member!r}])` (kWh per step).",
-                column=member,
-                member=member,
-            )
+    if not all(is_number(dtype) for dtype in set(dtypes)):  # a frame has few distinct dtypes
+        member, dtype = next((m, d) for m, d in dtypes.items() if not is_number(d))
+        raise errors.NonNumericError(
+            f"{table} column {member!r} has dtype {dtype}, not numbers. Convert it, e.g. "
+            f"`frame[{member!r}] = pd.to_numeric(frame[{member!r}])` (kWh per step).",
+            column=member,
+            member=member,
+        )
     return contiguous(frame.to_numpy(dtype=np.float64, na_value=np.nan))
 
 
@@ -226,7 +243,7 @@ def energy_array(values: Any, table: str, rows: int | None = None) -> Array:
         array = array[:, None]
     if array.ndim != 2:
         raise errors.DataError(f"{table} must be a 2-D array (steps, members), not {array.ndim}-D.")
-    if not (np.issubdtype(array.dtype, np.number) and not np.issubdtype(array.dtype, np.bool_)):
+    if not is_number(array.dtype):
         raise errors.NonNumericError(f"{table} has dtype {array.dtype}, not numbers.")
     if array.shape[0] == 0:
         raise errors.EmptyPeriodError(f"{table} has no step: the period is empty.")

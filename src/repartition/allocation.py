@@ -91,17 +91,30 @@ class AllocationArrays:
             production, domain.md *assumption*); for the full dynamic key, the scaled pair
             shares. No (steps, producers, consumers) array is built.
         """
-        steps = self.consumption.shape[0]
+        steps = self.allocated.shape[0]
         starts = np.zeros(1, dtype=np.int64) if boundaries is None else np.asarray(boundaries)
+        if (
+            starts.ndim != 1
+            or not len(starts)
+            or starts[0] != 0
+            or (np.diff(starts) <= 0).any()
+            or starts[-1] >= steps
+        ):
+            raise ValueError(
+                f"boundaries must be increasing row numbers starting with 0 and below {steps}, "
+                f"not {starts!r}."
+            )
         stops = np.append(starts[1:], steps)
-        producers, consumers = self.production.shape[1], self.consumption.shape[1]
+        producers, consumers = self.production.shape[1], self.allocated.shape[1]
         result = np.zeros((len(starts), producers, consumers))
         split = self.shares.split
+        weights = self._pooled_weights() if split.coefficients is None else None
         for g, (start, stop) in enumerate(zip(starts, stops, strict=True)):
             window = slice(int(start), int(stop))
-            if split.coefficients is None:
-                result[g] = self._pooled_weights()[window].T @ self.allocated[window]
+            if weights is not None:
+                result[g] = weights[window].T @ self.allocated[window]
             else:
+                assert split.coefficients is not None
                 assert split.scale is not None
                 scale = split.scale[window]
                 for j, table in enumerate(split.coefficients):

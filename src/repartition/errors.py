@@ -26,6 +26,7 @@ Hierarchy::
     │   ├── UnknownMemberError                 a key names a member the data does not have
     │   └── MissingMemberError                 a key does not cover a member the data has
     └── KeyCoefficientError (ValueError)       sharing-key coefficients
+        ├── NonNumericCoefficientError (TypeError)
         ├── CoefficientRangeError              outside [0, 1] or not finite
         ├── CoefficientSumError                sum above 1 (+ tolerance)
         └── PartialKeyRowError                 a dynamic row with some, not all, NaN
@@ -54,6 +55,7 @@ __all__ = [
     "NegativeEnergyError",
     "NoMembersError",
     "NonFiniteError",
+    "NonNumericCoefficientError",
     "NonNumericError",
     "PartialKeyRowError",
     "RepartitionError",
@@ -162,6 +164,10 @@ class MissingMemberError(MemberError):
 
 class KeyCoefficientError(RepartitionError, ValueError):
     """Sharing-key coefficients break the rules of the key."""
+
+
+class NonNumericCoefficientError(KeyCoefficientError, TypeError):
+    """A coefficient is not a number (strings, booleans, objects)."""
 
 
 class CoefficientRangeError(KeyCoefficientError):

@@ -137,6 +137,8 @@ class Static(SharingKey):
     name: ClassVar[str] = "static"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.redistribute, bool | np.bool_):
+            raise TypeError(f"redistribute must be True or False, not {self.redistribute!r}.")
         if self.redistribute and self.rounds is not None:
             raise ValueError(
                 "Static takes redistribute=True (the exact limit) or rounds=k, not both."

@@ -21,4 +21,15 @@ parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=FASTMATH, nogil
 serial_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True, inline="always")
 """Decorator for row helpers called from inside a parallel kernel."""
 
+EXACT_FASTMATH = {"nsz", "contract"}
+"""For the water-filling: no re-association or reciprocals, so that a cap is computed as
+written, ``(k / denominator) * numerator``, which cannot overflow for the consumers that
+take part in the level."""
+
+exact_parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=EXACT_FASTMATH, nogil=True)
+"""Decorator for the parallel water-filling kernels (see :data:`EXACT_FASTMATH`)."""
+
+exact_serial_kernel = numba.njit(cache=True, fastmath=EXACT_FASTMATH, nogil=True, inline="always")
+"""Decorator for the water-filling row helpers."""
+
 prange = numba.prange

@@ -6,21 +6,26 @@ would cost a transposition, several times a copy; these kernels read it in memor
 instead. Every array named ``*_by_member`` here is C-contiguous with shape
 (members, steps): the transpose of the (steps, members) array the user sees.
 
-The threads split the members; each reads its members' rows whole, in memory order, and
-sums what a rule needs per step into its own buffer, reduced afterwards (style.md: no two
-threads write the same cell). The water-filling takes its rounds for every step at once,
-one read of the consumption per round. Same formulas,
+The members are split in a fixed number of chunks, shared among the threads; each chunk's
+rows are read whole, in memory order, and what a rule needs per step is summed into the
+chunk's own buffer, added afterwards in chunk order (style.md: no two threads write the
+same cell; the result does not depend on the number of threads). The water-filling takes
+its rounds for every step at once, one read of the consumption per round. Same formulas,
 same outputs as :mod:`repartition.kernels.pooled` and :mod:`repartition.kernels.full_dynamic`;
 NumPy twins in :mod:`repartition.reference`.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels._config import parallel_kernel, prange, serial_kernel
+from repartition.kernels._config import (
+    exact_parallel_kernel,
+    parallel_kernel,
+    prange,
+    serial_kernel,
+)
 from repartition.kernels.pooled import EXACT, MAX_LEVEL_PASSES, _attribute_row, _water_level
 
 Array = NDArray[np.float64]
@@ -89,9 +94,13 @@ def _prorata_ratio(consumption_total: Array, production_total: Array) -> Array:
     return ratio
 
 
+CHUNKS = 16
+"""Chunks of members summed separately, then added in chunk order. A fixed number, not one
+per thread, so that the result does not depend on the number of threads to the last bit."""
+
+
 def _chunks() -> int:
-    """One chunk of members per thread."""
-    return int(numba.get_num_threads())
+    return CHUNKS
 
 
 def prorata(
@@ -218,7 +227,7 @@ def dynamic(
     _attribute(production, production_total, allocated_total, self_consumed, surplus)
 
 
-@parallel_kernel
+@exact_parallel_kernel
 def _level_sums(consumption_by_member, coefficients, numerator, denominator, chunks):  # type: ignore[no-untyped-def]
     """One water-filling pass over every step at once, reading memory in order.
 
@@ -246,7 +255,7 @@ def _level_sums(consumption_by_member, coefficients, numerator, denominator, chu
     return saturated_energy.sum(axis=0), unsaturated_key.sum(axis=0), saturated.sum(axis=0)
 
 
-@parallel_kernel
+@exact_parallel_kernel
 def _level_shares(  # type: ignore[no-untyped-def]
     consumption_by_member,
     coefficients,
@@ -273,7 +282,7 @@ def _level_shares(  # type: ignore[no-untyped-def]
     return partial.sum(axis=0)
 
 
-@parallel_kernel
+@exact_parallel_kernel
 def _finish_steps(  # type: ignore[no-untyped-def]
     consumption_by_member,
     coefficients,

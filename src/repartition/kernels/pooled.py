@@ -1,6 +1,7 @@
 """Kernels for keys that share the pooled production ``P_tot[t] = sum_j P[t, j]``.
 
-Every kernel takes C-contiguous float64 arrays, reads each row of ``consumption`` once
+Every kernel takes row-major (C-contiguous) ``consumption`` and coefficient arrays (their
+member-major twins are in :mod:`repartition.kernels.by_member`), reads each row once
 from memory (later passes over the same row hit the cache), writes its outputs into
 arrays allocated by the caller, and runs the steps in parallel with ``prange``.
 Kernels trust their input: validation happens in :mod:`repartition._inputs`.
@@ -19,7 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from repartition.kernels._config import parallel_kernel, prange, serial_kernel
+from repartition.kernels._config import (
+    exact_parallel_kernel,
+    exact_serial_kernel,
+    parallel_kernel,
+    prange,
+    serial_kernel,
+)
 
 EXACT = -1
 """``rounds`` value asking :func:`static_redistributed` for the exact water-filling limit."""
@@ -131,7 +138,7 @@ def static(  # type: ignore[no-untyped-def]
         _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
-@serial_kernel
+@exact_serial_kernel
 def _level_row(consumption, t, coefficients, numerator, denominator, allocated, grid_supply):  # type: ignore[no-untyped-def]
     """``A[t, i] = min(C[t, i], k[i] * L)`` with the level ``L = numerator / denominator``.
 
@@ -151,7 +158,7 @@ def _level_row(consumption, t, coefficients, numerator, denominator, allocated, 
     return allocated_total
 
 
-@serial_kernel
+@exact_serial_kernel
 def _sorted_level(consumption, t, coefficients, production_total):  # type: ignore[no-untyped-def]
     """Exact water-filling level of row t by sorting consumers by ``C[t, i] / k[i]``.
 
@@ -190,7 +197,7 @@ def _sorted_level(consumption, t, coefficients, production_total):  # type: igno
     return max(remaining, 0.0), key_left
 
 
-@serial_kernel
+@exact_serial_kernel
 def _water_level(consumption, t, coefficients, production_total, rounds):  # type: ignore[no-untyped-def]
     """Level after ``rounds`` redistribution rounds (``EXACT``: the limit).
 
@@ -237,7 +244,7 @@ def _water_level(consumption, t, coefficients, production_total, rounds):  # typ
         saturated_before = saturated
 
 
-@parallel_kernel
+@exact_parallel_kernel
 def static_redistributed(  # type: ignore[no-untyped-def]
     consumption,
     production,
