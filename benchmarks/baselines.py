@@ -9,28 +9,50 @@
     rather than ``frame.clip(upper=cap)``, which is 5 to 15 times slower in pandas 3.1 and
     would flatter repartition; see ``docs/performance.md``).
 (b) **the floor**: reading and writing an array of the consumption's size with NumPy,
-    ``consumption.copy()``: what any function that reads the consumption once and returns
-    a fresh array of its size cannot beat. It includes the allocation of the new array
-    (the kernel's first touch of each page), as :func:`repartition.allocate` must also
-    allocate its result. :func:`copy_into` (``np.copyto`` into an array allocated once)
-    is the pure bandwidth figure without that first touch, reported beside it.
+    ``consumption.copy(order="K")``: what any function that reads the consumption once and
+    returns a fresh array of its size cannot beat. It includes the allocation of the new
+    array (the kernel's first touch of each page), as :func:`repartition.allocate` must
+    also allocate its result. The copy keeps the input's memory layout (row-major or
+    member-major), as ``allocate``'s results do: a plain ``ndarray.copy()`` would turn a
+    member-major array row-major, a transposition several times slower than a copy.
+    :func:`copy_into` (``np.copyto`` into an array allocated once) is the pure bandwidth
+    figure without that first touch, reported beside it.
 
-Every function returns ``(allocated, self_consumed, surplus)``: AUTOCONS per consumer,
-AUTOPROD and SURPLUS per producer, as DataFrames on the input's index. [kWh per step]
+Every pandas function returns :class:`Frames`, the four tables of
+:class:`repartition.Allocation`: ``(allocated, grid_supply, self_consumed, surplus)``,
+i.e. AUTOCONS and COMPLEMENT ``= consumption - allocated`` per consumer, AUTOPROD and
+SURPLUS per producer, as DataFrames on the input's index. [kWh per step]
+``repartition``'s kernels write COMPLEMENT in the same pass as AUTOCONS, so a fair
+baseline computes it too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
-Frames = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+
+
+class Frames(NamedTuple):
+    """What a pandas baseline returns, in the order of ``repartition``'s ``Shares``. [kWh]"""
+
+    allocated: pd.DataFrame
+    """AUTOCONS, (steps, consumers)."""
+    grid_supply: pd.DataFrame
+    """COMPLEMENT ``= consumption - allocated``, (steps, consumers)."""
+    self_consumed: pd.DataFrame
+    """AUTOPROD, (steps, producers)."""
+    surplus: pd.DataFrame
+    """SURPLUS ``= production - self_consumed``, (steps, producers)."""
+
 
 __all__ = [
+    "Frames",
     "copy",
     "copy_into",
     "dynamic",
@@ -46,8 +68,8 @@ __all__ = [
 
 
 def copy(consumption: Array) -> Array:
-    """The floor: read the consumption and write a fresh array of its size."""
-    return consumption.copy()
+    """The floor: read the consumption and write a fresh array of its size, in its layout."""
+    return consumption.copy(order="K")
 
 
 def copy_into(out: Array, consumption: Array) -> Array:
@@ -59,26 +81,27 @@ def copy_into(out: Array, consumption: Array) -> Array:
 # --- (a) pandas, as an analyst would write it ---------------------------------------------
 
 
-def _attribute(allocated: pd.DataFrame, production: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
-    """AUTOPROD and SURPLUS per producer, prorata of production (domain.md)."""
+def _frames(consumption: pd.DataFrame, allocated: pd.DataFrame, production: pd.DataFrame) -> Frames:
+    """The four tables of a pooled key, given AUTOCONS: COMPLEMENT, and AUTOPROD and SURPLUS
+    per producer, prorata of production (domain.md)."""
     production_total = production.sum(axis=1)
     fraction = (allocated.sum(axis=1) / production_total).clip(upper=1).fillna(0)
     self_consumed = production.mul(fraction, axis=0)
-    return self_consumed, production - self_consumed
+    return Frames(allocated, consumption - allocated, self_consumed, production - self_consumed)
 
 
 def prorata(consumption: pd.DataFrame, production: pd.DataFrame) -> Frames:
     """Default dynamic key: ``A = C * min(1, P_tot / sum_i C)``, 0 when nobody consumes."""
     ratio = (production.sum(axis=1) / consumption.sum(axis=1)).clip(upper=1).fillna(0)
     allocated = consumption.mul(ratio, axis=0)
-    return (allocated, *_attribute(allocated, production))
+    return _frames(consumption, allocated, production)
 
 
 def static(consumption: pd.DataFrame, production: pd.DataFrame, coefficients: pd.Series) -> Frames:
     """Static key, the DSO's rule: ``A = min(C, k_i * P_tot)``."""
     cap = np.outer(production.sum(axis=1), coefficients)  # k_i * P_tot[t]
     allocated = np.minimum(consumption, cap)
-    return (allocated, *_attribute(allocated, production))
+    return _frames(consumption, allocated, production)
 
 
 def static_clip(
@@ -88,7 +111,7 @@ def static_clip(
     idiom an analyst may well reach for; reported beside the baseline, never instead."""
     cap = np.outer(production.sum(axis=1), coefficients)
     allocated = consumption.clip(upper=cap)
-    return (allocated, *_attribute(allocated, production))
+    return _frames(consumption, allocated, production)
 
 
 def static_redistributed(
@@ -121,7 +144,7 @@ def static_redistributed(
             break  # nothing left to hand on anywhere: this is the limit
         allocated = np.minimum(allocated + open_keys.mul(per_key, axis=0), consumption)
         done += 1
-    return (allocated, *_attribute(allocated, production)), done
+    return _frames(consumption, allocated, production), done
 
 
 def dynamic(
@@ -132,8 +155,9 @@ def dynamic(
     allocated = np.minimum(consumption, coefficients.mul(production_total, axis=0))
     no_key = coefficients.isna().all(axis=1)
     if no_key.any():
-        allocated.loc[no_key] = prorata(consumption.loc[no_key], production.loc[no_key])[0]
-    return (allocated, *_attribute(allocated, production))
+        fallback = prorata(consumption.loc[no_key], production.loc[no_key])
+        allocated.loc[no_key] = fallback.allocated
+    return _frames(consumption, allocated, production)
 
 
 def full_dynamic(
@@ -156,4 +180,4 @@ def full_dynamic(
             for j in production.columns
         }
     )
-    return allocated, self_consumed, production - self_consumed
+    return Frames(allocated, consumption - allocated, self_consumed, production - self_consumed)

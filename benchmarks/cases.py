@@ -2,7 +2,10 @@
 
 For each key name: the :mod:`repartition.keys` value on labelled data (for ``allocate``),
 the same key on plain arrays (for ``allocate_arrays``), the key's computation without the
-input boundary (``SharingKey._share``), and the key's pandas baseline.
+input boundary (``SharingKey._share``), and the key's pandas baseline. Every one of them
+runs on the community it is given, in that community's memory layout
+(:data:`benchmarks.data.LAYOUTS`): the arrays are the frames' own memory, so the three
+``repartition`` paths and the pandas baseline all see the same layout.
 """
 
 from __future__ import annotations
@@ -132,7 +135,8 @@ def run_pandas(
     max_rounds: int = PANDAS_MAX_ROUNDS,
     rounds_run: list[int] | None = None,
 ) -> Callable[[], baselines.Frames]:
-    """The pandas baseline of the key (returns allocated, self_consumed, surplus).
+    """The pandas baseline of the key, on the community's frames (returns
+    :class:`benchmarks.baselines.Frames`: allocated, grid_supply, self_consumed, surplus).
 
     For ``static-redistribute``, the loop runs at most ``max_rounds`` rounds and appends
     the number it ran to ``rounds_run`` if given.
@@ -178,14 +182,17 @@ def inputs_for(name: str, community: data.Community) -> Inputs:
     return Inputs(community)
 
 
-def warm_jit() -> None:
-    """Run every key once on the tiny community, labelled and plain: compiles every kernel
-    (or loads it from Numba's on-disk cache), so that no timing includes a compilation."""
-    community = data.community(data.TINY)
-    for name in KEYS:
-        inputs = inputs_for(name, community)
-        run_allocate(name, inputs)()
-        run_allocate_arrays(name, inputs)()
+def warm_jit(layouts: tuple[data.Layout, ...] = data.LAYOUTS) -> None:
+    """Run every key once on the tiny community of each layout, labelled and plain: compiles
+    every kernel of both paths, row-major and member-major (or loads it from Numba's on-disk
+    cache), so that no timing includes a compilation."""
+    for layout in layouts:
+        community = data.community(data.TINY, layout=layout)
+        for name in KEYS:
+            inputs = inputs_for(name, community)
+            run_allocate(name, inputs)()
+            run_allocate_arrays(name, inputs)()
+            run_share(name, inputs)()
 
 
 def run_share(name: str, inputs: Inputs) -> Callable[[], object]:

@@ -7,13 +7,21 @@ Sizes (``--bench-size``, or the environment variable ``REPARTITION_BENCH_SIZE``)
 - ``year``: a year at 30 min (17,520 steps) x {10, 1,000} consumers x 5 producers.
 - ``full``: the issue's sizes, 17,520 steps x {10, 1,000, 10,000} consumers x 5 producers
   (``REPARTITION_BENCH_FULL=1`` is a shorthand for it). About 8.5 GB of memory at the
-  peak (maximum resident size measured), about 2.5 minutes on 2 cores.
+  peak and 2.5 minutes on 2 cores, as measured with the row-major layout alone; both
+  layouts take about twice the time, not twice the memory (never alive together).
 
-The data of a size is built once (a session fixture parametrised by size; pytest runs the
-tests grouped by size and frees one size's data before building the next). Every
-kernel is compiled on a tiny case before any timing. After the run, a table of ratios
-against the two baselines measured in the same run (``benchmarks/baselines.py``) is
-printed below pytest-benchmark's own tables.
+Layouts (``--bench-layouts``, or ``REPARTITION_BENCH_LAYOUTS``, comma-separated; default
+``rows,members``): every size is benchmarked on frames stored row-major (``rows``: built
+with ``copy=False`` from a C-ordered array) and member-major (``members``: pandas' usual
+layout), see :mod:`benchmarks.data`. The floor, ``allocate``, ``allocate_arrays`` and the
+pandas baseline all run on the data of the same layout.
+
+The data of a (size, layout) is built once (a session fixture parametrised by both;
+pytest runs the tests grouped by it and frees one community before building the next,
+so two layouts of a size are never alive together). Every kernel of both layouts is
+compiled on a tiny case before any timing. After the run, a table of ratios against the
+two baselines measured in the same run (``benchmarks/baselines.py``) is printed below
+pytest-benchmark's own tables.
 """
 
 from __future__ import annotations
@@ -29,6 +37,18 @@ import pytest
 
 from benchmarks import cases, data
 from benchmarks.cases import FULL_DYNAMIC_MAX_CONSUMERS, KEYS, warm_jit
+
+
+def _layouts(value: str) -> tuple[data.Layout, ...]:
+    """``"rows,members"`` -> ``("rows", "members")``, checked."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in data.LAYOUTS]
+    if unknown or not names:
+        raise pytest.UsageError(
+            f"--bench-layouts: {value!r}; expected a comma-separated subset of {data.LAYOUTS}"
+        )
+    return tuple(layout for layout in data.LAYOUTS if layout in names)
+
 
 SIZES = {
     "tiny": [data.TINY],
@@ -49,6 +69,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="tiny (CI, default), year (10 and 1,000 consumers) or full (also 10,000).",
     )
     group.addoption(
+        "--bench-layouts",
+        default=os.environ.get("REPARTITION_BENCH_LAYOUTS") or ",".join(data.LAYOUTS),
+        help="Memory layouts, comma-separated: rows (copy=False from a C-ordered array), "
+        "members (pandas' usual layout). Default: rows,members.",
+    )
+    group.addoption(
         "--bench-rounds",
         type=int,
         default=3,
@@ -59,21 +85,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "community" in metafunc.fixturenames:
         sizes = SIZES[metafunc.config.getoption("--bench-size")]
+        layouts = _layouts(metafunc.config.getoption("--bench-layouts"))
+        params = [(size, layout) for size in sizes for layout in layouts]
         metafunc.parametrize(
-            "community", sizes, indirect=True, scope="session", ids=[s.label for s in sizes]
+            "community",
+            params,
+            indirect=True,
+            scope="session",
+            ids=[f"{size.label}-{layout}" for size, layout in params],
         )
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _warm_jit() -> None:
-    """Compile (or load from Numba's cache) every kernel before anything is timed."""
-    warm_jit()
+def _warm_jit(pytestconfig: pytest.Config) -> None:
+    """Compile (or load from Numba's cache) every kernel of the benchmarked layouts before
+    anything is timed."""
+    warm_jit(_layouts(pytestconfig.getoption("--bench-layouts")))
 
 
 @pytest.fixture(scope="session")
 def community(request: pytest.FixtureRequest) -> Iterator[data.Community]:
-    """The synthetic community of one size, built once; freed before the next size."""
-    built = data.community(request.param)
+    """The synthetic community of one size and layout, built once; freed before the next."""
+    size, layout = request.param
+    built = data.community(size, layout=layout)
     yield built
     del built
     gc.collect()
@@ -81,7 +115,8 @@ def community(request: pytest.FixtureRequest) -> Iterator[data.Community]:
 
 @pytest.fixture(scope="session")
 def dynamic_coefficients(community: data.Community) -> Iterator[pd.DataFrame]:
-    """The dynamic key's table for ``community``'s size (2 % of steps without a key)."""
+    """The dynamic key's table for ``community``'s size (2 % of steps without a key),
+    stored in ``community``'s layout."""
     table = data.dynamic_coefficients(community)
     yield table
     del table
@@ -92,7 +127,8 @@ def dynamic_coefficients(community: data.Community) -> Iterator[pd.DataFrame]:
 def full_dynamic_coefficients(
     community: data.Community,
 ) -> Iterator[dict[str, pd.DataFrame]]:
-    """The full dynamic key's tables, one per producer; skipped above 1,000 consumers."""
+    """The full dynamic key's tables, one per producer, in ``community``'s layout; skipped
+    above 1,000 consumers."""
     if community.size.consumers > FULL_DYNAMIC_MAX_CONSUMERS:
         gigabytes = community.size.producers * community.size.consumption_bytes / 1e9
         pytest.skip(
@@ -106,17 +142,17 @@ def full_dynamic_coefficients(
     gc.collect()
 
 
-@pytest.fixture(scope="session")
-def tiny_community() -> data.Community:
-    """Always the tiny size: for the checks that the pandas baselines are right."""
-    return data.community(data.TINY)
+@pytest.fixture(scope="session", params=data.LAYOUTS)
+def tiny_community(request: pytest.FixtureRequest) -> data.Community:
+    """Always the tiny size, in each layout: for the checks that the baselines are right."""
+    return data.community(data.TINY, layout=request.param)
 
 
 @dataclass
 class Timings:
-    """Best time of each (size, key, implementation) benchmarked in this session. [s]"""
+    """Best time of each (size, layout, key, implementation) benchmarked in this session. [s]"""
 
-    best: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    best: dict[tuple[str, str, str, str], float] = field(default_factory=dict)
 
 
 _TIMINGS = pytest.StashKey[Timings]()
@@ -128,7 +164,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def measure(benchmark: Any, request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """``measure(function, size, key, impl)``: time ``function()``, record its best time.
+    """``measure(function, community, key, impl)``: time ``function()`` (which runs on
+    ``community``, of one size and layout), record its best time.
 
     ``impl`` is ``"allocate"``, ``"arrays"`` (``allocate_arrays``), ``"pandas"`` or, for
     ``key="floor"``, ``"numpy"``.
@@ -142,13 +179,14 @@ def measure(benchmark: Any, request: pytest.FixtureRequest) -> Callable[..., Any
     timings = config.stash[_TIMINGS]
     rounds = config.getoption("--bench-rounds")
 
-    def run(function: Callable[[], Any], size: data.Size, key: str, impl: str) -> Any:
-        benchmark.group = f"{size.label} {key}"
-        benchmark.extra_info.update(size=size.label, key=key, impl=impl)
+    def run(function: Callable[[], Any], community: data.Community, key: str, impl: str) -> Any:
+        size, layout = community.size, community.layout
+        benchmark.group = f"{size.label} {layout} {key}"
+        benchmark.extra_info.update(size=size.label, layout=layout, key=key, impl=impl)
         warmup, timed = cases.pandas_rounds(key, size, rounds) if impl == "pandas" else (1, rounds)
         result = benchmark.pedantic(function, rounds=timed, warmup_rounds=warmup, iterations=1)
         if benchmark.stats is not None:
-            timings.best[(size.label, key, impl)] = benchmark.stats.stats.min
+            timings.best[(size.label, layout, key, impl)] = benchmark.stats.stats.min
         return result
 
     return run
@@ -162,27 +200,32 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     write = terminalreporter.write_line
     terminalreporter.section("repartition: ratios to the baselines of this run")
     write(
-        "floor = consumption.copy() (read + write an array of the consumption's size); "
-        "times are the best round, in ms"
+        "floor = consumption.copy(order='K') (read + write an array of the consumption's "
+        "size, in its layout); times are the best round, in ms"
     )
     write(
-        f"{'size':>16} {'key':>20} {'allocate':>10} {'arrays':>10} {'floor':>8} "
-        f"{'x floor':>8} {'pandas':>10} {'vs pandas':>10}"
+        "layout: rows = frames built with copy=False from a C-ordered array; members = "
+        "pandas' usual layout; floor and pandas measured on the same layout"
     )
-    sizes = dict.fromkeys(size for size, _, _ in timings.best)
+    write(
+        f"{'size':>16} {'key':>20} {'layout':>8} {'allocate':>10} {'arrays':>10} "
+        f"{'floor':>8} {'x floor':>8} {'pandas':>10} {'vs pandas':>10}"
+    )
+    sizes = dict.fromkeys(size for size, _, _, _ in timings.best)
     for size in sizes:
-        floor = timings.best.get((size, "floor", "numpy"))
         for key in KEYS:
-            allocate = timings.best.get((size, key, "allocate"))
-            arrays = timings.best.get((size, key, "arrays"))
-            pandas = timings.best.get((size, key, "pandas"))
-            if allocate is None:
-                continue
-            write(
-                f"{size:>16} {key:>20} {_ms(allocate):>10} {_ms(arrays):>10} "
-                f"{_ms(floor):>8} {_ratio(allocate, floor):>8} "
-                f"{_ms(pandas):>10} {_ratio(pandas, allocate):>10}"
-            )
+            for layout in data.LAYOUTS:
+                floor = timings.best.get((size, layout, "floor", "numpy"))
+                allocate = timings.best.get((size, layout, key, "allocate"))
+                arrays = timings.best.get((size, layout, key, "arrays"))
+                pandas = timings.best.get((size, layout, key, "pandas"))
+                if allocate is None:
+                    continue
+                write(
+                    f"{size:>16} {key:>20} {layout:>8} {_ms(allocate):>10} {_ms(arrays):>10} "
+                    f"{_ms(floor):>8} {_ratio(allocate, floor):>8} "
+                    f"{_ms(pandas):>10} {_ratio(pandas, allocate):>10}"
+                )
 
 
 def _ms(value: float | None) -> str:

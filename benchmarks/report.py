@@ -4,21 +4,37 @@ Usage (from the repository root)::
 
     python benchmarks/report.py                              # 10, 1,000, 10,000 consumers
     python benchmarks/report.py --consumers 10 1000 --repeat 5
+    python benchmarks/report.py --layouts members            # pandas' usual layout only
     python benchmarks/report.py --output docs/perf-run.md    # also write the markdown
 
+Every size is measured in each memory layout of ``--layouts`` (default: both), one after
+the other, the data of one layout freed before the other is built (``benchmarks.data``):
+
+- ``rows``: frames built with ``pd.DataFrame(c_ordered_array, copy=False)``, row-major
+  (``repartition``'s row-major kernels);
+- ``members``: frames stored member by member, pandas' usual layout (default ``copy`` in
+  pandas 3, built column by column, read from files): the member-major kernels.
+
+The floor, the pandas baseline and every ``repartition`` path of a row run on the data of
+that row's layout, in the same run.
+
 Every time is the best of ``--repeat`` runs (``time.perf_counter``) after one untimed
-warm-up run, and every kernel is compiled on a tiny case before anything is timed. The
-pandas baselines are timed the same way, except the exact redistribution loop at 10,000
-consumers (about a minute a call), timed once: see ``cases.pandas_rounds``.
+warm-up run, and every kernel (of both layouts) is compiled on a tiny case before anything
+is timed. The pandas baselines are timed the same way, except the exact redistribution
+loop at 10,000 consumers (about a minute a call), timed once: see ``cases.pandas_rounds``.
 
 Columns of the main table, all in milliseconds except ratios:
 
+- ``layout``: ``rows`` or ``members``, as above;
 - ``allocate``: :func:`repartition.allocate` on DataFrames (checks, matching, kernel);
-- ``arrays``: :func:`repartition.allocate_arrays` on the NumPy arrays;
+- ``arrays``: :func:`repartition.allocate_arrays` on the NumPy arrays (the frames' own
+  memory, so the same layout);
 - ``share``: the key's computation alone (``SharingKey._share`` on arrays: the Numba
   kernel, its outputs, and the key's own coefficient checks), no input boundary;
-- ``floor``: ``consumption.copy()``, read and write an array of the consumption's size;
-- ``x floor``: ``allocate / floor``; ``pandas``: the pandas baseline of the same rule;
+- ``floor``: ``consumption.copy(order="K")``, read and write an array of the
+  consumption's size, in its layout;
+- ``x floor``: ``allocate / floor``; ``pandas``: the pandas baseline of the same rule, on
+  the frames of the same layout, with the same four outputs (COMPLEMENT included);
 - ``vs pandas``: ``pandas / allocate``, the speed-up.
 """
 
@@ -45,15 +61,19 @@ import pandas as pd
 
 import repartition
 from benchmarks import baselines, cases, data
-from repartition import allocate, keys
 from repartition.kernels import checks
 
 TARGETS = {
-    # key: (max allocate / floor, min pandas / allocate), at 10,000 consumers (the issue)
+    # key: (max allocate / floor, min pandas / allocate), at 10,000 consumers (the issue),
+    # in each layout: an analyst's frame is member-major unless built with copy=False
     "prorata": (2.0, 5.0),
     "static": (2.0, 10.0),
     "dynamic": (3.0, None),
 }
+
+
+FLOOR = 'floor: consumption.copy(order="K"), same layout'
+"""The floor's line in the *where the time goes* tables."""
 
 
 def best_of(function: Callable[[], Any], repeat: int, warmup: int = 1) -> float:
@@ -132,6 +152,7 @@ def machine() -> list[tuple[str, str]]:
 @dataclass
 class Row:
     size: data.Size
+    layout: data.Layout
     key: str
     allocate: float
     arrays: float
@@ -143,32 +164,35 @@ class Row:
 
 @dataclass
 class SizeExtras:
-    """Per size: the floor, the boundary and where allocate's time goes. [s]"""
+    """Per size and layout: the floor, the boundary and where allocate's time goes. [s]"""
 
     size: data.Size
+    layout: data.Layout
     times: dict[str, float] = field(default_factory=dict)
     facts: dict[str, str] = field(default_factory=dict)
 
 
 def measure_size(
     size: data.Size,
+    layout: data.Layout,
     key_names: Sequence[str],
     options: argparse.Namespace,
     log: Callable[[str], None],
 ) -> tuple[list[Row], SizeExtras]:
-    """Every measurement of one size; the size's data are freed on return."""
+    """Every measurement of one size in one layout; the data are freed on return."""
     start = time.perf_counter()
-    community = data.community(size)
-    extras = SizeExtras(size)
+    community = data.community(size, layout=layout)
+    label = community.label
+    extras = SizeExtras(size, layout)
     extras.times["build the synthetic data"] = time.perf_counter() - start
-    log(f"{size.label}: data built in {extras.times['build the synthetic data']:.1f} s")
+    log(f"{label}: data built in {extras.times['build the synthetic data']:.1f} s")
     floor = _floors(community, extras, options.repeat)
     _boundary(community, extras, options.repeat)
-    log(f"{size.label}: floor {floor * 1e3:.1f} ms")
+    log(f"{label}: floor {floor * 1e3:.1f} ms")
     rows: list[Row] = []
     for name in key_names:
         if name == "full-dynamic" and size.consumers > options.full_dynamic_max:
-            log(f"{size.label}: {name} skipped (above {options.full_dynamic_max} consumers)")
+            log(f"{label}: {name} skipped (above {options.full_dynamic_max} consumers)")
             continue
         inputs = cases.inputs_for(name, community)
         row = _measure_key(name, inputs, floor, options)
@@ -179,7 +203,7 @@ def measure_size(
         if name == "dynamic":
             _dynamic_checks(inputs, extras, options.repeat)
         rows.append(row)
-        log(f"{size.label}: {name}: allocate {_ms(row.allocate)} ms, pandas {_ms(row.pandas)} ms")
+        log(f"{label}: {name}: allocate {_ms(row.allocate)} ms, pandas {_ms(row.pandas)} ms")
         del inputs
         gc.collect()
     return rows, extras
@@ -219,6 +243,7 @@ def _measure_key(name: str, inputs: cases.Inputs, floor: float, options: argpars
             notes.append(f"pandas: best of {timed}, {warmup} warm-up")
     return Row(
         size,
+        inputs.community.layout,
         name,
         timed_allocate,
         timed_arrays,
@@ -230,12 +255,14 @@ def _measure_key(name: str, inputs: cases.Inputs, floor: float, options: argpars
 
 
 def _floors(community: data.Community, extras: SizeExtras, repeat: int) -> float:
-    """The floor (a copy), the same into an array allocated beforehand, and one read."""
+    """The floor (a copy in the same layout), the same into an array allocated beforehand
+    (``empty_like`` keeps the layout), and one read."""
     C = community.consumption_array
+    assert data.is_layout(C, community.layout)
     floor = best_of(lambda: baselines.copy(C), repeat)
     out = np.empty_like(C)
     out.fill(0.0)
-    extras.times["floor: consumption.copy()"] = floor
+    extras.times[FLOOR] = floor
     extras.times["np.copyto into an array allocated beforehand"] = best_of(
         lambda: baselines.copy_into(out, C), repeat
     )
@@ -243,35 +270,43 @@ def _floors(community: data.Community, extras: SizeExtras, repeat: int) -> float
     return floor
 
 
+def _memory_order(values: np.ndarray) -> np.ndarray:
+    """``values`` as the C-contiguous array the scans of ``checks`` read: itself when
+    row-major, its transpose (a view) when member-major."""
+    return values.T if values.flags.f_contiguous and not values.flags.c_contiguous else values
+
+
+def _order(values: np.ndarray) -> str:
+    if values.flags.c_contiguous:
+        return "C-contiguous (row-major)"
+    return "F-contiguous (member-major)" if values.flags.f_contiguous else "not contiguous"
+
+
 def _boundary(community: data.Community, extras: SizeExtras, repeat: int) -> None:
-    """What the DataFrame boundary costs: layouts, copies, and a scan for bad values."""
+    """What the DataFrame boundary costs in this layout: building a frame, moving to the
+    other layout, and the scan for bad values. ``allocate`` on the frames of each layout
+    is the main table's ``allocate`` column (rows ``rows`` and ``members``)."""
     C = community.consumption_array
-    default_frame = pd.DataFrame(C, index=community.index, columns=community.consumption.columns)
-    layout = default_frame.to_numpy()
-    extras.facts["pd.DataFrame(C) (default copy): to_numpy() is"] = (
-        "C-contiguous" if layout.flags.c_contiguous else "F-contiguous, a copy"
+    frame = community.consumption
+    extras.facts["consumption frame: to_numpy() is"] = f"{_order(frame.to_numpy())}, " + (
+        "the array itself" if np.shares_memory(frame.to_numpy(), C) else "a copy"
     )
-    extras.facts["pd.DataFrame(C, copy=False): to_numpy() is"] = (
-        "the array itself" if np.shares_memory(community.consumption.to_numpy(), C) else "a copy"
+    extras.facts["pd.DataFrame(C) (default copy): to_numpy() is"] = _order(
+        pd.DataFrame(C[:2], columns=frame.columns).to_numpy()
     )
     extras.times["pd.DataFrame(C, index, columns), pandas' default copy"] = best_of(
-        lambda: pd.DataFrame(C, index=community.index, columns=community.consumption.columns),
-        repeat,
+        lambda: pd.DataFrame(C, index=community.index, columns=frame.columns), repeat
     )
-    extras.times["np.ascontiguousarray of that frame's F-ordered values"] = best_of(
-        lambda: np.ascontiguousarray(layout), repeat
-    )
-    prorata = keys.Prorata()
-    extras.times["allocate(Prorata) on the default-built frame"] = best_of(
-        lambda: allocate(default_frame, community.production, prorata), repeat
-    )
-    extras.times["allocate(Prorata) on the copy=False frame"] = best_of(
-        lambda: allocate(community.consumption, community.production, prorata), repeat
-    )
+    # What a frame in the other layout would cost if the kernels could not read it as is.
+    if community.layout == "rows":
+        name, transpose = "np.asfortranarray(C): to member-major", np.asfortranarray
+    else:
+        name, transpose = "np.ascontiguousarray(C): to row-major", np.ascontiguousarray
+    extras.times[f"{name} (a transposition)"] = best_of(lambda: transpose(C), repeat)
     scan = getattr(checks, "first_invalid_energy", None)
     if scan is not None:
-        extras.times["input check: checks.first_invalid_energy(C)"] = best_of(
-            lambda: scan(C), repeat
+        extras.times["input check: checks.first_invalid_energy(C), in memory order"] = best_of(
+            lambda: scan(_memory_order(C)), repeat
         )
     extras.times["Prorata key._share: kernel + its outputs, no input check"] = best_of(
         cases.run_share("prorata", cases.Inputs(community)), repeat
@@ -287,15 +322,15 @@ def _dynamic_checks(inputs: cases.Inputs, extras: SizeExtras, repeat: int) -> No
     skipped, so that the report survives refactoring."""
     assert inputs.dynamic is not None
     table = inputs.dynamic.to_numpy()
-    for check in ("first_invalid_coefficient", "row_sums_and_nans"):
+    assert data.is_layout(table, inputs.community.layout)
+    in_memory_order = _memory_order(table)
+    sums = "row_sums_and_nans" if in_memory_order is table else "column_sums_and_nans"
+    for check in ("first_invalid_coefficient", sums):
         function = getattr(checks, check, None)
         if function is not None:
-            extras.times[f"Dynamic: checks.{check}(k)"] = best_of(
-                lambda function=function: function(table), repeat
+            extras.times[f"Dynamic: checks.{check}(k in memory order)"] = best_of(
+                lambda function=function: function(in_memory_order), repeat
             )
-    extras.times["Dynamic: np.flatnonzero(np.isinf(k)) (in _check_range)"] = best_of(
-        lambda: np.flatnonzero(np.isinf(table.reshape(-1))), repeat
-    )
     community = inputs.community
     consumers = community.consumption.columns
     labelled = inputs.dynamic
@@ -337,28 +372,34 @@ def render(
         "",
         "### allocate against the floor and pandas (times in ms)",
         "",
-        "| key | consumers | allocate | arrays | share | floor | x floor | pandas "
+        "`rows`: frames built with `pd.DataFrame(c_ordered_array, copy=False)`, row-major; "
+        "`members`: stored member by member, pandas' usual layout (default copy, built "
+        "column by column, read from a file). The floor and pandas of a row ran on the data "
+        "of that row's layout.",
+        "",
+        "| key | consumers | layout | allocate | arrays | share | floor | x floor | pandas "
         "| vs pandas | note |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    for row in rows:
+    for row in _sorted(rows):
         lines.append(
-            f"| {row.key} | {row.size.consumers:,} | {_ms(row.allocate)} | {_ms(row.arrays)} "
-            f"| {_ms(row.share)} | {_ms(row.floor)} | {_ratio(row.allocate, row.floor)} "
-            f"| {_ms(row.pandas)} | {_ratio(row.pandas, row.allocate)} | {row.note} |"
+            f"| {row.key} | {row.size.consumers:,} | {row.layout} | {_ms(row.allocate)} "
+            f"| {_ms(row.arrays)} | {_ms(row.share)} | {_ms(row.floor)} "
+            f"| {_ratio(row.allocate, row.floor)} | {_ms(row.pandas)} "
+            f"| {_ratio(row.pandas, row.allocate)} | {row.note} |"
         )
     lines += _targets(rows)
     for extra in extras:
         size = extra.size
         lines += [
             "",
-            f"### Where the time goes, {size.steps:,} steps x {size.consumers:,} consumers "
-            f"(consumption {size.consumption_bytes / 1e6:,.0f} MB)",
+            f"### Where the time goes, {size.steps:,} steps x {size.consumers:,} consumers, "
+            f"layout `{extra.layout}` (consumption {size.consumption_bytes / 1e6:,.0f} MB)",
             "",
             "| measurement | ms | x floor |",
             "| --- | ---: | ---: |",
         ]
-        floor = extra.times.get("floor: consumption.copy()")
+        floor = extra.times.get(FLOOR)
         for name, value in extra.times.items():
             lines.append(f"| {name} | {_ms(value)} | {_ratio(value, floor)} |")
         for name, fact in extra.facts.items():
@@ -366,16 +407,35 @@ def render(
     return "\n".join(lines) + "\n"
 
 
+def _sorted(rows: list[Row]) -> list[Row]:
+    """By size, then key (in :data:`cases.KEYS` order), the layouts of a key side by side."""
+    return sorted(
+        rows,
+        key=lambda row: (
+            row.size.consumers,
+            row.size.steps,
+            cases.KEYS.index(row.key),
+            data.LAYOUTS.index(row.layout),
+        ),
+    )
+
+
 def _targets(rows: list[Row]) -> list[str]:
     largest = max((row.size.consumers for row in rows), default=0)
+    layouts = [layout for layout in data.LAYOUTS if any(row.layout == layout for row in rows)]
     lines = [
         "",
-        f"### The issue's targets, at {largest:,} consumers (they are stated for 10,000)",
+        f"### The issue's targets, at {largest:,} consumers (they are stated for 10,000), "
+        f"per layout ({', '.join(layouts)})",
         "",
-        "| key | allocate / floor | target | pandas / allocate | target | met |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "The same targets apply to each layout, each against the floor and the pandas "
+        "baseline measured on that layout. The issue states them for frames built from a "
+        "C-contiguous array (`rows`); `members` is the frame most users have.",
+        "",
+        "| key | layout | allocate / floor | target | pandas / allocate | target | met |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
-    for row in rows:
+    for row in _sorted(rows):
         if row.size.consumers != largest or row.key not in TARGETS:
             continue
         max_floor, min_pandas = TARGETS[row.key]
@@ -385,7 +445,7 @@ def _targets(rows: list[Row]) -> list[str]:
             min_pandas is None or (pandas_ratio is not None and pandas_ratio >= min_pandas)
         )
         lines.append(
-            f"| {row.key} | {floor_ratio:.2f}x | <= {max_floor:g}x "
+            f"| {row.key} | {row.layout} | {floor_ratio:.2f}x | <= {max_floor:g}x "
             f"| {_ratio(row.pandas, row.allocate)} "
             f"| {'>= ' + format(min_pandas, 'g') + 'x' if min_pandas else '-'} "
             f"| {'yes' if met else 'no'} |"
@@ -403,6 +463,14 @@ def main(argv: Sequence[str] | None = None) -> str:
     )
     parser.add_argument("--repeat", type=int, default=3, help="timed runs, best kept")
     parser.add_argument("--keys", nargs="+", default=list(cases.KEYS), choices=cases.KEYS)
+    parser.add_argument(
+        "--layouts",
+        nargs="+",
+        default=list(data.LAYOUTS),
+        choices=data.LAYOUTS,
+        help="memory layouts of the frames: rows (copy=False from a C-ordered array), "
+        "members (pandas' usual layout); default: both",
+    )
     parser.add_argument(
         "--full-dynamic-max",
         type=int,
@@ -430,16 +498,18 @@ def main(argv: Sequence[str] | None = None) -> str:
 
     started = time.perf_counter()
     load_before = _load()
-    cases.warm_jit()
+    layouts = tuple(dict.fromkeys(args.layouts))
+    cases.warm_jit(layouts)
     rows: list[Row] = []
     extras: list[SizeExtras] = []
     for consumers in args.consumers:
-        size_rows, size_extras = measure_size(
-            data.Size(args.steps, consumers), args.keys, args, log
-        )
-        gc.collect()
-        rows += size_rows
-        extras.append(size_extras)
+        for layout in layouts:  # one layout's data alive at a time
+            size_rows, size_extras = measure_size(
+                data.Size(args.steps, consumers), layout, args.keys, args, log
+            )
+            gc.collect()
+            rows += size_rows
+            extras.append(size_extras)
     report = render(
         rows,
         extras,
