@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from repartition import allocate, allocate_arrays, errors, keys
-from repartition.kernels import by_member, full_dynamic, pooled
+from repartition.kernels import by_member, full_dynamic, pooled, water_by_member
 
 INDEX = pd.date_range("2025-06-01 10:00", periods=4, freq="30min", tz="Europe/Paris")
 BAD_ROW = 2  # the step at fault in the cases below
@@ -33,7 +33,9 @@ def kernels_forbidden(monkeypatch):
 
     for name in ("prorata", "static", "static_redistributed", "dynamic"):
         monkeypatch.setattr(pooled, name, stand_in)
-        monkeypatch.setattr(by_member, name, stand_in)
+        if name != "static_redistributed":
+            monkeypatch.setattr(by_member, name, stand_in)
+    monkeypatch.setattr(water_by_member, "static_redistributed", stand_in)
     for name in ("add_offered", "cap_offered", "attribute_producer"):
         monkeypatch.setattr(full_dynamic, name, stand_in)
     for name in ("add_offered", "attribute_producer"):

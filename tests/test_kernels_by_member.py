@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from repartition import allocate, allocate_arrays, keys, reference
 from repartition._shares import is_by_member
-from repartition.kernels import by_member, full_dynamic, pooled
+from repartition.kernels import by_member, full_dynamic, pooled, water_by_member
 from test_kernels import staircase
 
 RTOL = 1e-12
@@ -110,7 +110,7 @@ def test_static_redistributed(steps, consumers, producers, threads, rounds) -> N
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     passes = np.full(steps, -1, dtype=np.int32)
     total = pooled.pooled_production(P)
-    by_member.static_redistributed(
+    water_by_member.static_redistributed(
         F.T, P, total, k, rounds, allocated.T, grid_supply.T, self_consumed, surplus, passes
     )
     if rounds == pooled.EXACT:
@@ -256,7 +256,7 @@ def test_water_filling_staircase_on_every_step() -> None:
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     passes = np.zeros(steps, dtype=np.int32)
     total = pooled.pooled_production(P)
-    by_member.static_redistributed(
+    water_by_member.static_redistributed(
         F.T, P, total, k, pooled.EXACT, allocated.T, grid_supply.T, self_consumed, surplus, passes
     )
     assert (passes > pooled.MAX_LEVEL_PASSES).all()

@@ -40,7 +40,7 @@ from repartition._coefficients import (
 )
 from repartition._inputs import Array, Axis
 from repartition._shares import PairSplit, Shares, empty_shares, is_by_member, like
-from repartition.kernels import by_member, pooled
+from repartition.kernels import by_member, pooled, water_by_member
 from repartition.kernels import full_dynamic as full_dynamic_kernels
 
 __all__ = ["SUM_TOLERANCE", "Dynamic", "FullDynamic", "Prorata", "SharingKey", "Static"]
@@ -189,7 +189,7 @@ class Static(SharingKey):
         rounds = pooled.EXACT if self.redistribute else int(self.rounds or 0)
         passes = np.empty(consumption.shape[0], dtype=np.int32)
         if member_major:
-            by_member.static_redistributed(
+            water_by_member.static_redistributed(
                 consumption.T,
                 production,
                 production_total,

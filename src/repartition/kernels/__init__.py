@@ -4,7 +4,8 @@
   on row-major (steps, members) arrays.
 - :mod:`repartition.kernels.full_dynamic`: the per-pair full dynamic key, row-major.
 - :mod:`repartition.kernels.by_member`: the same keys on member-major arrays (pandas'
-  usual layout), read in memory order.
+  usual layout), read in memory order; :mod:`repartition.kernels.water_by_member` for the
+  water-filling.
 - :mod:`repartition.kernels.checks`: one-pass scans used by input validation.
 
 Their NumPy twins are in :mod:`repartition.reference`.
