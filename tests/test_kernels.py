@@ -586,8 +586,8 @@ def test_row_sums_and_nans_fixed() -> None:
 
 
 def test_kernels_pure_python() -> None:
-    """This module again with ``NUMBA_DISABLE_JIT=1``: the kernels as plain Python, which
-    coverage can see (style.md point 3)."""
+    """This module and the member-major kernels' tests again with ``NUMBA_DISABLE_JIT=1``:
+    the kernels as plain Python, which coverage can see (style.md point 3)."""
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
     command = [
@@ -595,6 +595,7 @@ def test_kernels_pure_python() -> None:
         "-m",
         "pytest",
         str(Path(__file__).resolve()),
+        str(Path(__file__).resolve().parent / "test_kernels_by_member.py"),
         "-q",
         "-p",
         "no:cacheprovider",
