@@ -806,3 +806,12 @@ def test_array_inputs_are_not_mutated():
         _ = (result.grid_supply, result.flows(), result.flows_per_step())
     for now, then in zip((C, P, k, tables), before, strict=True):
         np.testing.assert_array_equal(now, then)
+
+
+def test_results_have_a_short_repr():
+    consumption, production = prorata_case()
+    result = allocate(consumption, production, keys.Prorata())
+    text = repr(result)
+    assert text.startswith("<Allocation prorata: 5 steps of 0 days 00:30:00 from 2025-")
+    assert "2 consumers, 1 producer>" in text
+    assert repr(result.arrays) == "<AllocationArrays: 5 steps, 2 consumers, 1 producer>"

@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 __all__ = ["Allocation", "AllocationArrays", "AllocationSummary"]
 
 
-@dataclass(frozen=True, eq=False)
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class AllocationArrays:
     """An allocation as plain arrays, in kWh per step.
 
@@ -53,6 +57,13 @@ class AllocationArrays:
     consumption: Array
     production: Array
     shares: Shares
+
+    def __repr__(self) -> str:
+        steps, consumers = self.allocated.shape
+        return (
+            f"<AllocationArrays: {_count(steps, 'step')}, {_count(consumers, 'consumer')}, "
+            f"{_count(self.production.shape[1], 'producer')}>"
+        )
 
     @property
     def allocated(self) -> Array:
@@ -198,7 +209,7 @@ def _rate(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else float("nan")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Allocation:
     """The result of :func:`repartition.allocate`, labelled by timestamp and member id.
 
@@ -225,6 +236,14 @@ class Allocation:
     consumers: pd.Index
     producers: pd.Index
     arrays: AllocationArrays
+
+    def __repr__(self) -> str:
+        step = f" of {self.step}" if self.step is not None else ""
+        return (
+            f"<Allocation {self.key.label()}: {_count(len(self.index), 'step')}{step} from "
+            f"{self.index[0]} to {self.index[-1]}, {_count(len(self.consumers), 'consumer')}, "
+            f"{_count(len(self.producers), 'producer')}>"
+        )
 
     def _consumer_table(self, values: Array) -> pd.DataFrame:
         return pd.DataFrame(values, index=self.index, columns=self.consumers, copy=False)
