@@ -570,16 +570,28 @@ def test_first_invalid_coefficient_first_across_chunks() -> None:
 )
 def test_row_sums_and_nans_agree_with_numpy(values: np.ndarray) -> None:
     values = np.ascontiguousarray(values)
-    sums, nans = checks.row_sums_and_nans(values)
+    sums, nans, outside = checks.row_sums_and_nans(values)
     np.testing.assert_array_equal(nans, np.isnan(values).sum(axis=1))
     np.testing.assert_allclose(sums, np.nansum(values, axis=1), rtol=1e-12, atol=1e-15)
+    assert outside == 0
+    # The member-major twin, on the transpose, gives the same.
+    column_sums, column_nans, column_outside = checks.column_sums_and_nans(
+        np.ascontiguousarray(values.T)
+    )
+    np.testing.assert_array_equal(column_nans, nans)
+    np.testing.assert_allclose(column_sums, sums, rtol=1e-12, atol=1e-15)
+    assert column_outside == 0
 
 
 def test_row_sums_and_nans_fixed() -> None:
     values = np.array([[0.25, np.nan, 0.5], [np.nan, np.nan, np.nan], [0.0, 0.0, 1.0]])
-    sums, nans = checks.row_sums_and_nans(values)
+    sums, nans, outside = checks.row_sums_and_nans(values)
     np.testing.assert_array_equal(sums, [0.75, 0.0, 1.0])
     np.testing.assert_array_equal(nans, [1, 3, 0])
+    assert outside == 0
+    values[0, 0], values[2, 1] = 1.5, -np.inf
+    assert checks.row_sums_and_nans(values)[2] == 2
+    assert checks.column_sums_and_nans(np.ascontiguousarray(values.T))[2] == 2
 
 
 # --- the same tests without the JIT -------------------------------------------------------

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from repartition import allocate, allocate_arrays, keys, reference
 from repartition._shares import is_by_member
-from repartition.kernels import by_member, full_dynamic, pooled, water_by_member
+from repartition.kernels import by_member, checks, full_dynamic, pooled, water_by_member
 from test_kernels import staircase
 
 RTOL = 1e-12
@@ -311,3 +311,22 @@ def test_flows_reject_bad_boundaries() -> None:
         with pytest.raises(ValueError, match="boundaries"):
             result.flows(np.array(boundaries))
     np.testing.assert_allclose(result.flows(np.array([0, 2])).sum(), result.allocated.sum())
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, -1.0, None])
+def test_member_major_scan_finds_bad_values_and_sums_steps(bad) -> None:
+    """The member-major input scan reports a bad value (memory order, as the row scan does
+    on the transpose) and returns the per-step totals the kernels would otherwise compute."""
+    rng = np.random.default_rng(17)
+    values = rng.random((23, 70))  # (members, steps), C-contiguous
+    if bad is not None:
+        values[5, 40] = bad
+        values[9, 3] = bad
+    position, totals = checks.first_invalid_energy_by_member(values, by_member.CHUNKS)
+    assert position == checks.first_invalid_energy(values)
+    if bad is None:
+        assert position == -1
+        expected = by_member._member_sums(values, by_member.CHUNKS)
+        np.testing.assert_array_equal(totals, expected)  # the same sums, to the bit
+    else:
+        assert position == 5 * 70 + 40

@@ -181,11 +181,14 @@ def checked_rows(values: Array, axis: Axis, key: str, *, allow_missing_rows: boo
     any NaN is an error. Rows summing above 1 by no more than :data:`SUM_TOLERANCE` are
     scaled to sum to 1 (in a copy), so that no step allocates more than is produced.
     """
-    _check_range(values, key, axis.consumers, axis)
+    # One read for the range, NaN and sum checks; the first value out of range is located
+    # (by a second scan) only when there is one.
     if is_by_member(values):
-        sums, missing = checks.column_sums_and_nans(values.T)
+        sums, missing, outside = checks.column_sums_and_nans(values.T)
     else:
-        sums, missing = checks.row_sums_and_nans(values)
+        sums, missing, outside = checks.row_sums_and_nans(values)
+    if outside:
+        _check_range(values, key, axis.consumers, axis)
     columns = values.shape[1]
     bad_nan = (missing > 0) & (missing < columns) if allow_missing_rows else missing > 0
     if bad_nan.any():

@@ -18,14 +18,15 @@ from numpy.typing import NDArray
 
 from repartition import errors
 from repartition._shares import contiguous, is_by_member
-from repartition.kernels import checks
+from repartition.kernels import by_member, checks
 
 Array = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class Axis:
-    """The labels of an allocation problem: its steps and its members.
+    """The labels of an allocation problem: its steps and its members (and, where the input
+    scan computed them on the way, the per-step consumption totals).
 
     ``index`` is ``None`` for plain arrays, where steps are named by their row number.
     """
@@ -35,6 +36,8 @@ class Axis:
     producers: pd.Index
     index: pd.DatetimeIndex | None = None
     step: pd.Timedelta | None = None
+    consumption_total: Array | None = None
+    """Per-step total consumption [kWh], when the input scan computed it (member-major data)."""
 
     def timestamp(self, row: int) -> Any:
         """The label of step ``row``: its timestamp, or the row number for plain arrays."""
@@ -79,11 +82,20 @@ def _is_bad_energy(values: Array) -> NDArray[np.bool_]:
     return bad
 
 
-def check_energy_values(values: Array, table: str, members: pd.Index, axis: Axis) -> None:
-    """Raise the error of the first NaN, infinite or negative value of ``values``."""
-    position = checks.first_invalid_energy(memory_order(values))
+def check_energy_values(values: Array, table: str, members: pd.Index, axis: Axis) -> Array | None:
+    """Raise the error of the first NaN, infinite or negative value of ``values``.
+
+    For member-major data the scan also sums each step over the members on the way, and
+    returns these totals [kWh] (``None`` otherwise): the kernels that need them are then
+    spared a second read of the data.
+    """
+    totals = None
+    if is_by_member(values):
+        position, totals = checks.first_invalid_energy_by_member(values.T, by_member.CHUNKS)
+    else:
+        position = checks.first_invalid_energy(values)
     if position < 0:
-        return
+        return totals
     row, column = first_cell(int(position), values, _is_bad_energy)
     member = members[column]
     value = values[row, column]

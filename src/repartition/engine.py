@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -98,8 +99,9 @@ def allocate(
     production_values = _inputs.frame_values(production_frame, "production")
     consumers, producers = consumption_frame.columns, production_frame.columns
     axis = Axis(len(index), consumers, producers, index, step)
-    _inputs.check_energy_values(consumption_values, "consumption", consumers, axis)
+    totals = _inputs.check_energy_values(consumption_values, "consumption", consumers, axis)
     _inputs.check_energy_values(production_values, "production", producers, axis)
+    axis = replace(axis, consumption_total=totals)
     arrays = _run(key, consumption_values, production_values, axis)
     return Allocation(key, index, step, consumers, producers, arrays)
 
@@ -143,6 +145,7 @@ def allocate_arrays(consumption: Any, production: Any, key: SharingKey) -> Alloc
     consumers = pd.RangeIndex(consumption_values.shape[1])
     producers = pd.RangeIndex(production_values.shape[1])
     axis = Axis(steps, consumers, producers)
-    _inputs.check_energy_values(consumption_values, "consumption", consumers, axis)
+    totals = _inputs.check_energy_values(consumption_values, "consumption", consumers, axis)
     _inputs.check_energy_values(production_values, "production", producers, axis)
+    axis = replace(axis, consumption_total=totals)
     return _run(key, consumption_values, production_values, axis)

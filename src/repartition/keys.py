@@ -89,6 +89,7 @@ class Prorata(SharingKey):
                 grid_supply.T,
                 self_consumed,
                 surplus,
+                axis.consumption_total,
             )
         else:
             pooled.prorata(consumption, production, production_total, *outputs)
@@ -248,6 +249,7 @@ class Dynamic(SharingKey):
                 grid_supply.T,
                 self_consumed,
                 surplus,
+                axis.consumption_total,
             )
         else:
             pooled.dynamic(consumption, production, production_total, coefficients, *outputs)

@@ -102,10 +102,15 @@ def prorata(
     grid_supply_by_member: Array,
     self_consumed: Array,
     surplus: Array,
+    consumption_total: Array | None = None,
 ) -> None:
-    """Default dynamic key: ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``."""
+    """Default dynamic key: ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``.
+
+    ``consumption_total``, the per-step sums if the caller has them, saves a read.
+    """
     chunks = _chunks()
-    consumption_total = _member_sums(consumption_by_member, chunks)
+    if consumption_total is None:
+        consumption_total = _member_sums(consumption_by_member, chunks)
     ratio = _prorata_ratio(consumption_total, production_total)
     allocated_total = _prorata_shares(
         consumption_by_member, ratio, allocated_by_member, grid_supply_by_member, chunks
@@ -198,13 +203,18 @@ def dynamic(
     grid_supply_by_member: Array,
     self_consumed: Array,
     surplus: Array,
+    consumption_total: Array | None = None,
 ) -> None:
-    """Dynamic key: ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``; all-NaN steps: prorata."""
+    """Dynamic key: ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``; all-NaN steps: prorata.
+
+    ``consumption_total``, the per-step sums if the caller has them, saves a read.
+    """
     chunks = _chunks()
     ratio = np.full(production_total.size, np.nan)  # NaN: the step has a key
     fallback = np.isnan(coefficients_by_member[0])
     if fallback.any():
-        consumption_total = _member_sums(consumption_by_member, chunks)
+        if consumption_total is None:
+            consumption_total = _member_sums(consumption_by_member, chunks)
         ratio[fallback] = _prorata_ratio(consumption_total, production_total)[fallback]
     allocated_total = _dynamic_shares(
         consumption_by_member,

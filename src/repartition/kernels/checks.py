@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from repartition.kernels._config import parallel_kernel, prange, serial_kernel
+from repartition.kernels.by_member import _chunk
 
 _CHUNK = 1 << 16
 
@@ -51,6 +52,35 @@ def first_invalid_energy(values):  # type: ignore[no-untyped-def]
     return -1
 
 
+@parallel_kernel
+def first_invalid_energy_by_member(values_by_member, chunks):  # type: ignore[no-untyped-def]
+    """:func:`first_invalid_energy` for a member-major (members, steps) array, which also
+    returns ``sum_i values[i, t]`` per step, summed on the way exactly as
+    :func:`repartition.kernels.by_member._member_sums` sums them (same chunks, same order),
+    so that the kernels that need the per-step totals do not read the array again.
+    """
+    members, steps = values_by_member.shape
+    partial = np.zeros((chunks, steps))
+    found = np.full(chunks, -1, dtype=np.int64)
+    for chunk in prange(chunks):
+        first, stop = _chunk(chunk, chunks, members)
+        for i in range(first, stop):
+            good = 0
+            for t in range(steps):
+                value = values_by_member[i, t]
+                good += (value >= 0.0) & (value < np.inf)
+                partial[chunk, t] += value
+            if good < steps and found[chunk] < 0:
+                for t in range(steps):
+                    if _is_bad_energy(values_by_member[i, t]):
+                        found[chunk] = i * steps + t
+                        break
+    for chunk in range(chunks):
+        if found[chunk] >= 0:
+            return found[chunk], partial.sum(axis=0)
+    return -1, partial.sum(axis=0)
+
+
 @serial_kernel
 def _is_out_of_range(value):  # type: ignore[no-untyped-def]
     # NaN compares false both ways: it is left to the callers, which give it a meaning.
@@ -84,42 +114,49 @@ def first_invalid_coefficient(values):  # type: ignore[no-untyped-def]
 
 @parallel_kernel
 def row_sums_and_nans(values):  # type: ignore[no-untyped-def]
-    """Per row of a (steps, members) array: the sum of its non-NaN values, and its NaN count.
-
-    Works on either memory layout; for a column-major array pass its transpose to
-    :func:`column_sums_and_nans` instead, which reads memory in order.
+    """Per row of a row-major (steps, members) coefficient table, in one read: the sum of
+    its non-NaN values and its NaN count; and the number of values outside [0, 1] in the
+    whole table (the caller locates the first one only when there is one).
     """
     rows, columns = values.shape
     sums = np.zeros(rows)
     nans = np.zeros(rows, dtype=np.int64)
+    outside = np.zeros(rows, dtype=np.int64)
     for t in prange(rows):
         total = 0.0
         missing = 0
+        bad = 0
         for i in range(columns):
             value = values[t, i]
             if np.isnan(value):
                 missing += 1
             else:
                 total += value
+                bad += (value < 0.0) | (value > 1.0)
         sums[t] = total
         nans[t] = missing
-    return sums, nans
+        outside[t] = bad
+    return sums, nans, outside.sum()
 
 
 @parallel_kernel
 def column_sums_and_nans(values):  # type: ignore[no-untyped-def]
-    """Per column of a C-contiguous (members, steps) array: non-NaN sum and NaN count.
+    """:func:`row_sums_and_nans` for a member-major table, given as its C-contiguous
+    (members, steps) transpose: per step, non-NaN sum and NaN count; values outside [0, 1].
 
-    The member-major twin of :func:`row_sums_and_nans`: steps are split in blocks, each
-    block's sums are accumulated member by member, reading memory in order.
+    Steps are split in blocks, each block's sums accumulated member by member, reading
+    memory in order.
     """
     members, steps = values.shape
     sums = np.zeros(steps)
     nans = np.zeros(steps, dtype=np.int64)
     block = 1024
-    for first in prange((steps + block - 1) // block):
-        start = first * block
+    blocks = (steps + block - 1) // block
+    outside = np.zeros(blocks, dtype=np.int64)
+    for number in prange(blocks):
+        start = number * block
         stop = min(start + block, steps)
+        bad = 0
         for i in range(members):
             for t in range(start, stop):
                 value = values[i, t]
@@ -127,4 +164,6 @@ def column_sums_and_nans(values):  # type: ignore[no-untyped-def]
                     nans[t] += 1
                 else:
                     sums[t] += value
-    return sums, nans
+                    bad += (value < 0.0) | (value > 1.0)
+        outside[number] = bad
+    return sums, nans, outside.sum()
