@@ -3,8 +3,13 @@
 Step by step, for a whole year, fast: the keys the French DSO applies (prorata, static,
 dynamic, full dynamic) reproduced exactly, on pandas tables or plain NumPy arrays.
 
+>>> import pandas as pd
 >>> from repartition import allocate, keys
->>> # allocation = allocate(consumption, production, keys.Prorata())
+>>> index = pd.date_range("2025-06-01 12:00", periods=2, freq="30min", tz="Europe/Paris")
+>>> consumption = pd.DataFrame({"PRM_A": [1.0, 2.0], "PRM_B": [3.0, 2.0]}, index=index)
+>>> production = pd.Series([2.0, 5.0], index=index, name="PV")
+>>> allocate(consumption, production, keys.Prorata()).summary().self_sufficiency_rate
+0.75
 """
 
 from repartition import errors, keys
