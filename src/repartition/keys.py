@@ -22,12 +22,13 @@ See ``docs/keys.md`` for each formula.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from repartition import errors
 from repartition._coefficients import (
@@ -63,6 +64,48 @@ class SharingKey(abc.ABC):
         return self.name
 
 
+def _run_pooled(
+    consumption: Array,
+    production: Array,
+    row_kernel: Callable[..., None],
+    member_kernel: Callable[..., None],
+    parameters: tuple[Any, ...] = (),
+    *,
+    passes: NDArray[np.int32] | None = None,
+    member_options: dict[str, Any] | None = None,
+) -> Shares:
+    """Run a pooled key's kernel for the layout of ``consumption``.
+
+    Both kernels take ``(consumption, production, production_total, *parameters, allocated,
+    grid_supply, self_consumed, surplus[, passes])``: the row-major one on (steps, members)
+    arrays, the member-major one on their (members, steps) transposes (2-D parameters are
+    transposed too), with ``member_options`` as keywords.
+    """
+    allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(consumption, production)
+    production_total = pooled.pooled_production(production)
+    tail = () if passes is None else (passes,)
+    if is_by_member(consumption):
+        transposed = tuple(
+            parameter.T if isinstance(parameter, np.ndarray) and parameter.ndim == 2 else parameter
+            for parameter in parameters
+        )
+        member_kernel(
+            consumption.T,
+            production,
+            production_total,
+            *transposed,
+            allocated.T,
+            grid_supply.T,
+            self_consumed,
+            surplus,
+            *tail,
+            **(member_options or {}),
+        )
+    else:
+        row_kernel(consumption, production, production_total, *parameters, *outputs, *tail)
+    return Shares(*outputs, passes=passes)
+
+
 @dataclass(frozen=True)
 class Prorata(SharingKey):
     """Default dynamic key (*clé dynamique par défaut*), applied by the DSO when none is sent.
@@ -77,24 +120,13 @@ class Prorata(SharingKey):
     name: ClassVar[str] = "prorata"
 
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
-        allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(
-            consumption, production
+        return _run_pooled(
+            consumption,
+            production,
+            pooled.prorata,
+            by_member.prorata,
+            member_options={"consumption_total": axis.consumption_total},
         )
-        production_total = pooled.pooled_production(production)
-        if is_by_member(consumption):
-            by_member.prorata(
-                consumption.T,
-                production,
-                production_total,
-                allocated.T,
-                grid_supply.T,
-                self_consumed,
-                surplus,
-                axis.consumption_total,
-            )
-        else:
-            pooled.prorata(consumption, production, production_total, *outputs)
-        return Shares(*outputs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,46 +202,19 @@ class Static(SharingKey):
                 "receive more than is produced. Scale them down so that they sum to 1 or less.",
             )
         coefficients = within_one(coefficients, np.asarray(total))
-        allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(
-            consumption, production
-        )
-        production_total = pooled.pooled_production(production)
-        member_major = is_by_member(consumption)
         if not self.redistribute and not self.rounds:
-            if member_major:
-                by_member.static(
-                    consumption.T,
-                    production,
-                    production_total,
-                    coefficients,
-                    allocated.T,
-                    grid_supply.T,
-                    self_consumed,
-                    surplus,
-                )
-            else:
-                pooled.static(consumption, production, production_total, coefficients, *outputs)
-            return Shares(*outputs)
+            return _run_pooled(
+                consumption, production, pooled.static, by_member.static, (coefficients,)
+            )
         rounds = pooled.EXACT if self.redistribute else int(self.rounds or 0)
-        passes = np.empty(consumption.shape[0], dtype=np.int32)
-        if member_major:
-            water_by_member.static_redistributed(
-                consumption.T,
-                production,
-                production_total,
-                coefficients,
-                rounds,
-                allocated.T,
-                grid_supply.T,
-                self_consumed,
-                surplus,
-                passes,
-            )
-        else:
-            pooled.static_redistributed(
-                consumption, production, production_total, coefficients, rounds, *outputs, passes
-            )
-        return Shares(*outputs, passes=passes)
+        return _run_pooled(
+            consumption,
+            production,
+            pooled.static_redistributed,
+            water_by_member.static_redistributed,
+            (coefficients, rounds),
+            passes=np.empty(consumption.shape[0], dtype=np.int32),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,26 +244,14 @@ class Dynamic(SharingKey):
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
         coefficients = step_table(self.coefficients, axis, "Dynamic")
         coefficients = checked_rows(coefficients, axis, "Dynamic", allow_missing_rows=True)
-        coefficients = like(coefficients, consumption)
-        allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(
-            consumption, production
+        return _run_pooled(
+            consumption,
+            production,
+            pooled.dynamic,
+            by_member.dynamic,
+            (like(coefficients, consumption),),
+            member_options={"consumption_total": axis.consumption_total},
         )
-        production_total = pooled.pooled_production(production)
-        if is_by_member(consumption):
-            by_member.dynamic(
-                consumption.T,
-                production,
-                production_total,
-                coefficients.T,
-                allocated.T,
-                grid_supply.T,
-                self_consumed,
-                surplus,
-                axis.consumption_total,
-            )
-        else:
-            pooled.dynamic(consumption, production, production_total, coefficients, *outputs)
-        return Shares(*outputs)
 
 
 @dataclass(frozen=True, eq=False)
