@@ -25,11 +25,23 @@ Hierarchy::
     │   ├── DuplicateMemberError
     │   ├── UnknownMemberError                 a key names a member the data does not have
     │   └── MissingMemberError                 a key does not cover a member the data has
-    └── KeyCoefficientError (ValueError)       sharing-key coefficients
-        ├── NonNumericCoefficientError (TypeError)
-        ├── CoefficientRangeError              outside [0, 1] or not finite
-        ├── CoefficientSumError                sum above 1 (+ tolerance)
-        └── PartialKeyRowError                 a dynamic row with some, not all, NaN
+    ├── KeyCoefficientError (ValueError)       sharing-key coefficients
+    │   ├── NonNumericCoefficientError (TypeError)
+    │   ├── CoefficientRangeError              outside [0, 1] or not finite
+    │   ├── CoefficientSumError                sum above 1 (+ tolerance)
+    │   └── PartialKeyRowError                 a dynamic row with some, not all, NaN
+    └── FileFormatError (ValueError)           files read or written by repartition.io
+        ├── ColumnError                        wrong, missing or unexpected columns
+        ├── UnitError                          unknown physical quantity or unit
+        ├── StepLengthError                    a step length that differs inside a file
+        ├── ConflictingValuesError             one member and step given twice, differently
+        ├── CorruptFileError                   truncated or unreadable file
+        └── NonexistentTimeError (TimeIndexError)  a local time skipped by a DST change
+
+Errors about a file also carry ``path`` and, where known, ``line`` (1-based, header
+included) or ``row_group``. Errors that are about a file's content but belong to an
+older family (a key file whose row sums above 100 % is a :class:`CoefficientSumError`)
+carry ``path`` and ``line`` as well.
 
 This module imports nothing from the rest of the package.
 """
@@ -41,10 +53,14 @@ from typing import Any
 __all__ = [
     "CoefficientRangeError",
     "CoefficientSumError",
+    "ColumnError",
+    "ConflictingValuesError",
+    "CorruptFileError",
     "DataError",
     "DuplicateMemberError",
     "DuplicateTimestampError",
     "EmptyPeriodError",
+    "FileFormatError",
     "IndexMismatchError",
     "IrregularStepError",
     "KeyCoefficientError",
@@ -57,9 +73,12 @@ __all__ = [
     "NonFiniteError",
     "NonNumericCoefficientError",
     "NonNumericError",
+    "NonexistentTimeError",
     "PartialKeyRowError",
     "RepartitionError",
+    "StepLengthError",
     "TimeIndexError",
+    "UnitError",
     "UnknownMemberError",
     "UnsortedTimestampError",
 ]
@@ -75,6 +94,9 @@ class RepartitionError(Exception):
     column, member, timestamp, step
         The culprit, where known: the table column, the member id, the timestamp
         (or its row position for plain arrays) and the step length.
+    path, line, row_group
+        For errors found in a file: the file, the 1-based line (header included) and
+        the Parquet row group, where known.
     """
 
     def __init__(
@@ -85,6 +107,9 @@ class RepartitionError(Exception):
         member: Any = None,
         timestamp: Any = None,
         step: Any = None,
+        path: Any = None,
+        line: int | None = None,
+        row_group: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -92,6 +117,9 @@ class RepartitionError(Exception):
         self.member = member
         self.timestamp = timestamp
         self.step = step
+        self.path = path
+        self.line = line
+        self.row_group = row_group
 
 
 class DataError(RepartitionError, ValueError):
@@ -184,3 +212,36 @@ class PartialKeyRowError(KeyCoefficientError):
     An all-NaN row means "no key sent for this step" and falls back to the default
     dynamic key; a partly NaN row has no such meaning.
     """
+
+
+class FileFormatError(RepartitionError, ValueError):
+    """A file does not follow the format repartition reads (or was asked to write)."""
+
+
+class ColumnError(FileFormatError):
+    """A file or table lacks a required column, or has one it must not have."""
+
+
+class UnitError(FileFormatError):
+    """A physical quantity (``Grandeur physique``) or unit that repartition cannot convert."""
+
+
+class StepLengthError(FileFormatError):
+    """A file mixes step lengths (``Pas``) where one length is required."""
+
+
+class ConflictingValuesError(FileFormatError):
+    """The same member and step appear twice with different values.
+
+    Identical repetitions (overlapping exports) are harmless and are merged; different
+    values are never arbitrated silently.
+    """
+
+
+class CorruptFileError(FileFormatError):
+    """A file is truncated, corrupted or not of the expected kind."""
+
+
+class NonexistentTimeError(FileFormatError, TimeIndexError):
+    """A local time that does not exist (skipped by the spring DST change), or an
+    ambiguous one (repeated in autumn) that its order in the file cannot resolve."""

@@ -1,0 +1,90 @@
+"""Writing files and directories so that a reader never sees half of one.
+
+Everything is first written under a temporary name in the destination's own directory
+(so the final rename stays on one file system and is atomic), then renamed into place.
+If the writer fails or is interrupted, the temporary file or directory is removed and
+the destination is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_directory", "atomic_file"]
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+
+    The caller writes the whole file to the yielded path. On any exception the
+    temporary file is deleted and ``path`` is untouched (an existing file keeps its old
+    content).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_file(folder / "keys.txt") as temporary:
+    ...     _ = temporary.write_text("Horodate;PRM\\n")
+    >>> (folder / "keys.txt").read_text()
+    'Horodate;PRM\\n'
+    """
+    destination = Path(path)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent
+    )
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, destination)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary directory next to ``path``; move it to ``path`` on success.
+
+    Parameters
+    ----------
+    path
+        The directory to create.
+    overwrite
+        If ``path`` already exists: replace it (``True``) or raise
+        :class:`FileExistsError` before writing anything (``False``).
+    """
+    destination = Path(path)
+    if destination.exists() and not overwrite:
+        raise FileExistsError(f"{destination} already exists; pass overwrite=True to replace it.")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(
+        tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
+    )
+    try:
+        yield temporary
+        if destination.exists():
+            # Two renames, so that a failure in between leaves the old copy recoverable
+            # under its backup name rather than nothing.
+            backup = Path(
+                tempfile.mkdtemp(
+                    prefix=f".{destination.name}.", suffix=".old", dir=destination.parent
+                )
+            )
+            backup.rmdir()
+            os.replace(destination, backup)
+            os.replace(temporary, destination)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(temporary, destination)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise

@@ -1,0 +1,434 @@
+"""Steps, local calendars and resampling.
+
+Timestamps are stored in UTC and shown in local time. A French operation counts its
+days and months in ``Europe/Paris``, where a day of 30-minute steps has 46 or 50 steps
+at the DST changes; these helpers do that arithmetic once, correctly, for everyone.
+
+- :func:`localize` turns local wall-clock times read from a file into UTC instants,
+  resolving the repeated autumn hour by order of appearance and refusing the skipped
+  spring hour.
+- :func:`month_labels`, :func:`local_months` and :func:`local_days` group steps by
+  local month or day.
+- :func:`inspect_steps` reports gaps, duplicates and mixed step lengths without raising.
+- :func:`resample` changes the step length while conserving energy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from repartition import errors
+
+__all__ = [
+    "PARIS",
+    "StepReport",
+    "inspect_steps",
+    "local_days",
+    "local_months",
+    "localize",
+    "month_labels",
+    "resample",
+]
+
+PARIS = "Europe/Paris"
+"""The time zone in which French operations count their days and months."""
+
+
+def localize(
+    local: pd.DatetimeIndex | pd.Series,
+    tz: str = PARIS,
+    *,
+    groups: pd.Series | np.ndarray | None = None,
+    path: object = None,
+    first_line: int = 2,
+) -> pd.DatetimeIndex:
+    """UTC instants of naive local wall-clock times, in the order a file lists them.
+
+    In autumn one local hour happens twice (02:00 to 03:00 in Paris). Files written in
+    local time list it twice, first in summer time then in winter time; so the first
+    occurrence of an ambiguous wall-clock time (within its group) is taken as summer
+    time and the second as winter time. A time skipped in spring does not exist and is
+    an error.
+
+    Parameters
+    ----------
+    local
+        Naive timestamps, in file order.
+    tz
+        The time zone the wall-clock times are in.
+    groups
+        Labels (e.g. the PRM of each line) within which times repeat independently; the
+        order rule applies within each group.
+    path, first_line
+        Named in the error: the file, and the line number of ``local[0]`` (default 2,
+        the line after a header).
+
+    Returns
+    -------
+    pd.DatetimeIndex
+        The same instants in UTC.
+
+    Raises
+    ------
+    errors.NonexistentTimeError
+        A wall-clock time that the spring change skips, naming the time and line.
+
+    Examples
+    --------
+    >>> autumn = pd.DatetimeIndex(["2025-10-26 02:30", "2025-10-26 02:30", "2025-10-26 03:00"])
+    >>> list(localize(autumn).strftime("%H:%M"))
+    ['00:30', '01:30', '02:00']
+    """
+    values = pd.DatetimeIndex(local)
+    if values.tz is not None:
+        return values.tz_convert("UTC")
+    keys: list[object] = [values]
+    if groups is not None:
+        keys.insert(0, np.asarray(groups))
+    occurrence = pd.Series(np.arange(len(values))).groupby(keys, sort=False).cumcount()
+    summer = occurrence.to_numpy() == 0
+    aware = values.tz_localize(tz, ambiguous=summer, nonexistent="NaT")
+    missing = aware.isna() & ~values.isna()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        where = f" in {path}" if path is not None else ""
+        raise errors.NonexistentTimeError(
+            f"The local time {values[row]} ({tz}){where}, line {first_line + row}, does not "
+            "exist: clocks skip that hour at the spring DST change. Check the file's time "
+            "convention (start or end of step, local time or UTC).",
+            timestamp=values[row],
+            path=path,
+            line=first_line + row,
+        )
+    return aware.tz_convert("UTC")
+
+
+def month_labels(index: pd.DatetimeIndex, tz: str = PARIS) -> np.ndarray:
+    """The local month (``"YYYY-MM"``) in which each step starts.
+
+    Examples
+    --------
+    >>> steps = pd.DatetimeIndex(["2025-01-31 22:30", "2025-01-31 23:00"], tz="UTC")
+    >>> list(month_labels(steps))
+    ['2025-01', '2025-02']
+    """
+    local = _aware(index).tz_convert(tz)
+    return np.asarray(local.strftime("%Y-%m"), dtype=object)
+
+
+def local_months(index: pd.DatetimeIndex, tz: str = PARIS) -> list[tuple[str, slice]]:
+    """The steps of a sorted index grouped by local month, in time order.
+
+    Returns
+    -------
+    list of (label, slice)
+        ``label`` is ``"YYYY-MM"``; ``slice`` selects that month's steps by position.
+
+    Examples
+    --------
+    >>> steps = pd.date_range("2025-01-31 22:00", periods=4, freq="30min", tz="UTC")
+    >>> local_months(steps)
+    [('2025-01', slice(0, 2, None)), ('2025-02', slice(2, 4, None))]
+    """
+    return _runs(month_labels(index, tz))
+
+
+def local_days(index: pd.DatetimeIndex, tz: str = PARIS) -> pd.Series:
+    """The number of steps in each local day, indexed by the day (``datetime.date``).
+
+    At 30 minutes a Paris day has 48 steps, 46 on the last Sunday of March and 50 on the
+    last Sunday of October.
+
+    Examples
+    --------
+    >>> steps = pd.date_range("2025-10-26", "2025-10-27", freq="30min", tz="Europe/Paris",
+    ...                       inclusive="left")
+    >>> local_days(steps).tolist()
+    [50]
+    """
+    local = _aware(index).tz_convert(tz)
+    days = pd.Series(local.date, index=index)
+    return days.groupby(days.to_numpy(), sort=False).size()
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What :func:`inspect_steps` found on a time axis.
+
+    Attributes
+    ----------
+    step
+        The most common step length (``None`` with fewer than two timestamps).
+    lengths
+        Every distinct step length and how often it occurs; more than one row means
+        gaps or mixed steps.
+    gaps
+        One row per hole: ``after`` (last timestamp before it), ``before`` (first after
+        it) and ``missing`` (whole steps of length ``step`` that are absent).
+    duplicates
+        Timestamps that appear more than once.
+    unsorted
+        Timestamps that come earlier than the one before them.
+    """
+
+    step: pd.Timedelta | None
+    lengths: pd.Series
+    gaps: pd.DataFrame
+    duplicates: pd.DatetimeIndex
+    unsorted: pd.DatetimeIndex
+
+    @property
+    def is_regular(self) -> bool:
+        """True when the axis is sorted, unique and has one step length."""
+        return len(self.lengths) <= 1 and not len(self.duplicates) and not len(self.unsorted)
+
+    @property
+    def missing_steps(self) -> int:
+        """The number of steps absent from the gaps."""
+        return int(self.gaps["missing"].sum())
+
+
+def inspect_steps(index: pd.DatetimeIndex) -> StepReport:
+    """Report the gaps, duplicates, disorder and mixed step lengths of a time axis.
+
+    Unlike :func:`repartition.allocate`, which refuses an irregular axis, this never
+    raises on irregularity: it tells what is wrong, so that a data set can be repaired
+    knowingly.
+
+    Examples
+    --------
+    >>> steps = pd.DatetimeIndex(["2025-01-01 00:00", "2025-01-01 00:30", "2025-01-01 02:00"],
+    ...                          tz="UTC")
+    >>> report = inspect_steps(steps)
+    >>> report.step, report.missing_steps
+    (Timedelta('0 days 00:30:00'), 2)
+    """
+    index = _aware(index)
+    instants = index.asi8
+    differences = np.diff(instants)
+    positive = differences[differences > 0]
+    if len(positive):
+        values, counts = np.unique(positive, return_counts=True)
+        step_units = int(values[np.argmax(counts)])
+        step: pd.Timedelta | None = pd.Timedelta(step_units, unit=index.unit)
+        lengths = pd.Series(
+            counts, index=pd.to_timedelta(values, unit=index.unit), name="count"
+        ).rename_axis("length")
+    else:
+        step_units, step = 0, None
+        lengths = pd.Series([], dtype=np.int64, name="count")
+    after = np.flatnonzero(differences > step_units) if step_units else np.array([], int)
+    gaps = pd.DataFrame(
+        {
+            "after": index[after],
+            "before": index[after + 1],
+            "missing": (differences[after] // step_units - 1) if step_units else [],
+        }
+    )
+    return StepReport(
+        step=step,
+        lengths=lengths,
+        gaps=gaps,
+        duplicates=pd.DatetimeIndex(index[index.duplicated()].unique()),
+        unsorted=index[1:][differences < 0],
+    )
+
+
+def resample(
+    energy: pd.DataFrame | pd.Series,
+    step: str | pd.Timedelta,
+    *,
+    method: Literal["uniform"] | None = None,
+    profile: pd.DataFrame | pd.Series | None = None,
+) -> pd.DataFrame | pd.Series:
+    """Change the step length of an energy table, conserving energy exactly per period.
+
+    Coarsening (e.g. 15 to 60 minutes) sums the energies of the fine steps inside each
+    coarse step; every coarse step must be complete (a partial first or last hour is an
+    error, never a silently smaller value). Refining (e.g. 60 to 30 minutes) has no
+    single right answer, so it needs an explicit choice:
+
+    - ``method="uniform"``: each coarse energy is split equally among its fine steps
+      (a constant mean power over the coarse step);
+    - ``profile=``: each coarse energy is split in proportion to a non-negative table on
+      the fine steps (for example a typical load curve); where the profile is zero over
+      a whole coarse step, the split is uniform.
+
+    Parameters
+    ----------
+    energy
+        Energy per step [kWh per step] on a regular, tz-aware index of step starts.
+    step
+        The new step length (``"15min"``, ``"30min"``, ``"60min"``...). Must divide, or
+        be a multiple of, the current step.
+    method, profile
+        How to refine; ignored (and must be unset) when coarsening.
+
+    Returns
+    -------
+    pd.DataFrame or pd.Series
+        Energy per new step [kWh per step]; the total of every column is unchanged.
+
+    Examples
+    --------
+    >>> hours = pd.date_range("2025-06-01", periods=2, freq="60min", tz="UTC")
+    >>> hourly = pd.Series([1.0, 3.0], index=hours)
+    >>> resample(hourly, "30min", method="uniform").tolist()
+    [0.5, 0.5, 1.5, 1.5]
+    >>> resample(resample(hourly, "30min", method="uniform"), "60min").tolist()
+    [1.0, 3.0]
+    """
+    from repartition._inputs import check_time_index
+
+    target = pd.Timedelta(step)
+    current = check_time_index(energy.index, "energy")
+    if current is None:
+        raise errors.IrregularStepError(
+            "A single step without a `freq` has no known length; set the index's freq."
+        )
+    if target == current:
+        return energy.copy()
+    if target > current:
+        if method is not None or profile is not None:
+            raise ValueError("method and profile only apply when refining the step.")
+        return _coarsen(energy, current, target)
+    return _refine(energy, current, target, method, profile)
+
+
+def _coarsen(
+    energy: pd.DataFrame | pd.Series, current: pd.Timedelta, target: pd.Timedelta
+) -> pd.DataFrame | pd.Series:
+    ratio = _ratio(target, current)
+    index = energy.index
+    assert isinstance(index, pd.DatetimeIndex)
+    origin = index[0].floor(target)
+    if index[0] != origin:
+        raise errors.IrregularStepError(
+            f"The first step, {index[0]}, does not start a {target} step; coarsening would "
+            f"leave the {target} step starting at {origin} incomplete. Drop the leading "
+            "partial steps.",
+            timestamp=index[0],
+            step=target,
+        )
+    if len(index) % ratio:
+        row = len(index) - len(index) % ratio
+        raise errors.IrregularStepError(
+            f"The last {target} step, from {index[row]}, is incomplete ({len(index) % ratio} "
+            f"of {ratio} steps). Drop the trailing partial steps.",
+            timestamp=index[row],
+            step=target,
+        )
+    values = energy.to_numpy(dtype=np.float64)
+    shape = (len(index) // ratio, ratio, *values.shape[1:])
+    coarse = values.reshape(shape).sum(axis=1)
+    new_index = pd.DatetimeIndex(index[::ratio], freq=target)
+    if isinstance(energy, pd.Series):
+        return pd.Series(coarse, index=new_index, name=energy.name)
+    return pd.DataFrame(coarse, index=new_index, columns=energy.columns)
+
+
+def _refine(
+    energy: pd.DataFrame | pd.Series,
+    current: pd.Timedelta,
+    target: pd.Timedelta,
+    method: str | None,
+    profile: pd.DataFrame | pd.Series | None,
+) -> pd.DataFrame | pd.Series:
+    ratio = _ratio(current, target)
+    if (method is None) == (profile is None):
+        raise ValueError(
+            "Refining a step needs exactly one explicit method: method='uniform' (equal "
+            "parts) or profile=<table on the fine steps> (proportional parts)."
+        )
+    if method is not None and method != "uniform":
+        raise ValueError(f"Unknown refining method {method!r}; use 'uniform' or profile=.")
+    index = energy.index
+    assert isinstance(index, pd.DatetimeIndex)
+    offsets = np.arange(ratio) * (target.value // _unit_ns(index))
+    instants = (index.asi8[:, None] + offsets).ravel()
+    fine_index = pd.DatetimeIndex(
+        pd.to_datetime(instants, unit=index.unit, utc=True).tz_convert(index.tz), freq=target
+    )
+    values = energy.to_numpy(dtype=np.float64)
+    if profile is None:
+        weights = np.full((len(index), ratio, *values.shape[1:]), 1.0 / ratio)
+    else:
+        weights = _profile_weights(profile, energy, fine_index, ratio)
+    fine = (values[:, None, ...] * weights).reshape(len(fine_index), *values.shape[1:])
+    if isinstance(energy, pd.Series):
+        return pd.Series(fine, index=fine_index, name=energy.name)
+    return pd.DataFrame(fine, index=fine_index, columns=energy.columns)
+
+
+def _profile_weights(
+    profile: pd.DataFrame | pd.Series,
+    energy: pd.DataFrame | pd.Series,
+    fine_index: pd.DatetimeIndex,
+    ratio: int,
+) -> np.ndarray:
+    if isinstance(energy, pd.DataFrame):
+        if isinstance(profile, pd.Series):
+            profile = pd.DataFrame({column: profile for column in energy.columns})
+        missing: list[Hashable] = [c for c in energy.columns if c not in profile.columns]
+        if missing:
+            raise errors.MissingMemberError(
+                f"The profile has no column for {missing[0]!r}.", member=missing[0]
+            )
+        profile = profile[energy.columns]
+    try:
+        aligned = profile.reindex(fine_index)
+    except ValueError as error:
+        raise errors.IndexMismatchError(f"The profile cannot be aligned: {error}") from error
+    shape = (len(energy), ratio, *energy.shape[1:])
+    weights = aligned.to_numpy(dtype=np.float64).reshape(shape)
+    if np.isnan(weights).any():
+        row = int(
+            np.flatnonzero(np.isnan(aligned.to_numpy()).reshape(len(aligned), -1).any(axis=1))[0]
+        )
+        raise errors.MissingValueError(
+            f"The profile has no value for the fine step {fine_index[row]}.",
+            timestamp=fine_index[row],
+        )
+    if (weights < 0).any() or not np.isfinite(weights).all():
+        raise errors.NegativeEnergyError("The profile must be finite and non-negative.")
+    totals = weights.sum(axis=1, keepdims=True)
+    uniform = np.full_like(weights, 1.0 / ratio)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, weights / totals, uniform)
+
+
+def _ratio(longer: pd.Timedelta, shorter: pd.Timedelta) -> int:
+    ratio, remainder = divmod(longer.value, shorter.value)
+    if remainder:
+        raise errors.IrregularStepError(
+            f"A {longer} step is not a whole number of {shorter} steps.", step=longer
+        )
+    return int(ratio)
+
+
+def _unit_ns(index: pd.DatetimeIndex) -> int:
+    return int(pd.Timedelta(1, unit=index.unit).value)
+
+
+def _aware(index: pd.Index) -> pd.DatetimeIndex:
+    if not isinstance(index, pd.DatetimeIndex):
+        raise errors.TimeIndexError(f"Expected a DatetimeIndex, not {type(index).__name__}.")
+    if index.tz is None:
+        raise errors.NaiveTimestampError(
+            "Timestamps have no time zone; localise them first (see repartition.time.localize).",
+            timestamp=index[0] if len(index) else None,
+        )
+    return index
+
+
+def _runs(labels: np.ndarray) -> list[tuple[str, slice]]:
+    if len(labels) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    ends = np.r_[starts[1:], len(labels)]
+    return [(str(labels[s]), slice(int(s), int(e))) for s, e in zip(starts, ends, strict=True)]
