@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from repartition import errors
 
@@ -93,7 +94,7 @@ def localize(
     occurrence = pd.Series(np.arange(len(values))).groupby(keys, sort=False).cumcount()
     summer = occurrence.to_numpy() == 0
     aware = values.tz_localize(tz, ambiguous=summer, nonexistent="NaT")
-    missing = aware.isna() & ~values.isna()
+    missing = np.asarray(aware.isna()) & ~np.asarray(values.isna())
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         where = f" in {path}" if path is not None else ""
@@ -326,7 +327,7 @@ def _coarsen(
     values = energy.to_numpy(dtype=np.float64)
     shape = (len(index) // ratio, ratio, *values.shape[1:])
     coarse = values.reshape(shape).sum(axis=1)
-    new_index = pd.DatetimeIndex(index[::ratio], freq=target)
+    new_index = pd.DatetimeIndex(index[::ratio], freq=to_offset(target))
     if isinstance(energy, pd.Series):
         return pd.Series(coarse, index=new_index, name=energy.name)
     return pd.DataFrame(coarse, index=new_index, columns=energy.columns)
@@ -352,7 +353,8 @@ def _refine(
     offsets = np.arange(ratio) * (target.value // _unit_ns(index))
     instants = (index.asi8[:, None] + offsets).ravel()
     fine_index = pd.DatetimeIndex(
-        pd.to_datetime(instants, unit=index.unit, utc=True).tz_convert(index.tz), freq=target
+        pd.to_datetime(instants, unit=index.unit, utc=True).tz_convert(index.tz),
+        freq=to_offset(target),
     )
     values = energy.to_numpy(dtype=np.float64)
     if profile is None:
