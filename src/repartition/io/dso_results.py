@@ -1,0 +1,400 @@
+"""Per-member results as the DSO reports them (R15 ACC-like), per step and per local month.
+
+The DSO reports, per member and step, CONS, AUTOCONS and COMPLEMENT for a consumer and
+PROD, AUTOPROD and SURPLUS for a producer (domain.md, "Data formats"). This module lays an
+:class:`~repartition.Allocation` out the same way, so a PMO can check the DSO's figures
+line by line, and writes it as the ``;``-separated, comma-decimal CSV a French spreadsheet
+opens directly.
+
+Layout: one row per member and step (consumers first, then producers; each member's steps
+in time order), with the member id ``prm``, its ``role`` (``consumer`` or ``producer``),
+the step start ``start_utc`` and ``start_local``, and six value columns named after the
+DSO's terms, of which a row fills the three of its role (the others are empty). Why:
+
+- one row is one member's step as the DSO reports it, so CONS = AUTOCONS + COMPLEMENT (and
+  PROD = AUTOPROD + SURPLUS) can be read on the row;
+- the column names are the DSO's own, with no mapping table to learn, and a column never
+  mixes a consumer's and a producer's energy, so summing a column is always meaningful;
+- it has a third of the rows of a one-value-per-row layout: a year at 30 minutes is
+  17,520 rows per member, and a spreadsheet stops at 1,048,576 rows (59 members here,
+  19 with one value per row).
+
+Number format of the files: energies in kWh with a fixed number of decimals (``decimals``,
+6 by default, i.e. 1 mWh, 500 times finer than a meter's 0.5 Wh over 30 minutes), no
+thousands separator, ``decimal`` as decimal mark. CONS, AUTOCONS, PROD and AUTOPROD are
+rounded to the nearest unit of the last decimal; COMPLEMENT and SURPLUS are written as
+the difference of the rounded values, so that every row adds up exactly as written
+(each written value is within one unit of the last decimal of the exact one). Rates
+are fractions (0.75, not 75 %) with the same decimals. Empty cells are empty.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+
+from repartition import errors
+from repartition.allocation import Allocation
+from repartition.io._atomic import atomic_file
+from repartition.time import PARIS, local_months
+
+__all__ = [
+    "CONSUMER_QUANTITIES",
+    "PRODUCER_QUANTITIES",
+    "dso_results",
+    "monthly_totals",
+    "write_dso_results",
+    "write_monthly_totals",
+]
+
+CONSUMER_QUANTITIES = ("CONS", "AUTOCONS", "COMPLEMENT")
+"""Energy drawn; part of it covered by the operation; the rest, from the supplier."""
+PRODUCER_QUANTITIES = ("PROD", "AUTOPROD", "SURPLUS")
+"""Energy injected; part of it allocated to consumers; the rest."""
+_QUANTITIES = CONSUMER_QUANTITIES + PRODUCER_QUANTITIES
+_RATES = ("self_sufficiency_rate", "self_consumption_rate")
+_BLOCK_ROWS = 1_000_000  # rows formatted at a time by write_dso_results
+
+
+def _tables(allocation: Allocation) -> list[tuple[str, pd.Index, list[np.ndarray]]]:
+    """Per role: the member ids and the three (steps, members) arrays of its quantities."""
+    arrays = allocation.arrays
+    return [
+        (
+            "consumer",
+            allocation.consumers,
+            [np.asarray(arrays.consumption), arrays.allocated, arrays.grid_supply],
+        ),
+        (
+            "producer",
+            allocation.producers,
+            [arrays.production, arrays.self_consumed, arrays.surplus],
+        ),
+    ]
+
+
+def _rows(
+    allocation: Allocation, totals: list[list[np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Stack per-role (periods, members) arrays as rows: member-major, periods inside."""
+    members: list[np.ndarray] = []
+    roles: list[np.ndarray] = []
+    values: dict[str, list[np.ndarray]] = {name: [] for name in _QUANTITIES}
+    for (role, ids, _), tables in zip(_tables(allocation), totals, strict=True):
+        periods = tables[0].shape[0]
+        members.append(np.repeat(np.asarray(ids, dtype=object), periods))
+        roles.append(np.full(periods * len(ids), role, dtype=object))
+        names = CONSUMER_QUANTITIES if role == "consumer" else PRODUCER_QUANTITIES
+        for name in _QUANTITIES:
+            if name in names:
+                table = tables[names.index(name)]
+                values[name].append(np.asarray(table, dtype=np.float64).T.ravel())
+            else:
+                values[name].append(np.full(periods * len(ids), np.nan))
+    stacked = {name: np.concatenate(parts) for name, parts in values.items()}
+    return np.concatenate(members), np.concatenate(roles), stacked
+
+
+def dso_results(allocation: Allocation, *, tz: str = PARIS) -> pd.DataFrame:
+    """Per member and step, the DSO's quantities (layout in the module docstring).
+
+    Parameters
+    ----------
+    allocation
+        The result of :func:`repartition.allocate`.
+    tz
+        The time zone of ``start_local``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``prm``, ``role`` (``consumer`` or ``producer``), ``start_utc`` (step start,
+        UTC), ``start_local`` (the same instant in ``tz``), then CONS, AUTOCONS, COMPLEMENT
+        (consumers; NaN for producers) and PROD, AUTOPROD, SURPLUS (producers; NaN for
+        consumers). [kWh per step]. CONS and PROD are the allocation's inputs; AUTOCONS =
+        ``allocation.allocated``, COMPLEMENT = ``allocation.grid_supply``, AUTOPROD =
+        ``allocation.self_consumed``, SURPLUS = ``allocation.surplus``, unrounded.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from repartition import allocate, keys
+    >>> index = pd.date_range("2025-01-31 22:00", periods=2, freq="30min", tz="UTC")
+    >>> consumption = pd.DataFrame({"A": [1.0, 2.0]}, index=index)
+    >>> production = pd.Series([0.5, 3.0], index=index, name="PV")
+    >>> table = dso_results(allocate(consumption, production, keys.Prorata()))
+    >>> table[["prm", "start_local", "CONS", "AUTOCONS", "COMPLEMENT", "PROD", "SURPLUS"]]
+      prm               start_local  CONS  AUTOCONS  COMPLEMENT  PROD  SURPLUS
+    0   A 2025-01-31 23:00:00+01:00   1.0       0.5         0.5   NaN      NaN
+    1   A 2025-01-31 23:30:00+01:00   2.0       2.0         0.0   NaN      NaN
+    2  PV 2025-01-31 23:00:00+01:00   NaN       NaN         NaN   0.5      0.0
+    3  PV 2025-01-31 23:30:00+01:00   NaN       NaN         NaN   3.0      1.0
+    """
+    members, roles, values = _rows(allocation, [tables for *_, tables in _tables(allocation)])
+    index = allocation.index.tz_convert("UTC")
+    repeats = len(allocation.consumers) + len(allocation.producers)
+    starts = index[np.tile(np.arange(len(index)), repeats)]
+    return pd.DataFrame(
+        {
+            "prm": members,
+            "role": roles,
+            "start_utc": starts,
+            "start_local": starts.tz_convert(tz),
+            **values,
+        }
+    )
+
+
+def monthly_totals(allocation: Allocation, *, tz: str = PARIS) -> pd.DataFrame:
+    """Per member and local month, the DSO's quantities summed, and the member's rate.
+
+    Months are calendar months in ``tz`` (:func:`repartition.time.local_months`): a
+    step belongs to the month in which it starts, in local time.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per month and member (months in time order; consumers, then producers):
+        ``month`` (``"YYYY-MM"``), ``prm``, ``role``, ``steps`` (steps of the month in the
+        allocation), CONS, AUTOCONS, COMPLEMENT, PROD, AUTOPROD, SURPLUS [kWh per month]
+        (NaN for the other role) and two rates (fractions):
+
+        - ``self_sufficiency_rate = AUTOCONS / CONS`` for consumers (*taux
+          d'autoproduction*: the share of the consumption covered by the operation);
+        - ``self_consumption_rate = AUTOPROD / PROD`` for producers (*taux
+          d'autoconsommation*: the share of the production used in the operation).
+
+        A rate is NaN when its denominator is 0 (nothing drawn or injected that month)
+        and for the other role.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from repartition import allocate, keys
+    >>> index = pd.date_range("2025-01-31 22:00", periods=4, freq="30min", tz="UTC")
+    >>> consumption = pd.DataFrame({"A": [1.0, 2.0, 0.0, 1.0]}, index=index)
+    >>> production = pd.Series([0.5, 3.0, 0.0, 0.0], index=index, name="PV")
+    >>> totals = monthly_totals(allocate(consumption, production, keys.Prorata()))
+    >>> totals[["month", "prm", "CONS", "AUTOCONS", "self_sufficiency_rate", "PROD"]]
+         month prm  CONS  AUTOCONS  self_sufficiency_rate  PROD
+    0  2025-01   A   3.0       2.5               0.833333   NaN
+    1  2025-01  PV   NaN       NaN                    NaN   3.5
+    2  2025-02   A   1.0       0.0               0.000000   NaN
+    3  2025-02  PV   NaN       NaN                    NaN   0.0
+    """
+    months = local_months(allocation.index, tz)
+    starts = np.array([part.start for _, part in months], dtype=np.intp)
+    sums = [
+        [np.add.reduceat(np.asarray(table, dtype=np.float64), starts, axis=0) for table in tables]
+        for *_, tables in _tables(allocation)
+    ]
+    members, roles, values = _rows(allocation, sums)
+    count = len(months)
+    month = np.tile(np.array([label for label, _ in months], dtype=object), len(members) // count)
+    steps = np.tile([part.stop - part.start for _, part in months], len(members) // count)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = {
+            "self_sufficiency_rate": _ratio(values["AUTOCONS"], values["CONS"]),
+            "self_consumption_rate": _ratio(values["AUTOPROD"], values["PROD"]),
+        }
+    table = pd.DataFrame(
+        {"month": month, "prm": members, "role": roles, "steps": steps, **values, **rates}
+    )
+    # Month-major: every member of a month together, members in the allocation's order.
+    order = np.lexsort((np.arange(len(table)), month.astype(str)))
+    return table.iloc[order].reset_index(drop=True)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    return np.where(denominator > 0, numerator / denominator, np.nan)
+
+
+def write_dso_results(
+    allocation: Allocation,
+    path: str | os.PathLike[str],
+    *,
+    tz: str = PARIS,
+    decimal: str = ",",
+    decimals: int = 6,
+) -> Path:
+    """Write :func:`dso_results` as a ``;``-separated CSV, atomically.
+
+    Parameters
+    ----------
+    allocation
+        The result of :func:`repartition.allocate`.
+    path
+        The file to write; written under a temporary name and renamed, so an interrupted
+        write leaves no partial file (an existing file keeps its content).
+    tz
+        The time zone of ``start_local``.
+    decimal
+        The decimal mark: ``","`` (French spreadsheets, default) or ``"."``.
+    decimals
+        Decimals of the energies [kWh] (see the module docstring for the rounding).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written. Timestamps are ISO 8601: ``start_local`` with its UTC offset
+        (``2025-10-26T02:00:00+02:00``), ``start_utc`` ending in ``Z``. Read it back with
+        ``pandas.read_csv(path, sep=";", decimal=",", dtype={"prm": str})``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from repartition import allocate, keys
+    >>> index = pd.date_range("2025-01-31 22:00", periods=1, freq="30min", tz="UTC")
+    >>> consumption = pd.DataFrame({"A": [1.0]}, index=index)
+    >>> production = pd.Series([0.3], index=index, name="PV")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "results.csv"
+    >>> _ = write_dso_results(allocate(consumption, production, keys.Prorata()), path)
+    >>> print(path.read_text())
+    prm;role;start_utc;start_local;CONS;AUTOCONS;COMPLEMENT;PROD;AUTOPROD;SURPLUS
+    A;consumer;2025-01-31T22:00:00Z;2025-01-31T23:00:00+01:00;1,000000;0,300000;0,700000;;;
+    PV;producer;2025-01-31T22:00:00Z;2025-01-31T23:00:00+01:00;;;;0,300000;0,300000;0,000000
+    <BLANKLINE>
+    """
+    _check_format(allocation, decimal, decimals)
+    header = ["prm", "role", "start_utc", "start_local", *_QUANTITIES]
+    return _write(path, header, _result_blocks(allocation, tz, decimal, decimals))
+
+
+def _result_blocks(
+    allocation: Allocation, tz: str, decimal: str, decimals: int
+) -> Iterator[pa.Table]:
+    """The rows of :func:`write_dso_results` as text, a few members at a time."""
+    index = allocation.index.tz_convert("UTC")
+    steps = len(index)
+    times = {
+        "start_utc": pa.array([f"{t:%Y-%m-%dT%H:%M:%S}Z" for t in index]),
+        "start_local": pa.array([t.isoformat() for t in index.tz_convert(tz)]),
+    }
+    size = max(1, _BLOCK_ROWS // steps)
+    for role, ids, tables in _tables(allocation):
+        names = CONSUMER_QUANTITIES if role == "consumer" else PRODUCER_QUANTITIES
+        for first in range(0, len(ids), size):
+            part = slice(first, first + size)
+            members = len(ids[part])
+            rows = members * steps
+            values = {n: t[:, part].T.ravel() for n, t in zip(names, tables, strict=True)}
+            text = _energy_text(values, decimals, decimal)
+            position = pa.array(np.tile(np.arange(steps, dtype=np.int32), members))
+            member = pa.array(np.repeat(np.arange(members, dtype=np.int32), steps))
+            yield pa.table(
+                {
+                    "prm": pa.DictionaryArray.from_arrays(member, [str(i) for i in ids[part]]),
+                    "role": pa.DictionaryArray.from_arrays(
+                        pa.array(np.zeros(rows, np.int32)), [role]
+                    ),
+                    **{
+                        name: pa.DictionaryArray.from_arrays(position, labels)
+                        for name, labels in times.items()
+                    },
+                    **{n: text.get(n, pa.nulls(rows, pa.string())) for n in _QUANTITIES},
+                }
+            )
+
+
+def write_monthly_totals(
+    allocation: Allocation,
+    path: str | os.PathLike[str],
+    *,
+    tz: str = PARIS,
+    decimal: str = ",",
+    decimals: int = 6,
+) -> Path:
+    """Write :func:`monthly_totals` as a ``;``-separated CSV, atomically.
+
+    Same parameters and number format as :func:`write_dso_results`; the rates are
+    fractions written with ``decimals`` decimals.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from repartition import allocate, keys
+    >>> index = pd.date_range("2025-01-31 22:00", periods=1, freq="30min", tz="UTC")
+    >>> consumption = pd.DataFrame({"A": [1.0]}, index=index)
+    >>> production = pd.Series([0.3], index=index, name="PV")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "monthly.csv"
+    >>> _ = write_monthly_totals(allocate(consumption, production, keys.Prorata()), path)
+    >>> print(path.read_text().splitlines()[1])
+    2025-01;A;consumer;1;1,000000;0,300000;0,700000;;;;0,300000;
+    """
+    _check_format(allocation, decimal, decimals)
+    table = monthly_totals(allocation, tz=tz)
+    columns = {
+        "month": pa.array(table["month"].to_numpy(dtype=str)),
+        "prm": pa.array(table["prm"].astype(str).to_numpy(dtype=str)),
+        "role": pa.array(table["role"].to_numpy(dtype=str)),
+        "steps": pa.array(table["steps"].to_numpy(dtype=np.int64)),
+        **_energy_text({name: table[name].to_numpy() for name in _QUANTITIES}, decimals, decimal),
+    }
+    for name in _RATES:
+        columns[name] = _fixed(_units(table[name].to_numpy(), decimals), decimals, decimal)
+    return _write(path, list(columns), [pa.table(columns)])
+
+
+def _check_format(allocation: Allocation, decimal: str, decimals: int) -> None:
+    if decimal not in (",", "."):
+        raise ValueError(f"decimal must be ',' or '.', not {decimal!r}.")
+    if not 0 <= decimals <= 9:
+        raise ValueError(f"decimals must be between 0 and 9, not {decimals!r}.")
+    for member in (*allocation.consumers, *allocation.producers):
+        if any(character in str(member) for character in ';"\r\n'):
+            raise errors.FileFormatError(
+                f"The member id {member!r} contains a ';', a quote or a line break, which the "
+                "CSV file cannot hold unquoted. Rename the member.",
+                member=member,
+            )
+
+
+def _units(values: np.ndarray, decimals: int) -> np.ndarray:
+    """``values`` in units of the last decimal, rounded half to even (NaN stays NaN)."""
+    return np.rint(np.asarray(values, dtype=np.float64) * 10.0**decimals)
+
+
+def _energy_text(values: dict[str, np.ndarray], decimals: int, decimal: str) -> dict[str, pa.Array]:
+    """Energy columns as text; COMPLEMENT and SURPLUS as differences of rounded values.
+
+    ``values`` holds the three quantities of one role, or all six.
+    """
+    units = {name: _units(value, decimals) for name, value in values.items()}
+    for total, shared, rest in (CONSUMER_QUANTITIES, PRODUCER_QUANTITIES):
+        if rest in units:
+            units[rest] = units[total] - units[shared]
+    return {name: _fixed(value, decimals, decimal) for name, value in units.items()}
+
+
+def _fixed(units: np.ndarray, decimals: int, decimal: str) -> pa.Array:
+    """Integers counting units of the last decimal, as fixed-point text; NaN -> empty."""
+    missing = np.isnan(units)
+    whole_units = np.where(missing, 0, units).astype(np.int64)
+    magnitude = np.abs(whole_units)
+    scale = 10**decimals
+    text = pc.cast(pa.array(magnitude // scale), pa.string())
+    if decimals:
+        fraction = pc.utf8_lpad(pc.cast(pa.array(magnitude % scale), pa.string()), decimals, "0")
+        text = pc.binary_join_element_wise(text, fraction, decimal)
+    text = pc.if_else(pa.array(whole_units < 0), pc.binary_join_element_wise("-", text, ""), text)
+    return pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
+
+
+def _write(path: str | os.PathLike[str], header: list[str], blocks: Iterable[pa.Table]) -> Path:
+    """Write the header, then each block's table, to a temporary file renamed onto ``path``."""
+    options = pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none")
+    destination = Path(path)
+    with atomic_file(destination) as temporary, pa.OSFile(str(temporary), "wb") as sink:
+        sink.write((";".join(header) + "\n").encode("utf-8"))
+        for block in blocks:
+            pacsv.write_csv(block, sink, options)
+    return destination

@@ -1,0 +1,434 @@
+"""Reading Enedis load-curve CSV exports: :func:`repartition.io.enedis.read_load_curves`.
+
+The golden files in ``tests/data/enedis/`` are written by hand. Every expected energy is
+computed from domain.md, "Data formats": ``Valeur`` is the mean power over the step ``Pas``,
+so energy [kWh] = power [W] x step [h] / 1000 (power [kW] x step [h] for ``kW``), and
+``Horodate`` is the END of the step, so step start = Horodate - Pas.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from repartition import allocate, errors, keys
+from repartition.io.enedis import COLUMNS, LoadCurves, read_load_curves
+from repartition.time import inspect_steps
+
+DATA = Path(__file__).parent / "data" / "enedis"
+PRM_1, PRM_2, PRM_3 = "30000000000001", "30000000000002", "30000000000003"
+TOL = {"rtol": 1e-12, "atol": 1e-15}
+
+
+def utc(start: str, periods: int, freq: str = "30min") -> pd.DatetimeIndex:
+    return pd.date_range(start, periods=periods, freq=freq, tz="UTC")
+
+
+def assert_frame(frame: pd.DataFrame, expected: dict[str, list[float]], index) -> None:
+    """Same columns (PRM ids as strings), index (UTC step starts) and values to 1e-12."""
+    assert list(frame.columns) == list(expected)
+    pd.testing.assert_index_equal(frame.index, index, check_exact=True, exact=False)
+    assert (frame.dtypes == np.float64).all()
+    np.testing.assert_allclose(frame.to_numpy(), np.array(list(expected.values())).T, **TOL)
+
+
+# ------------------------------------------------------------------------------------------
+# Golden files
+# ------------------------------------------------------------------------------------------
+
+
+def test_offsets_file_two_consumers_one_producer():
+    # offsets_pt30m_bom.csv: UTF-8 with a BOM, Horodate with offsets, PT30M, unit W.
+    # The first Horodate, 2025-01-01T00:30:00+01:00, is the end of the step that starts
+    # at 00:00+01:00 = 2024-12-31 23:00 UTC.
+    curves = read_load_curves(DATA / "offsets_pt30m_bom.csv")
+    index = utc("2024-12-31 23:00", 4)
+    assert_frame(
+        curves.consumption,
+        {
+            # 1200, 800, 400, 0 W x 0.5 h / 1000 = 0.6, 0.4, 0.2, 0.0 kWh
+            PRM_1: [0.6, 0.4, 0.2, 0.0],
+            # 600, 1000, 2000, 1600 W x 0.5 h / 1000
+            PRM_2: [0.3, 0.5, 1.0, 0.8],
+        },
+        index,
+    )
+    # 0, 900, 3000, 1500 W x 0.5 h / 1000
+    assert_frame(curves.production, {PRM_3: [0.0, 0.45, 1.5, 0.75]}, index)
+    assert curves.step == pd.Timedelta("30min")
+    assert curves.index.freq == pd.Timedelta("30min")
+    assert curves.missing.empty
+    assert list(curves.missing.columns) == ["prm", "role", "first", "last", "steps"]
+    assert curves.sources == (DATA / "offsets_pt30m_bom.csv",)
+
+
+def test_naive_local_times_across_the_autumn_change():
+    # autumn_pt30m_naive.csv: naive local ends on 2025-10-26, when 02:00-03:00 happens twice.
+    # Ends 01:30, 02:00, 02:30 (summer, UTC+2), 02:00, 02:30 (winter, UTC+1), 03:00, 03:30
+    # = 23:30, 00:00, 00:30, 01:00, 01:30, 02:00, 02:30 UTC; starts 30 min earlier:
+    # seven regular steps from 2025-10-25 23:00 UTC.
+    curves = read_load_curves(DATA / "autumn_pt30m_naive.csv")
+    index = utc("2025-10-25 23:00", 7)
+    # 100, 200, ..., 700 W x 0.5 h / 1000 = 0.05, 0.10, ..., 0.35 kWh
+    assert_frame(curves.consumption, {PRM_1: [0.05 * k for k in range(1, 8)]}, index)
+    # 0, 10, ..., 60 W x 0.5 h / 1000 = 0, 0.005, ..., 0.03 kWh
+    assert_frame(curves.production, {PRM_3: [0.005 * k for k in range(7)]}, index)
+    assert curves.missing.empty
+
+
+def test_quarter_hours_in_kilowatts_with_comma_decimals_in_windows_1252():
+    # pt15m_kw_cp1252.csv: Windows-1252 (accents in the header and in Nature), PT15M, kW.
+    # End 12:15+02:00 -> start 12:00+02:00 = 10:00 UTC.
+    curves = read_load_curves(DATA / "pt15m_kw_cp1252.csv")
+    index = utc("2025-06-01 10:00", 3, "15min")
+    # 1,2 kW x 0.25 h = 0.3 kWh; 0,8 kW -> 0.2; 2 kW -> 0.5
+    assert_frame(curves.consumption, {PRM_1: [0.3, 0.2, 0.5]}, index)
+    # 4,4 kW x 0.25 h = 1.1 kWh; 3,6 -> 0.9; 0,4 -> 0.1
+    assert_frame(curves.production, {PRM_3: [1.1, 0.9, 0.1]}, index)
+    assert curves.step == pd.Timedelta("15min")
+
+
+def test_overlapping_exports_are_merged_and_holes_reported():
+    # overlap_a.csv: PRM 1 at ends 00:30 (1000 W), 01:00 (empty), 01:30 (3000), 02:00 (4000)
+    #   and PRM 2 at ends 00:30..02:00 (100, 200, 300, 400 W), all +01:00.
+    # overlap_b.csv: PRM 1 at ends 01:00 (2000 W, fills a's empty value), 01:30 and 02:00
+    #   (identical to a: merged), 03:00 (6000 W; 02:30 is absent), and the producer PRM 3 at
+    #   500 W from 00:30 to 03:00.
+    # Union of steps: ends 00:30 to 03:00 +01:00 = starts 2025-01-31 23:00 to 01:30 UTC.
+    curves = read_load_curves([DATA / "overlap_a.csv", DATA / "overlap_b.csv"])
+    index = utc("2025-01-31 23:00", 6)
+    nan = np.nan
+    assert_frame(
+        curves.consumption,
+        {
+            # 1000, 2000, 3000, 4000, -, 6000 W x 0.5 h / 1000
+            PRM_1: [0.5, 1.0, 1.5, 2.0, nan, 3.0],
+            # 100, 200, 300, 400 W x 0.5 h / 1000; nothing after 02:00 +01:00
+            PRM_2: [0.05, 0.1, 0.15, 0.2, nan, nan],
+        },
+        index,
+    )
+    assert_frame(curves.production, {PRM_3: [0.25] * 6}, index)  # 500 W x 0.5 h / 1000
+    expected = pd.DataFrame(
+        {
+            "prm": [PRM_1, PRM_2],
+            "role": ["consumer", "consumer"],
+            "first": pd.DatetimeIndex([index[4], index[4]]),
+            "last": pd.DatetimeIndex([index[4], index[5]]),
+            "steps": [1, 2],
+        }
+    )
+    pd.testing.assert_frame_equal(curves.missing, expected, check_dtype=False)
+    assert curves.missing_steps == 3
+    # The order of the files does not matter.
+    again = read_load_curves([DATA / "overlap_b.csv", DATA / "overlap_a.csv"])
+    pd.testing.assert_frame_equal(again.consumption, curves.consumption)
+    pd.testing.assert_frame_equal(again.missing, curves.missing)
+
+
+def test_an_empty_value_is_missing_never_invented():
+    curves = read_load_curves(DATA / "overlap_a.csv")
+    assert np.isnan(curves.consumption.loc["2025-01-31 23:30+00:00", PRM_1])
+    assert curves.missing.to_dict("records") == [
+        {
+            "prm": PRM_1,
+            "role": "consumer",
+            "first": pd.Timestamp("2025-01-31 23:30", tz="UTC"),
+            "last": pd.Timestamp("2025-01-31 23:30", tz="UTC"),
+            "steps": 1,
+        }
+    ]
+    # inspect_steps on one PRM's values shows the same gap.
+    report = inspect_steps(curves.consumption[PRM_1].dropna().index)
+    assert report.missing_steps == 1
+
+
+def test_holes_stop_allocate_with_the_prm_and_step():
+    curves = read_load_curves([DATA / "overlap_a.csv", DATA / "overlap_b.csv"])
+    with pytest.raises(errors.MissingValueError) as caught:
+        allocate(curves.consumption, curves.production, keys.Prorata())
+    assert caught.value.member in (PRM_1, PRM_2)
+    assert caught.value.member in str(caught.value)
+
+
+def test_read_then_allocate_with_prorata():
+    # Prorata (domain.md): A = C x min(1, P_tot / sum C), on the offsets file's energies.
+    # step 1: P = 0             -> A = 0, 0
+    # step 2: 0.45 / 0.9 = 0.5  -> A = 0.4 x 0.5, 0.5 x 0.5 = 0.2, 0.25
+    # step 3: 1.5 >= 1.2        -> A = 0.2, 1.0 (surplus 0.3)
+    # step 4: 0.75 / 0.8        -> A = 0, 0.8 x 0.9375 = 0.75
+    curves = read_load_curves(DATA / "offsets_pt30m_bom.csv")
+    allocation = allocate(curves.consumption, curves.production, keys.Prorata())
+    np.testing.assert_allclose(
+        allocation.allocated.to_numpy(), [[0, 0], [0.2, 0.25], [0.2, 1.0], [0, 0.75]], **TOL
+    )
+    np.testing.assert_allclose(allocation.surplus[PRM_3], [0, 0, 0.3, 0], **TOL)
+
+
+@pytest.mark.parametrize(
+    "name", ["offsets_pt30m_bom.csv", "autumn_pt30m_naive.csv", "pt15m_kw_cp1252.csv"]
+)
+def test_energy_back_to_power_gives_the_file_values(name):
+    """kWh -> W (x 1000 / step [h]) reproduces every Valeur of the file."""
+    path = DATA / name
+    curves = read_load_curves(path)
+    hours = curves.step / pd.Timedelta("1h")
+    encoding = "cp1252" if "cp1252" in name else "utf-8-sig"
+    with open(path, encoding=encoding, newline="") as handle:
+        lines = list(csv.DictReader(handle, delimiter=";"))
+    assert len(lines) == curves.consumption.size + curves.production.size
+    # File order is PRM by PRM, in time order: the same order as the columns, step by step.
+    watts = [
+        float(line["Valeur"].replace(",", ".")) * (1000 if line["Unité"] == "kW" else 1)
+        for line in lines
+    ]
+    tables = pd.concat([curves.consumption, curves.production], axis=1)
+    back = tables.to_numpy().T.ravel() * 1000 / hours
+    np.testing.assert_allclose(back, watts, rtol=1e-12)
+
+
+@given(
+    watts=st.lists(st.integers(0, 250_000), min_size=1, max_size=30),
+    minutes=st.sampled_from([15, 30, 60]),
+)
+def test_power_round_trip_property(tmp_path_factory, watts, minutes):
+    folder = tmp_path_factory.mktemp("curves")
+    ends = pd.date_range(
+        "2025-03-29 22:00", periods=len(watts), freq=f"{minutes}min", tz="Europe/Paris"
+    ) + pd.Timedelta(minutes=minutes)
+    lines = [";".join(COLUMNS)] + [
+        f"{PRM_1};;;PA;CONS;BRUT;W;{end.isoformat()};{w};B;PT{minutes}M;;"
+        for end, w in zip(ends, watts, strict=True)
+    ]
+    (folder / "curve.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    curves = read_load_curves(folder / "curve.csv")
+    energy = curves.consumption[PRM_1].to_numpy()
+    np.testing.assert_array_equal(energy, np.array(watts) * minutes / 60_000)
+    np.testing.assert_array_equal(np.rint(energy * 60_000 / minutes), watts)
+
+
+# ------------------------------------------------------------------------------------------
+# Encodings and headers
+# ------------------------------------------------------------------------------------------
+
+
+def test_encodings_and_header_spellings_give_the_same_curves(tmp_path):
+    reference = read_load_curves(DATA / "offsets_pt30m_bom.csv")
+    text = (DATA / "offsets_pt30m_bom.csv").read_text(encoding="utf-8-sig")
+    (tmp_path / "plain.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "latin.csv").write_text(text, encoding="cp1252")
+    header, body = text.split("\n", 1)
+    spelled = header.replace("Unité", "UNITE").replace("Grandeur métier", "grandeur  metier")
+    (tmp_path / "spelled.csv").write_text(spelled + "\r\n" + body.replace("\n", "\r\n"))
+    for name in ("plain.csv", "latin.csv", "spelled.csv"):
+        curves = read_load_curves(tmp_path / name)
+        pd.testing.assert_frame_equal(curves.consumption, reference.consumption)
+        pd.testing.assert_frame_equal(curves.production, reference.production)
+
+
+def test_an_encoding_change_after_the_first_megabyte_is_handled(tmp_path):
+    # An ASCII header and 16,000 ASCII lines (over 1 MB, the part sniffed), then lines with
+    # a Windows-1252 byte: bytes in columns that are not read do not matter; in a column
+    # that is read, the file is read again as Windows-1252 (here to report the unit 'µW').
+    header = ";".join(COLUMNS).replace("é", "e")
+    line = f"{PRM_1};;;PA;CONS;BRUT;{{}};{{}};1200;{{}};PT30M;;"
+    ends = [
+        end.isoformat()
+        for end in pd.date_range(
+            "2025-01-01 00:30", periods=16_002, freq="30min", tz="Europe/Paris"
+        )
+    ]
+    body = [line.format("W", end, "B") for end in ends[:-2]]
+    assert len("\n".join(body)) > 1 << 20
+    body.append(line.format("W", ends[-2], "Réelle"))
+    (tmp_path / "late.csv").write_bytes("\n".join([header, *body]).encode("cp1252"))
+    curves = read_load_curves(tmp_path / "late.csv")
+    assert curves.consumption.shape == (16_001, 1)
+    assert (curves.consumption[PRM_1] == 0.6).all()  # 1200 W x 0.5 h / 1000
+    body.append(line.format("µW", ends[-1], "B"))
+    (tmp_path / "late.csv").write_bytes("\n".join([header, *body]).encode("cp1252"))
+    with pytest.raises(errors.UnitError, match="'µW'") as caught:
+        read_load_curves(tmp_path / "late.csv")
+    assert caught.value.line == 16_003
+
+
+def test_only_the_needed_columns_are_required(tmp_path):
+    text = "Identifiant PRM;Grandeur physique;Grandeur métier;Unité;Horodate;Valeur;Pas\n"
+    text += f"{PRM_1};PA;CONS;W;2025-01-01T00:30:00+01:00;1200;PT30M\n"
+    (tmp_path / "short.csv").write_text(text, encoding="utf-8")
+    curves = read_load_curves(str(tmp_path / "short.csv"))
+    assert curves.consumption[PRM_1].tolist() == [0.6]  # 1200 W x 0.5 h / 1000
+    assert curves.production.shape == (1, 0)
+
+
+def test_repr_summarises():
+    curves = read_load_curves([DATA / "overlap_a.csv", DATA / "overlap_b.csv"])
+    assert repr(curves) == (
+        "<LoadCurves: 6 steps of 30 min from 2025-02-01 00:00+0100 to 2025-02-01 02:30+0100, "
+        "2 consumer(s), 1 producer(s), 2 holes (3 missing values)>"
+    )
+    assert isinstance(curves, LoadCurves)
+
+
+# ------------------------------------------------------------------------------------------
+# Bad files: the right error, naming the file, line, PRM and timestamp
+# ------------------------------------------------------------------------------------------
+
+BAD = [
+    # (files, error, line, PRM, timestamp or None, words in the message)
+    ("bad_missing_column.csv", errors.ColumnError, 1, None, None, ["'Pas' is missing"]),
+    ("bad_comma_separated.csv", errors.ColumnError, 1, None, None, ["not ';'-separated"]),
+    ("bad_unit.csv", errors.UnitError, 3, PRM_1, "2025-02-01T01:00:00+01:00", ["'Wh'"]),
+    ("bad_quantity.csv", errors.UnitError, 3, PRM_2, "2025-02-01T00:30:00+01:00", ["'PRI'"]),
+    ("bad_role.csv", errors.FileFormatError, 2, PRM_1, "2025-02-01T00:30:00+01:00", ["'INJ'"]),
+    ("bad_pas.csv", errors.FileFormatError, 2, PRM_1, "2025-02-01T00:30:00+01:00", ["'30min'"]),
+    (
+        "bad_step_inside.csv",
+        errors.StepLengthError,
+        3,
+        PRM_1,
+        pd.Timestamp("2025-01-31 23:30", tz="UTC"),
+        ["inside one file", "PT30M", "line 2", "PT15M", "resample"],
+    ),
+    (
+        ("overlap_a.csv", "bad_step_other_file.csv"),
+        errors.StepLengthError,
+        2,
+        PRM_2,
+        pd.Timestamp("2025-02-01 01:00", tz="UTC"),
+        ["between files", "overlap_a.csv, line 6", "PT15M", "resample"],
+    ),
+    (
+        "bad_step_prms.csv",
+        errors.StepLengthError,
+        3,
+        PRM_2,
+        pd.Timestamp("2025-01-31 23:00", tz="UTC"),
+        [PRM_1, "PT30M", "resample"],
+    ),
+    (
+        "bad_misaligned.csv",
+        errors.IrregularStepError,
+        3,
+        PRM_2,
+        pd.Timestamp("2025-01-31 23:15", tz="UTC"),
+        ["does not line up", "line 2"],
+    ),
+    (
+        "bad_conflict.csv",
+        errors.ConflictingValuesError,
+        4,
+        PRM_1,
+        pd.Timestamp("2025-01-31 23:00", tz="UTC"),
+        ["0.5 kWh at", "line 2", "0.55 kWh", "line 4"],
+    ),
+    (
+        ("overlap_a.csv", "bad_conflict_other_file.csv"),
+        errors.ConflictingValuesError,
+        2,
+        PRM_1,
+        pd.Timestamp("2025-02-01 00:00", tz="UTC"),
+        ["overlap_a.csv, line 4", "1.75 kWh"],
+    ),
+    (
+        "bad_nonexistent.csv",
+        errors.NonexistentTimeError,
+        3,
+        PRM_1,
+        "2025-03-30 02:30:00",
+        ["does not exist", "spring"],
+    ),
+    (
+        "bad_autumn_order.csv",
+        errors.NonexistentTimeError,
+        3,
+        PRM_1,
+        "2025-10-26 02:00:00",
+        ["not in time order", "autumn"],
+    ),
+    ("bad_value.csv", errors.FileFormatError, 3, PRM_1, "2025-02-01T01:00:00+01:00", ["'12a'"]),
+    (
+        "bad_timestamp.csv",
+        errors.FileFormatError,
+        3,
+        PRM_1,
+        "2025-02-30T01:00:00+01:00",
+        ["cannot read the Horodate"],
+    ),
+    (
+        "bad_mixed_offsets.csv",
+        errors.FileFormatError,
+        3,
+        PRM_1,
+        "2025-02-01 01:00:00",
+        ["lacks a UTC offset", "line 2"],
+    ),
+    (
+        "bad_negative.csv",
+        errors.NegativeEnergyError,
+        3,
+        PRM_1,
+        "2025-02-01T01:00:00+01:00",
+        ["-250", "negative"],
+    ),
+    ("bad_empty_horodate.csv", errors.FileFormatError, 3, PRM_1, None, ["Horodate is empty"]),
+    ("bad_empty_prm.csv", errors.FileFormatError, 3, None, "2025-02-01T00:30:00+01:00", ["PRM"]),
+    ("bad_truncated.csv", errors.CorruptFileError, 3, None, None, ["8 fields", "13"]),
+    ("empty.csv", errors.FileFormatError, None, None, None, ["is empty"]),
+    ("header_only.csv", errors.FileFormatError, None, None, None, ["no data line"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "error", "line", "prm", "timestamp", "words"),
+    BAD,
+    ids=[str(case[0]) for case in BAD],
+)
+def test_bad_files(files, error, line, prm, timestamp, words):
+    names = [files] if isinstance(files, str) else list(files)
+    with pytest.raises(error) as caught:
+        read_load_curves([DATA / name for name in names])
+    raised = caught.value
+    message = str(raised)
+    assert raised.path == DATA / names[-1]
+    assert str(DATA / names[-1]) in message
+    assert raised.line == line
+    if line is not None:
+        assert f"line {line}" in message
+    assert raised.member == prm
+    if prm is not None:
+        assert prm in message
+    assert raised.timestamp == timestamp
+    if timestamp is not None:
+        assert str(timestamp) in message
+    for word in words:
+        assert word in message
+
+
+def test_line_numbers_count_blank_lines(tmp_path):
+    text = (DATA / "bad_negative.csv").read_text(encoding="utf-8")
+    header, first, second = text.splitlines()
+    (tmp_path / "blank.csv").write_text(f"{header}\n{first}\n\n{second}\n", encoding="utf-8")
+    with pytest.raises(errors.NegativeEnergyError) as caught:
+        read_load_curves(tmp_path / "blank.csv")
+    assert caught.value.line == 4
+    assert "line 4" in str(caught.value)
+
+
+def test_no_file_is_an_error():
+    with pytest.raises(ValueError, match="at least one file"):
+        read_load_curves([])
+
+
+def test_files_are_not_modified(tmp_path):
+    shutil.copy(DATA / "overlap_a.csv", tmp_path / "a.csv")
+    before = (tmp_path / "a.csv").read_bytes()
+    read_load_curves(tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_bytes() == before
