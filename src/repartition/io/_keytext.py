@@ -1,0 +1,386 @@
+"""Machinery shared by the two key-file formats (:mod:`.keyfile`, :mod:`.spain`).
+
+Reading: lines and ``;``-separated rows, member ids, comma decimals as whole units, local
+times and their steps, each error naming the file, line, member and time. Writing: the
+checks of a steps x members table of coefficients, atomic text output, and the energy a
+rounding costs under the DSO's rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from repartition import errors
+from repartition._coefficients import SUM_TOLERANCE
+from repartition._inputs import check_time_index, is_number
+from repartition.engine import allocate
+from repartition.io._atomic import atomic_file
+from repartition.keys import SharingKey
+
+_TIME = re.compile(r"^[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}$")
+
+
+def read_lines(path: str | os.PathLike[str]) -> list[str]:
+    """The lines of a UTF-8 text file (a BOM is allowed), ``\\r\\n`` or ``\\n``.
+
+    One final line ending is allowed; an empty file or an empty line is an error.
+    """
+    try:
+        content = Path(path).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise errors.CorruptFileError(
+            f"{path} is not UTF-8 text (byte {error.start}). Save it as UTF-8.", path=path
+        ) from None
+    lines = content.replace("\r\n", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise errors.FileFormatError(f"{path} is empty.", path=path)
+    if "" in lines:
+        line = lines.index("") + 1
+        raise errors.FileFormatError(
+            f"{path}, line {line} is empty. Remove empty lines.", path=path, line=line
+        )
+    return lines
+
+
+def read_table(
+    path: str | os.PathLike[str], first: str, role: str, members: Iterable[str] | None
+) -> tuple[list[str], np.ndarray]:
+    """A ``;``-separated table whose header is ``first;<id>;<id>...``: the ids, and the
+    cells of the rows below (rows x (1 + ids), strings), every row of the header's width."""
+    lines = read_lines(path)
+    header = lines[0].split(";")
+    if header[0] != first or len(header) < 2:
+        raise errors.ColumnError(
+            f"{path}, line 1: the header must be '{first};<{role} 1>;<{role} 2>;...', not "
+            f"{lines[0][:60]!r}.",
+            path=path,
+            line=1,
+            column=header[0],
+        )
+    ids = header[1:]
+    check_ids(ids, path, role)
+    if members is not None:
+        check_members(ids, members, path)
+    if len(lines) == 1:
+        raise errors.FileFormatError(
+            f"{path}, line 1: a header but no row below it.", path=path, line=1
+        )
+    what = f"the header has {len(header)} ({first} and {len(ids)} {role}s)"
+    return ids, split_rows(lines[1:], len(header), path, 2, what)
+
+
+def split_rows(
+    lines: list[str], width: int, path: object, first_line: int, what: str
+) -> np.ndarray:
+    """``;``-separated lines, each of ``width`` fields, as a (lines x width) string array."""
+    counts = np.strings.count(np.array(lines, dtype=str), ";") + 1
+    if (counts != width).any():
+        row = int(np.argmax(counts != width))
+        raise errors.ColumnError(
+            f"{path}, line {first_line + row} ({lines[row][:40]}): {counts[row]} fields where "
+            f"{what}.",
+            path=path,
+            line=first_line + row,
+            timestamp=lines[row].split(";")[0],
+        )
+    return np.array(";".join(lines).split(";"), dtype=str).reshape(len(lines), width)
+
+
+def check_ids(
+    ids: Sequence[str], path: object, role: str, lines: Sequence[int] | None = None
+) -> None:
+    """Raise ColumnError for an empty id, one with spaces, or one listed twice."""
+    seen: set[str] = set()
+    for position, member in enumerate(ids):
+        line = 1 if lines is None else lines[position]
+        if not member or member != member.strip():
+            raise errors.ColumnError(
+                f"{path}, line {line}: {role} {member!r} is empty or has spaces around it.",
+                path=path,
+                line=line,
+                member=member,
+                column=member,
+            )
+        if member in seen and lines is None:
+            raise errors.ColumnError(
+                f"{path}, line {line}: {role} {member!r} appears twice in the header.",
+                path=path,
+                line=line,
+                member=member,
+                column=member,
+            )
+        seen.add(member)
+
+
+def check_members(
+    ids: Sequence[str], members: Iterable[str], path: object, lines: Sequence[int] | None = None
+) -> None:
+    """UnknownMemberError for an id outside ``members``; MissingMemberError for a member absent."""
+    known = [str(member) for member in members]
+    known_set, found = set(known), set(ids)
+    for position, member in enumerate(ids):
+        if member not in known_set:
+            line = 1 if lines is None else lines[position]
+            raise errors.UnknownMemberError(
+                f"{path}, line {line}: {member!r} is not a member of the operation. Remove it "
+                "from the file, or add it to the operation's members.",
+                path=path,
+                line=line,
+                member=member,
+                column=member,
+            )
+    for member in known:
+        if member not in found:
+            raise errors.MissingMemberError(
+                f"{path} has no coefficient for {member!r}, a member of the operation. Give it "
+                "its coefficients (0,00 for a member that receives nothing).",
+                path=path,
+                member=member,
+                column=member,
+            )
+
+
+def decimal_units(
+    cells: np.ndarray,
+    decimals: int,
+    largest: int,
+    *,
+    path: object,
+    members: Sequence[str] | np.ndarray,
+    stamps: np.ndarray,
+    what: str,
+    instants: pd.DatetimeIndex,
+    lines: np.ndarray | None = None,
+) -> np.ndarray:
+    """Cells ``d+,dd`` (exactly ``decimals`` decimals, a comma) as integers of the last digit.
+
+    ``"50,81"`` with two decimals is 5081. A malformed cell is a FileFormatError; a value
+    below 0 or above ``largest`` a CoefficientRangeError, naming line, member and time
+    (``stamps`` as the file writes it, ``instants`` for the error's ``timestamp``).
+    ``cells`` is 2-D (rows x members) or 1-D (one member per row, ``members`` per row).
+    """
+    grid = np.atleast_2d(cells.T).T if cells.ndim == 1 else cells
+    body = np.strings.lstrip(grid, "-")
+    length = np.strings.str_len(body)
+    well_formed = (
+        (np.strings.str_len(grid) - length <= 1)
+        & (length >= decimals + 2)
+        & (np.strings.find(body, ",") == length - decimals - 1)
+        & (np.strings.count(body, ",") == 1)
+        & np.strings.isdecimal(np.strings.replace(body, ",", ""))
+    )
+    values = np.strings.replace(np.where(well_formed, grid, "0,0"), ",", ".").astype(np.float64)
+    outside = well_formed & ((values < 0) | (values > largest))
+    for bad, problem in ((~well_formed, "format"), (outside, "range")):
+        if bad.any():
+            row, column = (int(i) for i in np.argwhere(bad)[0])
+            member = members[row] if cells.ndim == 1 else members[column]
+            line = int(lines[row]) if lines is not None else row + 2
+            where = f"{path}, line {line}, {member} at {stamps[row]}"
+            if problem == "format":
+                example = "0," + "0" * (decimals - 1) + "5"
+                raise errors.FileFormatError(
+                    f"{where}: {grid[row, column]!r} is not a {what} with a comma and exactly "
+                    f"{decimals} decimals (e.g. {example}).",
+                    path=path,
+                    line=line,
+                    member=member,
+                    column=member,
+                    timestamp=instants[row],
+                )
+            raise errors.CoefficientRangeError(
+                f"{where}: {grid[row, column]} is outside [0, {largest}] {what}.",
+                path=path,
+                line=line,
+                member=member,
+                column=member,
+                timestamp=instants[row],
+            )
+    units: np.ndarray = np.rint(values * 10**decimals).astype(np.int64)
+    return units[:, 0] if cells.ndim == 1 else units
+
+
+def checked_key(
+    coefficients: pd.DataFrame, who: str, hours: bool = False
+) -> tuple[np.ndarray, pd.Timedelta]:
+    """A steps x members table of fractions, checked; its values and its step.
+
+    String ids without ``;`` or spaces; numbers, no NaN; values in [0, 1]; rows at most
+    1 + SUM_TOLERANCE; a regular, sorted, tz-aware index with a known step. With
+    ``hours``, messages name rows as hours of the year (``hour 0001`` is row 0).
+    """
+    if not isinstance(coefficients, pd.DataFrame):
+        raise TypeError(f"{who} must be a DataFrame (steps x members), not {type(coefficients)}.")
+    columns = coefficients.columns
+    if len(columns) == 0:
+        raise errors.ColumnError(f"{who} has no column: give one per member.")
+    for label in columns:
+        if not isinstance(label, str) or not label or any(c in label for c in "; \t\r\n"):
+            raise errors.ColumnError(
+                f"{who} has the member id {label!r}: ids go in the file as they are, so they "
+                "must be non-empty strings without ';' or spaces (keep a PRM's leading zeros: "
+                "'01234567890123', not 1234567890123).",
+                member=label,
+                column=label,
+            )
+    if columns.has_duplicates:
+        twice = columns[columns.duplicated()][0]
+        raise errors.ColumnError(f"{who} has two columns {twice!r}.", member=twice, column=twice)
+    step = check_time_index(coefficients.index, who)
+    if step is None:
+        raise errors.IrregularStepError(
+            f"{who} has a single step and its index has no freq: set it "
+            "(`pd.DatetimeIndex(index, freq='30min')`) so the step length is known."
+        )
+    index = coefficients.index
+    for member, dtype in coefficients.dtypes.items():
+        if not is_number(dtype):
+            raise errors.NonNumericCoefficientError(
+                f"{who}: column {member!r} has dtype {dtype}, not numbers (fractions, 0.25 for "
+                "25 %).",
+                member=member,
+                column=member,
+            )
+    values = coefficients.to_numpy(dtype=np.float64, na_value=np.nan)
+    invalid = ~((values >= 0.0) & (values <= 1.0))
+    if invalid.any():
+        row, column = (int(i) for i in np.argwhere(invalid)[0])
+        member, value = columns[column], values[row, column]
+        reason = (
+            "NaN: a key file cannot say 'no key for this step'; give every coefficient, e.g. "
+            "the default key's (to_dynamic_key of a Prorata allocation)"
+            if np.isnan(value)
+            else f"{value}, outside [0, 1] (fractions: 0.25 means 25 %)"
+        )
+        raise errors.CoefficientRangeError(
+            f"{who}: the coefficient of {member!r} {_at(index, row, hours)} is {reason}.",
+            member=member,
+            column=member,
+            timestamp=index[row],
+        )
+    sums = values.sum(axis=1)
+    above = sums > 1.0 + SUM_TOLERANCE
+    if above.any():
+        row = int(np.argmax(above))
+        raise errors.CoefficientSumError(
+            f"{who}: the coefficients {_at(index, row, hours)} sum to {sums[row]:.12g}, above 1 "
+            f"(tolerance {SUM_TOLERANCE:g}). Scale that row down.",
+            timestamp=index[row],
+        )
+    return values, step
+
+
+def _at(index: pd.Index, row: int, hours: bool) -> str:
+    return f"of hour {row + 1:04d} ({index[row]})" if hours else f"at {index[row]}"
+
+
+def write_text(path: Path, lines: list[str], line_ending: str) -> None:
+    """Write ``lines`` (each ended by ``line_ending``) as UTF-8 without BOM, atomically."""
+    if line_ending not in ("\r\n", "\n"):
+        raise ValueError(f"line_ending must be '\\r\\n' or '\\n', not {line_ending!r}.")
+    with atomic_file(path) as temporary:
+        temporary.write_bytes((line_ending.join(lines) + line_ending).encode("utf-8"))
+
+
+def refuse_existing(path: Path, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
+
+
+def parse_local_times(stamps: np.ndarray, path: object) -> pd.DatetimeIndex:
+    """Naive ``dd/mm/yyyy HH:MM`` times of rows 2, 3, ...; a malformed one is an error."""
+    malformed = [_TIME.match(stamp) is None for stamp in stamps]
+    parsed = pd.to_datetime(pd.Series(stamps), format="%d/%m/%Y %H:%M", errors="coerce")
+    bad = np.asarray(malformed) | parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise errors.FileFormatError(
+            f"{path}, line {row + 2}: {stamps[row]!r} is not a local time dd/mm/yyyy HH:MM "
+            "(the start of the step, e.g. 01/11/2024 00:00).",
+            path=path,
+            line=row + 2,
+            timestamp=stamps[row],
+        )
+    return pd.DatetimeIndex(parsed)
+
+
+def check_steps(
+    index: pd.DatetimeIndex,
+    naive: pd.DatetimeIndex,
+    step: pd.Timedelta,
+    path: object,
+    tz: str,
+    days: tuple[dt.date, dt.date],
+) -> None:
+    """Rows 2, 3, ... (UTC ``index``, local ``naive``) must follow each other by ``step``,
+    from the first to the last local day of ``days`` (as a file's name says)."""
+    last = len(naive) + 1
+    for which, line, named in (("first", 2, days[0]), ("last", last, days[1])):
+        if naive[line - 2].date() != named:
+            raise errors.FileFormatError(
+                f"{path}, line {line}: the {which} step is on {naive[line - 2]:%d/%m/%Y} but "
+                f"the file name says {named:%d/%m/%Y}. Rename the file or fix its content.",
+                path=path,
+                line=line,
+                timestamp=index[line - 2].tz_convert(tz),
+            )
+    differences = np.diff(index.asi8)
+    wrong = np.flatnonzero(differences != step / pd.Timedelta(1, unit=index.unit))
+    if not len(wrong):
+        return
+    row = int(wrong[0]) + 1
+    found = pd.Timedelta(int(differences[row - 1]), unit=index.unit)
+    where = f"{path}, line {row + 2} ({naive[row]:%d/%m/%Y %H:%M})"
+    line, timestamp = row + 2, index[row].tz_convert(tz)
+    if found == pd.Timedelta(0):
+        raise errors.DuplicateTimestampError(
+            f"{where}: the step is listed twice.", path=path, line=line, timestamp=timestamp
+        )
+    if found < pd.Timedelta(0):
+        raise errors.UnsortedTimestampError(
+            f"{where}: comes before the line above.", path=path, line=line, timestamp=timestamp
+        )
+    raise errors.StepLengthError(
+        f"{where}: {found} after the line above, where the file name says {step} steps"
+        + (" (missing steps?)." if found > step else "."),
+        step=found,
+        path=path,
+        line=line,
+        timestamp=timestamp,
+    )
+
+
+def energy_lost(
+    consumption: pd.DataFrame | None,
+    production: pd.DataFrame | pd.Series | None,
+    exact: SharingKey,
+    rounded: SharingKey,
+    *,
+    by_producer: bool,
+) -> pd.DataFrame | None:
+    """AUTOCONS under ``exact`` minus under ``rounded``, per step (UTC index). [kWh]
+
+    ``by_producer``: AUTOPROD per producer instead (a column each); the columns then sum
+    to the AUTOCONS difference. ``None`` when neither table is given.
+    """
+    if consumption is None and production is None:
+        return None
+    if consumption is None or production is None:
+        raise TypeError("Give both consumption and production to compute the energy lost.")
+    before = allocate(consumption, production, exact)
+    after = allocate(consumption, production, rounded)
+    if by_producer:
+        lost = before.self_consumed - after.self_consumed
+    else:
+        lost = (before.allocated.sum(axis=1) - after.allocated.sum(axis=1)).to_frame("lost")
+    lost = lost.set_axis(pd.DatetimeIndex(lost.index).tz_convert("UTC").rename("timestamp"))
+    return lost.rename_axis(columns=None)
