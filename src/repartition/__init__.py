@@ -15,6 +15,7 @@ dynamic, full dynamic) reproduced exactly, on pandas tables or plain NumPy array
 from repartition import errors, keys
 from repartition.allocation import Allocation, AllocationArrays, AllocationSummary
 from repartition.engine import allocate, allocate_arrays
+from repartition.to_key import to_dynamic_key
 
 __all__ = [
     "Allocation",
@@ -24,6 +25,7 @@ __all__ = [
     "allocate_arrays",
     "errors",
     "keys",
+    "to_dynamic_key",
 ]
 
 __version__ = "0.1.0"

@@ -34,6 +34,7 @@ __all__ = [
     "localize",
     "month_labels",
     "resample",
+    "select_month",
 ]
 
 PARIS = "Europe/Paris"
@@ -137,6 +138,34 @@ def local_months(index: pd.DatetimeIndex, tz: str = PARIS) -> list[tuple[str, sl
     [('2025-01', slice(0, 2, None)), ('2025-02', slice(2, 4, None))]
     """
     return _runs(month_labels(index, tz))
+
+
+def select_month(
+    table: pd.DataFrame | pd.Series, month: str, tz: str = PARIS
+) -> pd.DataFrame | pd.Series:
+    """The rows of ``table`` whose step starts in the local month ``month`` (``"YYYY-MM"``).
+
+    Raises
+    ------
+    errors.EmptyPeriodError
+        No step of ``table`` starts in that month.
+
+    Examples
+    --------
+    >>> steps = pd.date_range("2025-10-31 22:00", periods=4, freq="30min", tz="UTC")
+    >>> select_month(pd.Series(range(4), index=steps), "2025-11").tolist()
+    [2, 3]
+    """
+    assert isinstance(table.index, pd.DatetimeIndex)
+    mask = month_labels(table.index, tz) == month
+    if not mask.any():
+        raise errors.EmptyPeriodError(
+            f"No step starts in {month} ({tz}); the table runs from {table.index[0]} to "
+            f"{table.index[-1]}.",
+            timestamp=month,
+        )
+    selected: pd.DataFrame | pd.Series = table.loc[mask]
+    return selected
 
 
 def local_days(index: pd.DatetimeIndex, tz: str = PARIS) -> pd.Series:

@@ -1,0 +1,61 @@
+"""Data in and out: the DSO's files, key files, and Parquet datasets.
+
+A PMO (*personne morale organisatrice*) reads the load curves the DSO exports, shares a
+month, and sends the DSO a key file; a researcher keeps years of data in Parquet and
+allocates them month by month. The walk-through is in docs/io.md.
+
+- DSO load curves: :func:`read_load_curves` (Enedis CSV: mean power in W, end-of-step
+  local time) -> :class:`LoadCurves` (kWh per step start, UTC, holes listed).
+- Results as the DSO reports them: :func:`dso_results`, :func:`monthly_totals` and their
+  CSV writers.
+- Dynamic key files: :func:`write_dynamic_key` (rounded down to 0.01 %, the energy lost
+  reported), :func:`write_full_dynamic_key`, :func:`read_dynamic_key`,
+  :func:`read_full_dynamic_key`.
+- Spanish hourly coefficients: :func:`write_spanish_coefficients`,
+  :func:`read_spanish_coefficients`.
+
+Every writer writes to a temporary name and renames, so no partial file is ever left;
+every reader raises a :class:`repartition.errors.FileFormatError` (or an older family's
+error) naming the file, line, PRM and timestamp at fault.
+"""
+
+from repartition.io.dso_results import (
+    dso_results,
+    monthly_totals,
+    write_dso_results,
+    write_monthly_totals,
+)
+from repartition.io.enedis import LoadCurves, read_load_curves
+from repartition.io.keyfile import (
+    KeyFile,
+    KeyFileName,
+    read_dynamic_key,
+    read_full_dynamic_key,
+    round_down_key,
+    write_dynamic_key,
+    write_full_dynamic_key,
+)
+from repartition.io.spain import (
+    SpanishCoefficients,
+    read_spanish_coefficients,
+    write_spanish_coefficients,
+)
+
+__all__ = [
+    "KeyFile",
+    "KeyFileName",
+    "LoadCurves",
+    "SpanishCoefficients",
+    "dso_results",
+    "monthly_totals",
+    "read_dynamic_key",
+    "read_full_dynamic_key",
+    "read_load_curves",
+    "read_spanish_coefficients",
+    "round_down_key",
+    "write_dso_results",
+    "write_dynamic_key",
+    "write_full_dynamic_key",
+    "write_monthly_totals",
+    "write_spanish_coefficients",
+]

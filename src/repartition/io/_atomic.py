@@ -18,6 +18,17 @@ from pathlib import Path
 __all__ = ["atomic_directory", "atomic_file"]
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+"""Read once at import: ``tempfile`` creates private (0600/0700) entries, while a file
+written by :func:`open` gets ``0o666 & ~umask``; the renamed result must look like the latter."""
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
@@ -44,6 +55,7 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
+        os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, destination)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -71,6 +83,7 @@ def atomic_directory(path: str | os.PathLike[str], *, overwrite: bool = False) -
     )
     try:
         yield temporary
+        os.chmod(temporary, 0o777 & ~_UMASK)
         if destination.exists():
             # Two renames, so that a failure in between leaves the old copy recoverable
             # under its backup name rather than nothing.

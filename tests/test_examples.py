@@ -1,0 +1,38 @@
+"""The scripts under examples/ run as documented (they are part of the docs)."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from repartition.io import read_dynamic_key
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.mark.parametrize("name", ["quickstart.py", "numpy_arrays.py"])
+def test_example_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / name), run_name="__main__")
+    assert capsys.readouterr().out.strip()
+
+
+def test_pmo_month_writes_key_file_and_totals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["pmo_month.py", str(tmp_path)])
+    runpy.run_path(str(EXAMPLES / "pmo_month.py"), run_name="__main__")
+    assert "energy lost to the rounding" in capsys.readouterr().out
+    (key_path,) = (tmp_path / "keys").iterdir()
+    # November 2025 at 30 min: 30 days x 48 steps, named by its first and last local day.
+    assert key_path.name == "OPE123_30_01112025_30112025.txt"
+    key = read_dynamic_key(key_path)
+    assert len(key) == 30 * 48
+    assert (key.sum(axis=1) <= 1.0).all()
+    totals = pd.read_csv(tmp_path / "results" / "2025-11_totals.csv", sep=";", decimal=",")
+    consumers = totals[totals["role"] == "consumer"]
+    assert len(consumers) == 12
+    assert (consumers["AUTOCONS"] + consumers["COMPLEMENT"] - consumers["CONS"]).abs().max() < 2e-6
