@@ -82,3 +82,31 @@ def test_failed_directory_write_leaves_the_old_one(tmp_path: Path) -> None:
         interrupted()
     assert [p.name for p in target.iterdir()] == ["old"]
     assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
+
+
+def test_failed_swap_puts_the_old_directory_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "dataset"
+    target.mkdir()
+    (target / "old").write_text("old")
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def replace_failing_on_second(source: Path, destination: Path) -> None:
+        calls.append(Path(source).name)
+        if len(calls) == 2:  # the new copy onto the destination
+            raise OSError("disk full")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace_failing_on_second)
+
+    def swap() -> None:
+        with atomic_directory(target, overwrite=True) as temporary:
+            (temporary / "new").write_text("new")
+
+    with pytest.raises(OSError, match="disk full"):
+        swap()
+    assert len(calls) == 3  # aside, onto (failed), back
+    assert [p.name for p in target.iterdir()] == ["old"]
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset"]

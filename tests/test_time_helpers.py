@@ -187,3 +187,12 @@ class TestResample:
         back = resample(fine, "60min")
         # Splitting by 2 or 4 is exact in binary floating point.
         np.testing.assert_array_equal(back.to_numpy(), values)
+
+
+def test_coarsen_a_paris_index_starting_in_the_repeated_hour() -> None:
+    # 26 Oct 2025 02:00 CET (the second 02:00) is 01:00 UTC: a whole hour, in UTC and in Paris.
+    index = pd.date_range("2025-10-26 01:00", periods=4, freq="30min", tz="UTC")
+    paris = pd.Series([1.0, 2.0, 3.0, 4.0], index=index.tz_convert("Europe/Paris"))
+    hourly = resample(paris, "60min")
+    assert hourly.tolist() == [3.0, 7.0]
+    assert hourly.index[0] == index[0]

@@ -336,7 +336,9 @@ def _coarsen(
     ratio = _ratio(target, current)
     index = energy.index
     assert isinstance(index, pd.DatetimeIndex)
-    origin = index[0].floor(target)
+    # Floor in UTC: a local floor fails inside the repeated autumn hour, and every
+    # supported step divides an hour, which every time zone offset here is a multiple of.
+    origin = index[0].tz_convert("UTC").floor(target)
     if index[0] != origin:
         raise errors.IrregularStepError(
             f"The first step, {index[0]}, does not start a {target} step; coarsening would "

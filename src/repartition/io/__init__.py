@@ -19,7 +19,7 @@ every reader raises a :class:`repartition.errors.FileFormatError` (or an older f
 error) naming the file, line, PRM and timestamp at fault.
 """
 
-from repartition.io.dso_results import (
+from repartition.io.dso import (
     dso_results,
     monthly_totals,
     write_dso_results,

@@ -56,10 +56,22 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield temporary
         os.chmod(temporary, 0o666 & ~_UMASK)
+        _flush_to_disk(temporary)
         os.replace(temporary, destination)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    _flush_to_disk(destination.parent)
+
+
+def _flush_to_disk(path: Path) -> None:
+    """``fsync`` a file or directory, so that a power cut after the rename cannot leave
+    an empty file under the final name (some file systems reorder data and renames)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 @contextlib.contextmanager
@@ -84,20 +96,23 @@ def atomic_directory(path: str | os.PathLike[str], *, overwrite: bool = False) -
     try:
         yield temporary
         os.chmod(temporary, 0o777 & ~_UMASK)
-        if destination.exists():
-            # Two renames, so that a failure in between leaves the old copy recoverable
-            # under its backup name rather than nothing.
-            backup = Path(
-                tempfile.mkdtemp(
-                    prefix=f".{destination.name}.", suffix=".old", dir=destination.parent
-                )
-            )
-            backup.rmdir()
-            os.replace(destination, backup)
+        if not destination.exists():
             os.replace(temporary, destination)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(temporary, destination)
+            return
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
+    # A directory cannot be renamed onto a non-empty one: move the old copy aside first,
+    # and put it back if the second rename fails, so ``path`` always holds a whole dataset.
+    backup = Path(
+        tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".old", dir=destination.parent)
+    )
+    backup.rmdir()
+    os.replace(destination, backup)
+    try:
+        os.replace(temporary, destination)
+    except BaseException:
+        os.replace(backup, destination)
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)

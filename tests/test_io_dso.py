@@ -33,8 +33,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from repartition import allocate, errors, keys
-from repartition.io import dso_results as module
-from repartition.io.dso_results import (
+from repartition.io import dso as module
+from repartition.io.dso import (
     dso_results,
     monthly_totals,
     write_dso_results,
