@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from repartition import allocate, errors, keys
 from repartition.io.enedis import COLUMNS, LoadCurves, read_load_curves
-from repartition.time import inspect_steps
+from repartition.time import inspect_steps, local_days, localize
 
 DATA = Path(__file__).parent / "data" / "enedis"
 PRM_1, PRM_2, PRM_3 = "30000000000001", "30000000000002", "30000000000003"
@@ -80,6 +80,98 @@ def test_naive_local_times_across_the_autumn_change():
     assert_frame(curves.consumption, {PRM_1: [0.05 * k for k in range(1, 8)]}, index)
     # 0, 10, ..., 60 W x 0.5 h / 1000 = 0, 0.005, ..., 0.03 kWh
     assert_frame(curves.production, {PRM_3: [0.005 * k for k in range(7)]}, index)
+    assert curves.missing.empty
+
+
+def test_naive_spring_day_has_46_half_hours():
+    # spring_pt30m_naive.csv: the whole of 2025-03-30 (Date de début 2025-03-30, Date de
+    # fin 2025-03-31), naive ends. Clocks jump from 02:00 CET to 03:00 CEST, so the ends
+    # are 00:30, 01:00, 01:30 (UTC+1), then 03:00 (= 02:00 UTC+1, the end of the step
+    # 01:30-02:00 CET) to 23:30 and 2025-03-31 00:00 (UTC+2): 3 + 42 + 1 = 46 lines.
+    # The day runs from 00:00 CET = 2025-03-29 23:00 UTC to 00:00 CEST = 22:00 UTC, 23 h.
+    curves = read_load_curves(DATA / "spring_pt30m_naive.csv")
+    index = utc("2025-03-29 23:00", 46)
+    # Line k (1..46) has 20 k W: 20 k W x 0.5 h / 1000 = 0.01 k kWh.
+    assert_frame(curves.consumption, {PRM_1: [0.01 * k for k in range(1, 47)]}, index)
+    # End 03:00 CEST = 01:00 UTC, start 00:30 UTC: the 4th step, 80 W -> 0.04 kWh.
+    assert curves.consumption.loc["2025-03-30 00:30+00:00", PRM_1] == pytest.approx(0.04)
+    assert curves.missing.empty
+    assert local_days(curves.index).tolist() == [46]
+    # 0.01 x (1 + ... + 46) = 0.01 x 46 x 47 / 2 = 10.81 kWh
+    assert curves.consumption[PRM_1].sum() == pytest.approx(10.81, rel=1e-12)
+
+
+def test_naive_autumn_day_at_60_minutes_has_25_hours():
+    # autumn_pt60m_naive.csv: the whole of 2025-10-26 at PT60M, naive ends 01:00,
+    # 02:00 (summer, UTC+2), 02:00 (winter, UTC+1), 03:00 ... 23:00, 2025-10-27 00:00:
+    # 25 lines. Ends in UTC: 23:00, 00:00, 01:00, 02:00, ..., 23:00; starts one hour
+    # earlier, from 00:00 CEST = 2025-10-25 22:00 UTC to 23:00 CET = 22:00 UTC.
+    curves = read_load_curves(DATA / "autumn_pt60m_naive.csv")
+    index = utc("2025-10-25 22:00", 25, "60min")
+    # Line k (1..25) has 1000 k W: 1000 k W x 1 h / 1000 = k kWh.
+    assert_frame(curves.consumption, {PRM_1: [float(k) for k in range(1, 26)]}, index)
+    # Line 2, the first 02:00 (summer time: end 00:00 UTC), starts at 2025-10-25 23:00
+    # UTC; line 3, the second 02:00 (winter time: end 01:00 UTC), starts at 00:00 UTC.
+    assert curves.consumption.loc["2025-10-25 23:00+00:00", PRM_1] == 2.0
+    assert curves.consumption.loc["2025-10-26 00:00+00:00", PRM_1] == 3.0
+    assert curves.missing.empty  # Date de début 2025-10-26, Date de fin 2025-10-27
+    assert local_days(curves.index).tolist() == [25]
+
+
+def test_naive_autumn_at_15_minutes():
+    # autumn_pt15m_naive.csv: ends 01:45, 02:00, 02:15, 02:30, 02:45 (summer, UTC+2),
+    # then 02:00, 02:15, 02:30, 02:45 (winter, UTC+1), 03:00: in UTC 23:45, 00:00, 00:15,
+    # 00:30, 00:45, 01:00, 01:15, 01:30, 01:45, 02:00; starts 15 min earlier: ten steps
+    # from 2025-10-25 23:30 UTC. The period (naive timestamps 01:30 summer to 03:00
+    # winter) is exactly those ten steps.
+    curves = read_load_curves(DATA / "autumn_pt15m_naive.csv")
+    index = utc("2025-10-25 23:30", 10, "15min")
+    # Line k (1..10) has 400 k W: 400 k W x 0.25 h / 1000 = 0.1 k kWh.
+    assert_frame(curves.consumption, {PRM_1: [0.1 * k for k in range(1, 11)]}, index)
+    assert curves.missing.empty
+
+
+def test_steps_missing_at_the_edges_of_the_requested_period_are_reported():
+    # period_edges_pt60m.csv: Date de début 2025-01-01, Date de fin 2025-01-02 (the day
+    # after the last day: 2025-01-01 00:00 to 2025-01-02 00:00 local = 2024-12-31 23:00
+    # to 2025-01-01 23:00 UTC, 24 hours), but only the ends 03:00, 04:00, 05:00 +01:00
+    # (starts 01:00, 02:00, 03:00 UTC) are in the file.
+    curves = read_load_curves(DATA / "period_edges_pt60m.csv")
+    index = utc("2024-12-31 23:00", 24, "60min")
+    nan = np.nan
+    # 1500, 2500, 500 W x 1 h / 1000 = 1.5, 2.5, 0.5 kWh
+    expected = [nan, nan, 1.5, 2.5, 0.5] + [nan] * 19
+    assert_frame(curves.consumption, {PRM_1: expected}, index)
+    # Two holes: the first two hours (23:00 and 00:00 UTC) and the last 19 (04:00 to
+    # 22:00 UTC): 2 + 3 + 19 = 24.
+    assert curves.missing.to_dict("records") == [
+        {
+            "prm": PRM_1,
+            "role": "consumer",
+            "first": pd.Timestamp("2024-12-31 23:00", tz="UTC"),
+            "last": pd.Timestamp("2025-01-01 00:00", tz="UTC"),
+            "steps": 2,
+        },
+        {
+            "prm": PRM_1,
+            "role": "consumer",
+            "first": pd.Timestamp("2025-01-01 04:00", tz="UTC"),
+            "last": pd.Timestamp("2025-01-01 22:00", tz="UTC"),
+            "steps": 19,
+        },
+    ]
+    assert curves.missing_steps == 21
+
+
+def test_the_autumn_night_given_twice_in_one_naive_file_is_merged():
+    # autumn_repeated_block.csv: the six lines 01:30, 02:00, 02:30, 02:00, 02:30, 03:00
+    # (100 ... 600 W), then the same six lines again, as when an overlapping export is
+    # appended. The step back 03:00 -> 01:30 starts a second run, read like the first;
+    # identical steps merge. Ends 23:30 ... 02:00 UTC, starts from 23:00 UTC.
+    curves = read_load_curves(DATA / "autumn_repeated_block.csv")
+    index = utc("2025-10-25 23:00", 6)
+    # 100, ..., 600 W x 0.5 h / 1000 = 0.05, ..., 0.3 kWh
+    assert_frame(curves.consumption, {PRM_1: [0.05 * k for k in range(1, 7)]}, index)
     assert curves.missing.empty
 
 
@@ -173,7 +265,15 @@ def test_read_then_allocate_with_prorata():
 
 
 @pytest.mark.parametrize(
-    "name", ["offsets_pt30m_bom.csv", "autumn_pt30m_naive.csv", "pt15m_kw_cp1252.csv"]
+    "name",
+    [
+        "offsets_pt30m_bom.csv",
+        "autumn_pt30m_naive.csv",
+        "pt15m_kw_cp1252.csv",
+        "spring_pt30m_naive.csv",
+        "autumn_pt15m_naive.csv",
+        "autumn_pt60m_naive.csv",
+    ],
 )
 def test_energy_back_to_power_gives_the_file_values(name):
     """kWh -> W (x 1000 / step [h]) reproduces every Valeur of the file."""
@@ -212,6 +312,158 @@ def test_power_round_trip_property(tmp_path_factory, watts, minutes):
     energy = curves.consumption[PRM_1].to_numpy()
     np.testing.assert_array_equal(energy, np.array(watts) * minutes / 60_000)
     np.testing.assert_array_equal(np.rint(energy * 60_000 / minutes), watts)
+
+
+# ------------------------------------------------------------------------------------------
+# The requested period (Date de début, Date de fin)
+# ------------------------------------------------------------------------------------------
+
+
+def one_line_file(folder: Path, start: str, end: str, name: str = "one.csv") -> Path:
+    """PRM 1 at one step, end 2025-01-01 00:30+01:00 (start 2024-12-31 23:00 UTC)."""
+    line = f"{PRM_1};{start};{end};PA;CONS;BRUT;W;2025-01-01T00:30:00+01:00;1000;B;PT30M;;"
+    (folder / name).write_text(f"{';'.join(COLUMNS)}\n{line}\n", encoding="utf-8")
+    return folder / name
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "steps", "first"),
+    [
+        # A whole day: 2025-01-01 00:00 to 2025-01-02 00:00 local, 48 half-hours.
+        ("2025-01-01", "2025-01-02", 48, "2024-12-31 23:00"),
+        # Naive timestamps are local time: 00:00 to 02:00 +01:00, 4 half-hours.
+        ("2025-01-01 00:00:00", "2025-01-01 02:00:00", 4, "2024-12-31 23:00"),
+        # Timestamps with an offset are taken as written: 23:00 to 01:00 UTC.
+        ("2024-12-31T23:00:00Z", "2025-01-01T01:00:00+00:00", 4, "2024-12-31 23:00"),
+        # One side empty: only the other one counts (here 4 half-hours up to 02:00).
+        ("", "2025-01-01T02:00:00+01:00", 4, "2024-12-31 23:00"),
+        # An empty period (as repartition.synthetic writes for part of a day) or empty
+        # cells ask for nothing: just the step of the line.
+        ("2025-01-01", "2025-01-01", 1, "2024-12-31 23:00"),
+        ("", "", 1, "2024-12-31 23:00"),
+        # A period that does not contain the line: the line is kept, and the axis runs
+        # from it to the period's end (2025-01-03 00:00 local = 2025-01-02 23:00 UTC).
+        ("2025-01-02", "2025-01-03", 96, "2024-12-31 23:00"),
+        # The period starts a day earlier: 2024-12-31 00:00 local = 2024-12-30 23:00 UTC
+        # to the end of the line's step, 00:30 +01:00: 48 + 1 half-hours.
+        ("2024-12-31", "2025-01-01", 49, "2024-12-30 23:00"),
+    ],
+)
+def test_the_time_axis_spans_the_requested_period(tmp_path, start, end, steps, first):
+    curves = read_load_curves(one_line_file(tmp_path, start, end))
+    assert len(curves.index) == steps
+    assert curves.index[0] == pd.Timestamp(first, tz="UTC")
+    assert curves.consumption.loc["2024-12-31 23:00+00:00", PRM_1] == 0.5  # 1000 W x 0.5 h
+    assert curves.missing_steps == steps - 1  # every step but the line's is reported
+
+
+def test_periods_of_several_files_are_united(tmp_path):
+    # File a asks for 2025-01-01, file b for 2025-01-02 (each has one line on 2025-01-01):
+    # the axis covers both days, 96 half-hours, for both PRMs' columns.
+    a = one_line_file(tmp_path, "2025-01-01", "2025-01-02", "a.csv")
+    b = one_line_file(tmp_path, "2025-01-02", "2025-01-03", "b.csv")
+    b.write_text(b.read_text(encoding="utf-8").replace(PRM_1, PRM_2), encoding="utf-8")
+    curves = read_load_curves([a, b])
+    assert len(curves.index) == 96
+    assert curves.index[-1] == pd.Timestamp("2025-01-02 22:30", tz="UTC")
+    assert curves.missing_steps == 2 * 95
+
+
+# ------------------------------------------------------------------------------------------
+# The repeated autumn hour in naive files
+# ------------------------------------------------------------------------------------------
+
+_AUTUMN_ENDS = pd.date_range("2025-10-25 23:00", "2025-10-26 03:00", freq="15min", tz="UTC")
+
+
+@given(
+    minutes=st.sampled_from([15, 30, 60]),
+    keep=st.lists(st.booleans(), min_size=17, max_size=17),
+)
+def test_naive_autumn_lines_are_never_shifted(tmp_path_factory, minutes, keep):
+    """Any lines of a naive autumn export: right values at the right steps, or an error.
+
+    The truth: ends every ``minutes`` from 01:00 CEST (23:00 UTC) to 04:00 CET (03:00
+    UTC), written as naive local times, each line with its own power. Some lines are
+    left out (as Enedis leaves out missing values). Whatever is left out, each value
+    read must sit at its true step; an ambiguous time that cannot be placed is a
+    NonexistentTimeError, never a guess.
+    """
+    ends = _AUTUMN_ENDS[:: minutes // 15]
+    kept = [k for k, flag in enumerate(keep[: len(ends)]) if flag]
+    if not kept:
+        return
+    folder = tmp_path_factory.mktemp("autumn")
+    local = ends.tz_convert("Europe/Paris").strftime("%Y-%m-%d %H:%M:%S")
+    lines = [";".join(COLUMNS)] + [
+        f"{PRM_1};;;PA;CONS;BRUT;W;{local[k]};{1000 * (k + 1)};B;PT{minutes}M;;" for k in kept
+    ]
+    (folder / "autumn.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Readable for sure when every time of the repeated hour kept is kept twice.
+    written = pd.Series(local[kept]).value_counts()
+    repeated = pd.Series(local).value_counts()
+    placeable = (written[repeated[repeated == 2].index.intersection(written.index)] == 2).all()
+    try:
+        curves = read_load_curves(folder / "autumn.csv")
+    except errors.NonexistentTimeError as error:
+        refused: errors.NonexistentTimeError | None = error
+    else:
+        refused = None
+    if refused is not None:
+        assert not placeable
+        assert "ambiguous" in str(refused)
+        assert refused.member == PRM_1
+        return
+    energy = curves.consumption[PRM_1].dropna()
+    starts = ends[kept] - pd.Timedelta(minutes=minutes)
+    pd.testing.assert_index_equal(energy.index, starts, exact=False, check_freq=False)
+    np.testing.assert_allclose(energy, [1000 * (k + 1) * minutes / 60_000 for k in kept])
+
+
+def test_curves_listed_step_by_step_are_read_per_prm(tmp_path):
+    # The autumn night with two PRMs interleaved (each step: PRM 1 then PRM 2): the order
+    # rule applies to each PRM's own lines. Same ends as autumn_pt30m_naive.csv.
+    night = ["01:30", "02:00", "02:30", "02:00", "02:30", "03:00"]
+    lines = [";".join(COLUMNS)] + [
+        f"{prm};;;PA;CONS;BRUT;W;2025-10-26 {end}:00;{watts};B;PT30M;;"
+        for k, end in enumerate(night)
+        for prm, watts in ((PRM_1, 100 * (k + 1)), (PRM_2, 10 * (k + 1)))
+    ]
+    (tmp_path / "interleaved.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    curves = read_load_curves(tmp_path / "interleaved.csv")
+    # 100 k W x 0.5 h / 1000 = 0.05 k kWh; 10 k W -> 0.005 k kWh
+    expected = {PRM_1: [0.05 * k for k in range(1, 7)], PRM_2: [0.005 * k for k in range(1, 7)]}
+    assert_frame(curves.consumption, expected, utc("2025-10-25 23:00", 6))
+
+
+class TestLocalizeAmbiguousOnce:
+    """repartition.time.localize refuses an ambiguous time given once in its group."""
+
+    def test_once_is_an_error_naming_file_line_group_and_time(self):
+        local = pd.DatetimeIndex(["2025-10-26 01:30", "2025-10-26 02:30", "2025-10-26 03:00"])
+        with pytest.raises(errors.NonexistentTimeError) as caught:
+            localize(local, groups=np.array(["A", "A", "A"]), path="curves.csv")
+        raised = caught.value
+        assert (raised.path, raised.line, raised.member) == ("curves.csv", 3, "A")
+        assert raised.timestamp == pd.Timestamp("2025-10-26 02:30")
+        for word in ("curves.csv", "line 3", "group A", "2025-10-26 02:30:00", "ambiguous"):
+            assert word in str(raised)
+
+    def test_twice_in_one_group_does_not_cover_another_group(self):
+        # A has 02:00 twice (summer, winter); B has it once: B's line is refused.
+        local = pd.DatetimeIndex(["2025-10-26 02:00"] * 3)
+        with pytest.raises(errors.NonexistentTimeError) as caught:
+            localize(local, groups=np.array(["A", "A", "B"]))
+        assert (caught.value.line, caught.value.member) == (4, "B")
+
+    def test_twice_keeps_the_order_rule(self):
+        # 02:00 summer = 00:00 UTC, 02:00 winter = 01:00 UTC
+        local = pd.DatetimeIndex(["2025-10-26 02:00", "2025-10-26 02:00"])
+        assert list(localize(local).strftime("%H:%M")) == ["00:00", "01:00"]
+        with pytest.raises(errors.NonexistentTimeError) as caught:
+            localize(local[:1], first_line=7)
+        assert caught.value.line == 7
+        assert caught.value.member is None
 
 
 # ------------------------------------------------------------------------------------------
@@ -346,12 +598,71 @@ BAD = [
         ["does not exist", "spring"],
     ),
     (
+        # 02:30, 02:00, 02:30, 02:00: the step back 02:30 -> 02:00 is the change of hour,
+        # the second one starts a new run, so 02:00 (line 3) appears once in the first.
         "bad_autumn_order.csv",
         errors.NonexistentTimeError,
         3,
         PRM_1,
         "2025-10-26 02:00:00",
-        ["not in time order", "autumn"],
+        ["ambiguous", "appears once", "not in time order", "autumn"],
+    ),
+    (
+        # 01:30, 02:00, 02:30, 03:00: the summer (or winter) half of the repeated hour is
+        # missing; 02:00 could be 00:00 or 01:00 UTC, so it is refused, not guessed.
+        "bad_autumn_once.csv",
+        errors.NonexistentTimeError,
+        3,
+        PRM_1,
+        "2025-10-26 02:00:00",
+        ["ambiguous", "appears once", "summer time cannot be told", "UTC offsets"],
+    ),
+    (
+        # 01:30, 02:00, 02:00 (a repeated line), 02:30, 02:00, 02:30, 03:00: the repeat
+        # reads as the change of hour (it could be one, with 02:30 summer missing), so
+        # 02:30 (line 5) is left once in the first run.
+        "bad_autumn_repeated_line.csv",
+        errors.NonexistentTimeError,
+        5,
+        PRM_1,
+        "2025-10-26 02:30:00",
+        ["ambiguous", "appears once", "repeated"],
+    ),
+    (
+        # The autumn night twice (an overlapping export appended), the second time with
+        # 450 W instead of 400 W at 02:00 winter time (end 01:00 UTC, start 00:30 UTC):
+        # 400 W x 0.5 h / 1000 = 0.2 kWh (line 5) against 0.225 kWh (line 11).
+        "bad_autumn_block_conflict.csv",
+        errors.ConflictingValuesError,
+        11,
+        PRM_1,
+        pd.Timestamp("2025-10-26 00:30", tz="UTC"),
+        ["0.2 kWh at", "line 5", "0.225 kWh", "line 11"],
+    ),
+    (
+        "bad_period_date.csv",
+        errors.FileFormatError,
+        2,
+        PRM_1,
+        "2025-02-01T00:30:00+01:00",
+        ["Date de début", "'01/02/2025'", "2025-01-01"],
+    ),
+    (
+        "bad_period_backwards.csv",
+        errors.FileFormatError,
+        3,
+        PRM_1,
+        "2025-02-01T01:00:00+01:00",
+        ["ends before it starts", "Date de début 2025-02-02, Date de fin 2025-02-01"],
+    ),
+    (
+        # Date de début 00:10 is not on the PT30M steps (which start on the hour and half).
+        "bad_period_misaligned.csv",
+        errors.IrregularStepError,
+        2,
+        PRM_1,
+        None,
+        ["period requested", "PT30M", "2025-02-01T00:10:00+01:00"],
     ),
     ("bad_value.csv", errors.FileFormatError, 3, PRM_1, "2025-02-01T01:00:00+01:00", ["'12a'"]),
     (

@@ -54,8 +54,9 @@ def localize(
     In autumn one local hour happens twice (02:00 to 03:00 in Paris). Files written in
     local time list it twice, first in summer time then in winter time; so the first
     occurrence of an ambiguous wall-clock time (within its group) is taken as summer
-    time and the second as winter time. A time skipped in spring does not exist and is
-    an error.
+    time and the second as winter time. An ambiguous time that appears only once in its
+    group cannot be placed (the file left out its other occurrence, or starts or ends
+    inside the repeated hour) and is an error, as is a time skipped in spring.
 
     Parameters
     ----------
@@ -78,7 +79,9 @@ def localize(
     Raises
     ------
     errors.NonexistentTimeError
-        A wall-clock time that the spring change skips, naming the time and line.
+        A wall-clock time that the spring change skips, or an ambiguous autumn time that
+        appears once in its group; the error names the time, line and group
+        (``member``).
 
     Examples
     --------
@@ -104,6 +107,31 @@ def localize(
             "exist: clocks skip that hour at the spring DST change. Check the file's time "
             "convention (start or end of step, local time or UTC).",
             timestamp=values[row],
+            path=path,
+            line=first_line + row,
+        )
+    # An ambiguous time must appear twice in its group (summer, then winter time).
+    probe = values.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    rows = np.flatnonzero(np.asarray(probe.isna()) & ~np.asarray(values.isna()))
+    labels = None if groups is None else np.asarray(groups)[rows]
+    keys = [values[rows]] if labels is None else [labels, values[rows]]
+    counts = pd.Series(rows).groupby(keys, sort=False).transform("size").to_numpy()
+    once = np.flatnonzero(counts == 1)
+    if len(once):
+        row = int(rows[once[0]])
+        member = None if labels is None else labels[once[0]]
+        member = member.item() if isinstance(member, np.generic) else member
+        where = f" in {path}" if path is not None else ""
+        group = f" (group {member})" if labels is not None else ""
+        raise errors.NonexistentTimeError(
+            f"The local time {values[row]} ({tz}){where}, line {first_line + row}{group}, "
+            "is ambiguous: clocks go back at the autumn DST change, so it happens twice "
+            "(summer time, then winter time), but it appears only once, so summer time "
+            "cannot be told from winter time (the other occurrence is missing, or the file "
+            "starts or ends inside the repeated hour). Use timestamps with their UTC offset "
+            "(e.g. an export with offsets, 2025-10-26T02:30:00+02:00), which need no rule.",
+            timestamp=values[row],
+            member=member,
             path=path,
             line=first_line + row,
         )

@@ -60,7 +60,7 @@ def write_enedis_export(
     >>> cons = pd.DataFrame({"30000000000001": [0.6, 0.25]}, index=index)
     >>> path = write_enedis_export(pathlib.Path(tempfile.mkdtemp()) / "cons.csv", cons)
     >>> print(path.read_text().splitlines()[1])
-    30000000000001;2025-01-01;2025-01-01;PA;CONS;BRUT;W;2025-01-01T00:30:00+01:00;1200;R;PT30M;;
+    30000000000001;2025-01-01T00:00:00+01:00;2025-01-01T01:00:00+01:00;PA;CONS;BRUT;W;2025-01-01T00:30:00+01:00;1200;R;PT30M;;
     >>> read_load_curves(path).consumption.sum().round(6).tolist()
     [0.85]
     """
@@ -87,13 +87,12 @@ def _lines(table: pd.DataFrame, role: str, tz: str, decimals: int, offsets: bool
         step = pd.Timedelta(index.freq.nanos, unit="ns")
     minutes = step / pd.Timedelta(minutes=1)
     ends = (index + step).tz_convert(tz)
-    if offsets:
-        text = ends.strftime("%Y-%m-%dT%H:%M:%S%z")
-        stamps = np.array([f"{s[:-2]}:{s[-2:]}" for s in text], dtype=object)
-    else:
-        stamps = np.asarray(ends.strftime("%Y-%m-%d %H:%M:%S"), dtype=object)
-    first = ends[0].strftime("%Y-%m-%d")
-    last = ends[-1].strftime("%Y-%m-%d")
+    naive = np.asarray(ends.strftime("%Y-%m-%d %H:%M:%S"), dtype=object)
+    stamps = _iso(ends) if offsets else naive
+    # The requested period (Date de début, Date de fin): exactly the steps written, as
+    # timestamps with their offset, so a partial day is not read as a day with holes.
+    first = _iso(index[:1].tz_convert(tz))[0]
+    last = _iso(ends[-1:])[0]
     pas = f"PT{int(minutes)}M"
     lines: list[str] = []
     for prm in table.columns:
@@ -105,3 +104,9 @@ def _lines(table: pd.DataFrame, role: str, tz: str, decimals: int, offsets: bool
             for stamp, value in zip(stamps, values, strict=True)
         )
     return lines
+
+
+def _iso(times: pd.DatetimeIndex) -> np.ndarray:
+    """ISO 8601 with the UTC offset, ``2025-01-01T00:30:00+01:00``."""
+    text = times.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return np.array([f"{s[:-2]}:{s[-2:]}" for s in text], dtype=object)
