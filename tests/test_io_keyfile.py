@@ -1,8 +1,9 @@
 """The dynamic key file (domain.md, "Data formats"): golden files, round trips, bad input.
 
 Golden files are under tests/data/keys/, written by hand (lines end in CRLF, the writer's
-default). Times: Paris is UTC+1 in November (CET) and UTC+2 in summer (CEST); on
-26 October 2025 the clocks go back from 03:00 CEST to 02:00 CET.
+default), each covering one whole local day as the DSO's files do: a few hand-computed rows
+repeated over the day. Times: Paris is UTC+1 in November (CET) and UTC+2 in summer (CEST);
+on 26 October 2025 the clocks go back from 03:00 CEST to 02:00 CET (a 50-step day).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import strategies as gen
-from repartition import allocate, errors, keys
-from repartition.io import _keytext
+from repartition import errors
+from repartition.io import _keywrite
 from repartition.io.keyfile import (
     KeyFileName,
     read_dynamic_key,
@@ -28,7 +29,6 @@ from repartition.io.keyfile import (
     write_dynamic_key,
     write_full_dynamic_key,
 )
-from repartition.to_key import to_dynamic_key
 
 DATA = Path(__file__).parent / "data" / "keys"
 DAY = DATA / "OPE123_30_01112024_01112024.txt"
@@ -52,41 +52,49 @@ def utc(*stamps: str) -> pd.DatetimeIndex:
 
 
 def day_index() -> pd.DatetimeIndex:
-    return pd.date_range("2024-11-01 00:00", periods=4, freq="30min", tz=PARIS)
+    """1 November 2024, a whole local day: 48 half-hours."""
+    return pd.date_range("2024-11-01 00:00", periods=48, freq="30min", tz=PARIS)
 
 
-# The exact key behind the golden day file, row by row (fractions), and why it rounds so:
+# The exact key behind the golden day file: four rows (fractions), repeated 12 times over
+# the day's 48 steps, and why they round so:
 #   0.50815 -> floor(5081.5) = 5081 -> 50,81 ; 0.39865 -> 3986 -> 39,86 ; 0.0932 -> 9,32
 #   1/3 -> floor(3333.33) = 3333 -> 33,33 (three times: the row sums to 99,99 %)
 #   1, 0, 0 and 0, 0, 0 are exact.
 # Mass lost per row: 0.00005 + 0.00005 + 0 = 1e-4; 1 - 0.9999 = 1e-4; 0; 0.
-EXACT_DAY = [[0.50815, 0.39865, 0.0932], [1 / 3] * 3, [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+CYCLE = [[0.50815, 0.39865, 0.0932], [1 / 3] * 3, [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+EXACT_DAY = CYCLE * 12
 
 
 class TestGolden:
     def test_read_a_day(self):
         key = read_dynamic_key(DAY, members=PRMS)
-        # 01/11/2024 00:00 local (CET, UTC+1) is 31/10/2024 23:00 UTC; then every 30 min.
+        # 01/11/2024 00:00 local (CET, UTC+1) is 31/10/2024 23:00 UTC; then every 30 min,
+        # up to 01/11/2024 23:30 local = 22:30 UTC: 48 steps.
+        assert len(key) == 48
         expected_index = utc(
             "2024-10-31 23:00", "2024-10-31 23:30", "2024-11-01 00:00", "2024-11-01 00:30"
         )
         pd.testing.assert_index_equal(
-            key.index, expected_index, check_names=False, check_freq=False
+            key.index[:4], expected_index, check_names=False, check_freq=False
         )
+        assert key.index[-1] == pd.Timestamp("2024-11-01 22:30", tz="UTC")
         assert key.index.freq == pd.Timedelta("30min")
         assert list(key.columns) == PRMS
-        # Percent / 100: 50,81 % -> 0.5081 ...
+        # Percent / 100: 50,81 % -> 0.5081 ...; the four rows repeat 12 times.
         expected = [
             [0.5081, 0.3986, 0.0932],
             [0.3333, 0.3333, 0.3333],
             [1.0, 0.0, 0.0],
             [0.0, 0.0, 0.0],
         ]
-        assert key.to_numpy().tolist() == expected
+        assert key.to_numpy().tolist() == expected * 12
 
     def test_read_the_autumn_change(self):
         key = read_dynamic_key(AUTUMN)
-        # 01:30, 02:00, 02:30 CEST (UTC+2), then 02:00, 02:30, 03:00 CET (UTC+1).
+        # 50 steps: 00:00 CEST (UTC+2) = 25/10 22:00 UTC ... 02:00, 02:30 CEST (rows 4, 5),
+        # then 02:00, 02:30 CET (UTC+1, rows 6, 7), 03:00 CET ... 23:30 CET = 22:30 UTC.
+        assert len(key) == 50
         expected_index = utc(
             "2025-10-25 23:30",
             "2025-10-26 00:00",
@@ -96,9 +104,13 @@ class TestGolden:
             "2025-10-26 02:00",
         )
         pd.testing.assert_index_equal(
-            key.index, expected_index, check_names=False, check_freq=False
+            key.index[3:9], expected_index, check_names=False, check_freq=False
         )
-        assert key["30000000000001"].tolist() == [0.6, 0.55, 0.5, 0.45, 0.4, 0.35]
+        assert key.index[0] == pd.Timestamp("2025-10-25 22:00", tz="UTC")
+        assert key.index[-1] == pd.Timestamp("2025-10-26 22:30", tz="UTC")
+        # Row r carries 2r % for PRM 1 and 100 - 2r % for PRM 2.
+        assert key["30000000000001"].tolist() == [2 * r / 100 for r in range(50)]
+        assert key["30000000000002"].tolist() == [(100 - 2 * r) / 100 for r in range(50)]
 
     def test_write_a_day(self, tmp_path):
         key = pd.DataFrame(EXACT_DAY, index=day_index(), columns=PRMS)
@@ -107,20 +119,22 @@ class TestGolden:
         pd.testing.assert_frame_equal(key, before)  # the input is not modified
         assert written.path == tmp_path / DAY.name
         assert written.path.read_bytes() == DAY.read_bytes()  # CRLF, no BOM
-        np.testing.assert_allclose(written.rounding_loss, [1e-4, 1e-4, 0.0, 0.0], atol=1e-12)
+        np.testing.assert_allclose(written.rounding_loss, [1e-4, 1e-4, 0.0, 0.0] * 12, atol=1e-12)
         pd.testing.assert_frame_equal(written.coefficients, read_dynamic_key(DAY))
         assert written.energy_lost is None
         assert written.energy_lost_kwh is None
 
     def test_energy_lost_by_hand(self, tmp_path):
-        # Production 10, 3, 2, 0 kWh; consumption 10 kWh everywhere but PRM 1 at step 1 (5).
+        # Production 10, 3, 2, 0 kWh (repeated over the day like the key); consumption
+        # 10 kWh everywhere but PRM 1 at the first step of each cycle (5 kWh).
         # Step 1: exact k * P = 5.0815, 3.9865, 0.932 -> A = 5 (capped), 3.9865, 0.932;
         #         rounded 5.081, 3.986, 0.932 -> A = 5, 3.986, 0.932: lost 0.0005 kWh.
         # Step 2: exact 1/3 * 3 = 1 each; rounded 0.3333 * 3 = 0.9999 each: lost 0.0003.
-        # Step 3: k = (1, 0, 0) is exact: 0. Step 4: nothing produced: 0. Total 0.0008 kWh.
+        # Step 3: k = (1, 0, 0) is exact: 0. Step 4: nothing produced: 0.
+        # 0.0008 kWh a cycle, 12 cycles: 0.0096 kWh.
         consumption = pd.DataFrame(10.0, index=day_index(), columns=PRMS)
-        consumption.iloc[0, 0] = 5.0
-        production = pd.Series([10.0, 3.0, 2.0, 0.0], index=day_index(), name="PV")
+        consumption.iloc[::4, 0] = 5.0
+        production = pd.Series([10.0, 3.0, 2.0, 0.0] * 12, index=day_index(), name="PV")
         written = write_dynamic_key(
             pd.DataFrame(EXACT_DAY, index=day_index(), columns=PRMS),
             tmp_path,
@@ -129,30 +143,33 @@ class TestGolden:
             production=production,
         )
         assert written.energy_lost is not None
-        np.testing.assert_allclose(written.energy_lost, [5e-4, 3e-4, 0, 0], atol=1e-12)
+        np.testing.assert_allclose(written.energy_lost, [5e-4, 3e-4, 0, 0] * 12, atol=1e-12)
         pd.testing.assert_index_equal(written.energy_lost.index, written.coefficients.index)
-        assert written.energy_lost_kwh == pytest.approx(8e-4, abs=1e-12)
+        assert written.energy_lost_kwh == pytest.approx(96e-4, abs=1e-12)
+        assert written.rounding == "down"
 
     def test_read_a_full_dynamic_key(self):
         tables = read_full_dynamic_key(FULL, members=PRMS[:2])
         assert list(tables) == ["PV01", "PV02"]
-        assert tables["PV01"].to_numpy().tolist() == [[0.7, 0.3], [0.255, 0.7449]]
-        assert tables["PV02"].to_numpy().tolist() == [[0.0, 1.0], [0.1234, 0.5678]]
+        # Two rows each, alternating over the day's 48 steps.
+        assert tables["PV01"].to_numpy().tolist() == [[0.7, 0.3], [0.255, 0.7449]] * 24
+        assert tables["PV02"].to_numpy().tolist() == [[0.0, 1.0], [0.1234, 0.5678]] * 24
         assert list(read_full_dynamic_key(FULL, operation="OPE123")) == ["PV01", "PV02"]
 
     def test_write_a_full_dynamic_key(self, tmp_path):
+        # Two steps, repeated over the day:
         # PV01 exact (0.7, 0.3) then (0.255059, 0.744941) -> 25,50 ; 74,49: loses 1e-4.
         # PV02 exact (0, 1) then (0.12345, 0.56789) -> 12,34 ; 56,78: loses 1.4e-4.
         # Production PV01 = 10, 4 and PV02 = 5, 10 kWh; consumption 100 kWh (never capped):
         # each producer's AUTOPROD falls by its lost mass times its production:
         # PV01: 0, 4 * 1e-4 = 4e-4 ; PV02: 0, 10 * 1.4e-4 = 1.4e-3 kWh.
-        index = day_index()[:2]
+        index = day_index()
         coefficients = {
-            "PV01": pd.DataFrame([[0.7, 0.3], [0.255059, 0.744941]], index, PRMS[:2]),
-            "PV02": pd.DataFrame([[0.0, 1.0], [0.12345, 0.56789]], index, PRMS[:2]),
+            "PV01": pd.DataFrame([[0.7, 0.3], [0.255059, 0.744941]] * 24, index, PRMS[:2]),
+            "PV02": pd.DataFrame([[0.0, 1.0], [0.12345, 0.56789]] * 24, index, PRMS[:2]),
         }
         consumption = pd.DataFrame(100.0, index=index, columns=PRMS[:2])
-        production = pd.DataFrame({"PV01": [10.0, 4.0], "PV02": [5.0, 10.0]}, index=index)
+        production = pd.DataFrame({"PV01": [10.0, 4.0] * 24, "PV02": [5.0, 10.0] * 24}, index)
         written = write_full_dynamic_key(
             coefficients, tmp_path, "OPE123", consumption=consumption, production=production
         )
@@ -160,8 +177,8 @@ class TestGolden:
             producer = golden.name.split("_")[1]
             assert written[producer].path.read_bytes() == golden.read_bytes()
             assert written[producer].name.producer == producer
-        np.testing.assert_allclose(written["PV01"].energy_lost, [0, 4e-4], atol=1e-12)
-        np.testing.assert_allclose(written["PV02"].energy_lost, [0, 1.4e-3], atol=1e-12)
+        np.testing.assert_allclose(written["PV01"].energy_lost, [0, 4e-4] * 24, atol=1e-12)
+        np.testing.assert_allclose(written["PV02"].energy_lost, [0, 1.4e-3] * 24, atol=1e-12)
 
     def test_name(self):
         name = KeyFileName.parse("OPE_12_3_15_01112024_30112024.txt")
@@ -209,8 +226,19 @@ class TestMonths:
 # --- properties ------------------------------------------------------------------------------
 
 
+DAYS = ("2024-11-01", "2025-03-30", "2025-10-26", "2024-12-31")
+"""An ordinary day, the spring change (23 hours), the autumn change (25 hours), New Year's Eve."""
+
+
+def whole_day(day: str, step: str) -> pd.DatetimeIndex:
+    """The step starts of one local day (Paris), from 00:00 to the step that ends at 00:00."""
+    start = pd.Timestamp(day, tz=PARIS)
+    return pd.date_range(start, start + pd.DateOffset(days=1), freq=step, inclusive="left")
+
+
 @st.composite
 def key_tables(draw: st.DrawFn) -> pd.DataFrame:
+    """Keys on a whole day: up to 12 drawn rows, repeated over the day's steps."""
     steps = draw(st.integers(1, gen.MAX_STEPS))
     consumers = draw(st.integers(1, gen.MAX_CONSUMERS))
     if draw(st.booleans()):
@@ -221,8 +249,9 @@ def key_tables(draw: st.DrawFn) -> pd.DataFrame:
             cuts = sorted(draw(st.lists(st.integers(0, 10_000), min_size=consumers)))
             rows.append(np.diff(np.array([0, *cuts[: consumers - 1], cuts[-1]])) / 10_000)
         values = np.vstack(rows)
-    start = draw(st.sampled_from(gen.STARTS))
-    return pd.DataFrame(values, gen.time_index(steps, start), gen.consumer_ids(consumers))
+    index = whole_day(draw(st.sampled_from(DAYS)), draw(st.sampled_from(["30min", "60min"])))
+    values = np.resize(values, (len(index), consumers))  # the drawn rows, cyclically
+    return pd.DataFrame(values, index, gen.consumer_ids(consumers))
 
 
 @given(key_tables())
@@ -248,43 +277,6 @@ def test_write_then_read_gives_the_rounded_key_exactly(key):
     pd.testing.assert_index_equal(back.index, expected.index, check_names=False, check_freq=False)
 
 
-@st.composite
-def allocations(draw: st.DrawFn):
-    community, frames = draw(gen.community_frames())
-    kind = draw(st.sampled_from(["prorata", "static", "redistributed"]))
-    key: keys.SharingKey = keys.Prorata()
-    if kind != "prorata":
-        coefficients = draw(gen.static_coefficients(community.consumers))
-        key = keys.Static(coefficients, redistribute=kind == "redistributed")
-    return frames, allocate(frames.consumption, frames.production, key)
-
-
-@given(allocations())
-def test_the_written_key_reproduces_the_allocation_within_the_reported_loss(case):
-    frames, allocation = case
-    with tempfile.TemporaryDirectory() as directory:
-        written = write_dynamic_key(
-            to_dynamic_key(allocation),
-            directory,
-            "OPE123",
-            consumption=frames.consumption,
-            production=frames.production,
-        )
-        sent = read_dynamic_key(written.path)
-    applied = allocate(frames.consumption, frames.production, keys.Dynamic(sent))
-    actual = allocation.allocated.sum(axis=1).to_numpy() - applied.allocated.sum(axis=1).to_numpy()
-    production_total = frames.production.sum(axis=1).to_numpy()
-    scale = np.maximum(production_total, frames.consumption.sum(axis=1).to_numpy())
-    assert written.energy_lost is not None
-    reported = written.energy_lost.to_numpy()
-    np.testing.assert_allclose(reported, actual, rtol=0, atol=1e-9 * scale.max())
-    # The loss is at most the lost mass times the production, and never negative beyond
-    # rounding (the epsilon may raise a coefficient by 1e-10).
-    bound = written.rounding_loss.to_numpy() * production_total
-    assert (reported <= bound + 1e-9 * scale).all()
-    assert (reported >= -1e-9 * scale).all()
-
-
 # --- bad files -------------------------------------------------------------------------------
 
 NAME = "OPE1_30_01112024_01112024.txt"
@@ -292,8 +284,13 @@ HEADER = "Horodate;30000000000001;30000000000002"
 ROWS = [
     "01/11/2024 00:00;50,00;50,00",
     "01/11/2024 00:30;25,00;75,00",
-    "01/11/2024 01:00;10,00;20,00",
+    *(
+        f"01/11/2024 {hour:02d}:{minute:02d};10,00;20,00"
+        for hour in range(1, 24)
+        for minute in (0, 30)
+    ),
 ]
+"""A valid file's rows: 1 November 2024, 00:00 to 23:30 (48 half-hours)."""
 
 
 def key_file(folder: Path, lines: list[str], name: str = NAME) -> Path:
@@ -405,14 +402,14 @@ BAD_FILES = {
         ["listed twice", "01/11/2024 00:00"],
     ),
     "unsorted": (
-        [HEADER, ROWS[1], ROWS[0], ROWS[2]],
+        [HEADER, ROWS[1], ROWS[0], *ROWS[2:]],
         errors.UnsortedTimestampError,
         3,
         None,
         ["01/11/2024 00:00"],
     ),
     "missing step": (
-        [HEADER, ROWS[0], ROWS[2]],
+        [HEADER, ROWS[0], *ROWS[2:]],
         errors.StepLengthError,
         3,
         None,
@@ -425,7 +422,35 @@ BAD_FILES = {
         None,
         ["0 days 00:15:00", "30"],
     ),
-    "empty line": ([HEADER, ROWS[0], "", ROWS[1]], errors.FileFormatError, 3, None, ["empty"]),
+    "empty line": ([HEADER, ROWS[0], "", *ROWS[1:]], errors.FileFormatError, 3, None, ["empty"]),
+    "fullwidth digits": (
+        replaced(3, "01/11/2024 00:30;\uff12\uff15,00;75,00"),
+        errors.FileFormatError,
+        3,
+        "30000000000001",
+        ["'\uff12\uff15,00'", "digits 0-9", "01/11/2024 00:30"],
+    ),
+    "Arabic-Indic digits": (
+        replaced(4, "01/11/2024 01:00;10,00;\u0662\u0660,\u0660\u0660"),
+        errors.FileFormatError,
+        4,
+        "30000000000002",
+        ["digits 0-9", "01/11/2024 01:00"],
+    ),
+    "starts at 00:30": (
+        [HEADER, *ROWS[1:]],
+        errors.FileFormatError,
+        2,
+        None,
+        ["first step starts at 01/11/2024 00:30, not at 00:00", "whole local days"],
+    ),
+    "ends at 23:30": (
+        [HEADER, *ROWS[:-1]],
+        errors.FileFormatError,
+        48,
+        None,
+        ["last step, 01/11/2024 23:00, ends at 01/11/2024 23:30", "whole local days"],
+    ),
     "no step": ([HEADER], errors.FileFormatError, 1, None, ["no row"]),
     "blank file": ([""], errors.FileFormatError, 1, None, ["empty"]),
 }
@@ -462,6 +487,32 @@ def test_the_failing_timestamp_is_attached(tmp_path, line, error):
     with pytest.raises(error) as caught:
         read_dynamic_key(path)
     assert caught.value.timestamp == pd.Timestamp("2024-11-01 01:00", tz=PARIS)
+
+
+def test_a_partial_day_names_its_step(tmp_path):
+    # Half a day (00:00 to 11:30) under a name that claims the whole day.
+    path = key_file(tmp_path, [HEADER, *ROWS[:24]])
+    with pytest.raises(errors.FileFormatError, match="ends at 01/11/2024 12:00") as caught:
+        read_dynamic_key(path)
+    assert (caught.value.path, caught.value.line) == (path, 25)
+    assert caught.value.timestamp == pd.Timestamp("2024-11-01 11:30", tz=PARIS)
+
+
+def test_whole_days_across_the_changes(tmp_path):
+    # 30 March 2025 has 46 half-hours (no 02:00, 02:30); 26 October 2025 has 50.
+    for day, steps in (("2025-03-30", 46), ("2025-10-26", 50)):
+        index = whole_day(day, "30min")
+        assert len(index) == steps
+        written = write_dynamic_key(pd.DataFrame({"A": 0.5}, index), tmp_path, "OPE1")
+        assert len(read_dynamic_key(written.path)) == steps
+        # without its last step, the day is not whole, on write and on read
+        with pytest.raises(errors.FileFormatError, match="not at 00:00"):
+            write_dynamic_key(pd.DataFrame({"A": 0.5}, index[:-1]), tmp_path, "OPE2")
+        lines = written.path.read_text().splitlines()
+        short = key_file(tmp_path, lines[:-1], written.path.name.replace("OPE1", "OPE3"))
+        with pytest.raises(errors.FileFormatError, match="not at 00:00") as caught:
+            read_dynamic_key(short)
+        assert caught.value.line == steps
 
 
 def test_a_time_skipped_in_spring(tmp_path):
@@ -537,7 +588,7 @@ def test_encodings_and_line_endings(tmp_path):
     body = "\r\n".join([HEADER, *ROWS]) + "\r\n"
     with_bom = tmp_path / NAME
     with_bom.write_bytes(b"\xef\xbb\xbf" + body.encode())
-    assert read_dynamic_key(with_bom).shape == (3, 2)
+    assert read_dynamic_key(with_bom).shape == (48, 2)
     with_bom.write_bytes(b"\xff\xfe" + body.encode("utf-16-le"))
     with pytest.raises(errors.CorruptFileError, match="UTF-8"):
         read_dynamic_key(with_bom)
@@ -546,7 +597,8 @@ def test_encodings_and_line_endings(tmp_path):
 def test_full_key_files_must_agree(tmp_path):
     for producer in ("PV1", "PV2"):
         key_file(tmp_path, [HEADER, *ROWS], f"OPE1_{producer}_30_01112024_01112024.txt")
-    key_file(tmp_path, [HEADER, *ROWS[:2]], "OPE1_PV3_30_01112024_01112024.txt")
+    next_day = [row.replace("01/11/2024", "02/11/2024") for row in ROWS]
+    key_file(tmp_path, [HEADER, *next_day], "OPE1_PV3_30_02112024_02112024.txt")
     paths = sorted(tmp_path.iterdir())
     with pytest.raises(errors.FileFormatError, match="period") as caught:
         read_full_dynamic_key(paths)
@@ -564,7 +616,8 @@ def test_full_key_files_must_agree(tmp_path):
 
 
 def a_key() -> pd.DataFrame:
-    return pd.DataFrame({"A": [0.5, 0.25], "B": [0.5, 0.75]}, index=day_index()[:2])
+    """A valid key for a whole day."""
+    return pd.DataFrame({"A": [0.5, 0.25] * 24, "B": [0.5, 0.75] * 24}, index=day_index())
 
 
 @pytest.mark.parametrize(
@@ -595,8 +648,7 @@ def test_an_all_nan_row_cannot_be_written(tmp_path):
 
 
 def test_rows_within_the_tolerance_stay_below_100_percent(tmp_path):
-    key = pd.DataFrame({"A": [0.5 + 4e-10], "B": [0.5 + 4e-10]}, index=day_index()[:1])
-    key.index.freq = "30min"
+    key = pd.DataFrame({"A": 0.5 + 4e-10, "B": 0.5 + 4e-10}, index=day_index())
     written = write_dynamic_key(key, tmp_path, "OPE1")
     assert written.path.read_text().splitlines()[1] == "01/11/2024 00:00;50,00;50,00"
 
@@ -615,11 +667,24 @@ def test_rows_within_the_tolerance_stay_below_100_percent(tmp_path):
         ),
         (pd.DataFrame({"A": [0.1] * 3}, day_index()[[0, 1, 3]]), errors.IrregularStepError),
         (
-            a_key().set_axis(pd.date_range("2024-11-01", periods=2, freq="90s", tz=PARIS)),
+            a_key().set_axis(pd.date_range("2024-11-01", periods=48, freq="90s", tz=PARIS)),
             errors.StepLengthError,
         ),
+        (a_key().iloc[1:], errors.FileFormatError),
+        (a_key().iloc[:-1], errors.FileFormatError),
     ],
-    ids=["int ids", "space", "twice", "strings", "naive", "one step no freq", "gap", "90 s"],
+    ids=[
+        "int ids",
+        "space",
+        "twice",
+        "strings",
+        "naive",
+        "one step no freq",
+        "gap",
+        "90 s",
+        "starts at 00:30",
+        "ends at 23:30",
+    ],
 )
 def test_bad_tables_are_not_written(tmp_path, key, error):
     with pytest.raises(error):
@@ -650,18 +715,83 @@ def test_an_existing_file_is_kept_unless_overwrite(tmp_path):
     assert first.path.read_bytes() != before
 
 
+def test_a_partial_day_is_not_written(tmp_path):
+    # The review's case: 01/11 12:00 to 02/11 11:30 would be named ..._01112024_02112024.txt
+    # as if it covered both days.
+    index = pd.date_range("2024-11-01 12:00", periods=48, freq="30min", tz=PARIS)
+    with pytest.raises(errors.FileFormatError) as caught:
+        write_dynamic_key(pd.DataFrame({"A": 0.5}, index), tmp_path, "OPE1")
+    assert "first step starts at 01/11/2024 12:00, not at 00:00" in str(caught.value)
+    assert caught.value.timestamp == index[0]
+    with pytest.raises(errors.FileFormatError, match="of producer 'PV2'") as caught:
+        write_full_dynamic_key({"PV1": a_key(), "PV2": a_key().iloc[:-1]}, tmp_path, "OPE1")
+    assert caught.value.member == "PV2"
+    assert caught.value.timestamp == day_index()[-2]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_full_key_tables_must_cover_the_same_steps(tmp_path):
+    other_day = a_key().set_axis(day_index() + pd.Timedelta(days=1))
+    with pytest.raises(errors.IndexMismatchError, match="02/11/2024 to 02/11/2024") as caught:
+        write_full_dynamic_key({"PV1": a_key(), "PV2": other_day}, tmp_path, "OPE1")
+    assert caught.value.member == "PV2"
+    assert list(tmp_path.iterdir()) == []
+
+
+def fail_on_call(monkeypatch, module, name: str, call: int, counted=lambda *args: True) -> list:
+    """Make ``module.name`` raise OSError on its ``call``-th call among those ``counted``;
+    return the arguments of those calls."""
+    calls: list = []
+    real = getattr(module, name)
+
+    def failing(*args):
+        if counted(*args):
+            calls.append(args)
+            if len(calls) == call:
+                raise OSError("disk full")
+        return real(*args)
+
+    monkeypatch.setattr(module, name, failing)
+    return calls
+
+
 def test_a_failed_full_key_leaves_no_file(tmp_path, monkeypatch):
-    calls = []
-    real = _keytext.write_text
-
-    def fail_second(path, lines, line_ending):
-        calls.append(path)
-        if len(calls) == 2:
-            raise OSError("disk full")
-        real(path, lines, line_ending)
-
-    monkeypatch.setattr(_keytext, "write_text", fail_second)
+    calls = fail_on_call(monkeypatch, _keywrite, "write_text", 2)
     with pytest.raises(OSError, match="disk full"):
         write_full_dynamic_key({"PV1": a_key(), "PV2": a_key()}, tmp_path, "OPE1")
     assert len(calls) == 2
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # no key file, no temporary file
+
+
+def into_a_key_file(source, destination) -> bool:
+    """An ``os.replace`` that moves a new file into place (not the atomic write of a
+    temporary file, nor the restoring of a previous file from its backup)."""
+    return Path(destination).name.startswith("OPE1_") and str(source).endswith(".tmp")
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [("write_text", 2), ("replace", 1), ("replace", 2)],
+    ids=["second write", "first rename", "second rename"],
+)
+def test_a_failed_overwrite_keeps_the_previous_files(tmp_path, monkeypatch, name, call):
+    # Regression: the files already replaced used to be deleted, leaving a mixed set.
+    # Whether the second file fails to be written (before any rename) or, less likely, a
+    # file fails to be renamed into place (those already renamed are then put back), the
+    # old set stays whole and no temporary file is left.
+    old = write_full_dynamic_key({"PV1": a_key(), "PV2": a_key()}, tmp_path, "OPE1")
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    new = {"PV1": a_key() / 2, "PV2": a_key() / 4}
+    if name == "write_text":
+        calls = fail_on_call(monkeypatch, _keywrite, name, call)
+    else:  # os.replace, as the writer calls it (also used inside each atomic write)
+        calls = fail_on_call(monkeypatch, _keywrite.os, name, call, into_a_key_file)
+    with pytest.raises(OSError, match="disk full"):
+        write_full_dynamic_key(new, tmp_path, "OPE1", overwrite=True)
+    assert len(calls) == call
+    monkeypatch.undo()
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+    assert sorted(before) == sorted(result.path.name for result in old.values())
+    written = write_full_dynamic_key(new, tmp_path, "OPE1", overwrite=True)
+    assert read_dynamic_key(written["PV2"].path).iloc[0].tolist() == [0.125, 0.125]
+    assert len(list(tmp_path.iterdir())) == 2

@@ -208,6 +208,20 @@ BAD = {
         CUPS[0],
         "'1'",
     ),
+    "fullwidth hour": (
+        changed(4, "ES0021000000000001AA;\uff10\uff10\uff10\uff14;0,500000"),
+        errors.FileFormatError,
+        4,
+        CUPS[0],
+        "'\uff10\uff10\uff10\uff14' is not 0001 to 8760",
+    ),
+    "Arabic-Indic coefficient": (
+        changed(4, "ES0021000000000001AA;0004;\u0660,\u0665\u0660\u0660\u0660\u0660"),
+        errors.FileFormatError,
+        4,
+        CUPS[0],
+        "digits 0-9",
+    ),
     "decimal point": (
         changed(3, "ES0021000000000001AA;0003;0.500000"),
         errors.FileFormatError,

@@ -121,3 +121,21 @@ def test_an_allocation_above_the_production_is_refused():
     with pytest.raises(errors.CoefficientSumError, match="2 times the production") as caught:
         to_dynamic_key(allocation)
     assert caught.value.timestamp == INDEX[0]
+
+
+def test_energy_given_without_production_is_refused():
+    # Regression: a step where AUTOCONS > 0 but nothing is produced used to get
+    # coefficient 0 silently, dropping that energy. No key of the library allocates
+    # anything without production: the allocation is forged (as a hand-built one could be).
+    consumption = pd.DataFrame({"a": [1.0, 1.0], "b": [1.0, 1.0]}, index=INDEX[:2])
+    production = pd.Series([2.0, 0.0], index=INDEX[:2], name="pv")
+    allocation = allocate(consumption, production, keys.Prorata())
+    allocation.arrays.shares.allocated.flags.writeable = True
+    allocation.arrays.shares.allocated[1, 1] = 0.25
+    with pytest.raises(errors.CoefficientSumError, match="nothing is produced") as caught:
+        to_dynamic_key(allocation)
+    assert caught.value.timestamp == INDEX[1]
+    assert caught.value.member == "b"
+    message = str(caught.value)
+    assert "0.25 kWh to 'b'" in message
+    assert str(INDEX[1]) in message

@@ -49,13 +49,16 @@ def to_dynamic_key(allocation: Allocation) -> pd.DataFrame:
     Raises
     ------
     repartition.errors.CoefficientSumError
-        If a step allocates more than is produced beyond floating-point rounding (an
-        allocation that breaks invariant 2 cannot be sent as a key).
+        If a step allocates more than is produced beyond floating-point rounding, or
+        allocates anything at a step without production (an allocation that breaks
+        invariant 2 cannot be sent as a key). No key of the library produces such an
+        allocation; a hand-built or modified one can.
 
     Notes
     -----
     *Steps without production* (``P_tot[t] == 0``): nothing is shared, every ``A[t, i]``
-    is 0 and any coefficient reproduces it. The coefficients are set to **0**, not NaN: a
+    is 0 (checked: a nonzero one is an error, not a coefficient of 0 that would silently
+    drop it) and any coefficient reproduces it. The coefficients are set to **0**, not NaN: a
     NaN row would mean "no key sent" (the DSO falls back to its default key, which also
     gives 0 here, but the row could not be written to a key file), and 0 says what happens.
 
@@ -99,6 +102,19 @@ def to_dynamic_key(allocation: Allocation) -> pd.DataFrame:
     allocated = allocation.arrays.allocated
     production_total = pooled.pooled_production(np.ascontiguousarray(allocation.arrays.production))
     produced = production_total > 0.0
+    given = ~produced[:, None] & (allocated != 0.0)
+    if given.any():
+        row, column = (int(i) for i in np.argwhere(given)[0])
+        member = allocation.consumers[column]
+        raise errors.CoefficientSumError(
+            f"The allocation gives {float(allocated[row, column])!r} kWh to {member!r} at step "
+            f"{allocation.index[row]}, when nothing is produced (P_tot = 0): it breaks the "
+            "invariant sum_i A <= P_tot, so no key can reproduce it (any coefficient gives "
+            "0 there). Check the strategy that computed it.",
+            member=member,
+            column=member,
+            timestamp=allocation.index[row],
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         coefficients = np.where(produced[:, None], allocated / production_total[:, None], 0.0)
     sums = coefficients.sum(axis=1)

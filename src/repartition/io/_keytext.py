@@ -1,9 +1,8 @@
-"""Machinery shared by the two key-file formats (:mod:`.keyfile`, :mod:`.spain`).
+"""Reading machinery shared by the two key-file formats (:mod:`.keyfile`, :mod:`.spain`).
 
-Reading: lines and ``;``-separated rows, member ids, comma decimals as whole units, local
-times and their steps, each error naming the file, line, member and time. Writing: the
-checks of a steps x members table of coefficients, atomic text output, and the energy a
-rounding costs under the DSO's rule.
+Lines and ``;``-separated rows, member ids, comma decimals (ASCII digits only) as whole
+units, local times and their steps, each error naming the file, line, member and time.
+Writing is in :mod:`._keywrite`.
 """
 
 from __future__ import annotations
@@ -18,11 +17,6 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition._coefficients import SUM_TOLERANCE
-from repartition._inputs import check_time_index, is_number
-from repartition.engine import allocate
-from repartition.io._atomic import atomic_file
-from repartition.keys import SharingKey
 
 _TIME = re.compile(r"^[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}$")
 
@@ -169,15 +163,7 @@ def decimal_units(
     ``cells`` is 2-D (rows x members) or 1-D (one member per row, ``members`` per row).
     """
     grid = np.atleast_2d(cells.T).T if cells.ndim == 1 else cells
-    body = np.strings.lstrip(grid, "-")
-    length = np.strings.str_len(body)
-    well_formed = (
-        (np.strings.str_len(grid) - length <= 1)
-        & (length >= decimals + 2)
-        & (np.strings.find(body, ",") == length - decimals - 1)
-        & (np.strings.count(body, ",") == 1)
-        & np.strings.isdecimal(np.strings.replace(body, ",", ""))
-    )
+    well_formed = ascii_match(grid, re.compile(rf"-?[0-9]+,[0-9]{{{decimals}}}"))
     values = np.strings.replace(np.where(well_formed, grid, "0,0"), ",", ".").astype(np.float64)
     outside = well_formed & ((values < 0) | (values > largest))
     for bad, problem in ((~well_formed, "format"), (outside, "range")):
@@ -189,8 +175,8 @@ def decimal_units(
             if problem == "format":
                 example = "0," + "0" * (decimals - 1) + "5"
                 raise errors.FileFormatError(
-                    f"{where}: {grid[row, column]!r} is not a {what} with a comma and exactly "
-                    f"{decimals} decimals (e.g. {example}).",
+                    f"{where}: {str(grid[row, column])!r} is not a {what} written with the "
+                    f"digits 0-9, a comma and exactly {decimals} decimals (e.g. {example}).",
                     path=path,
                     line=line,
                     member=member,
@@ -209,91 +195,14 @@ def decimal_units(
     return units[:, 0] if cells.ndim == 1 else units
 
 
-def checked_key(
-    coefficients: pd.DataFrame, who: str, hours: bool = False
-) -> tuple[np.ndarray, pd.Timedelta]:
-    """A steps x members table of fractions, checked; its values and its step.
+def ascii_match(cells: np.ndarray, pattern: re.Pattern[str]) -> np.ndarray:
+    """Where each string cell matches ``pattern`` in full (a boolean array of the same shape).
 
-    String ids without ``;`` or spaces; numbers, no NaN; values in [0, 1]; rows at most
-    1 + SUM_TOLERANCE; a regular, sorted, tz-aware index with a known step. With
-    ``hours``, messages name rows as hours of the year (``hour 0001`` is row 0).
+    Patterns spell digits ``[0-9]``: ``str.isdecimal`` (and ``\\d``) would also take any
+    Unicode digit (fullwidth, Arabic-Indic...), which the DSO's files never hold.
     """
-    if not isinstance(coefficients, pd.DataFrame):
-        raise TypeError(f"{who} must be a DataFrame (steps x members), not {type(coefficients)}.")
-    columns = coefficients.columns
-    if len(columns) == 0:
-        raise errors.ColumnError(f"{who} has no column: give one per member.")
-    for label in columns:
-        if not isinstance(label, str) or not label or any(c in label for c in "; \t\r\n"):
-            raise errors.ColumnError(
-                f"{who} has the member id {label!r}: ids go in the file as they are, so they "
-                "must be non-empty strings without ';' or spaces (keep a PRM's leading zeros: "
-                "'01234567890123', not 1234567890123).",
-                member=label,
-                column=label,
-            )
-    if columns.has_duplicates:
-        twice = columns[columns.duplicated()][0]
-        raise errors.ColumnError(f"{who} has two columns {twice!r}.", member=twice, column=twice)
-    step = check_time_index(coefficients.index, who)
-    if step is None:
-        raise errors.IrregularStepError(
-            f"{who} has a single step and its index has no freq: set it "
-            "(`pd.DatetimeIndex(index, freq='30min')`) so the step length is known."
-        )
-    index = coefficients.index
-    for member, dtype in coefficients.dtypes.items():
-        if not is_number(dtype):
-            raise errors.NonNumericCoefficientError(
-                f"{who}: column {member!r} has dtype {dtype}, not numbers (fractions, 0.25 for "
-                "25 %).",
-                member=member,
-                column=member,
-            )
-    values = coefficients.to_numpy(dtype=np.float64, na_value=np.nan)
-    invalid = ~((values >= 0.0) & (values <= 1.0))
-    if invalid.any():
-        row, column = (int(i) for i in np.argwhere(invalid)[0])
-        member, value = columns[column], values[row, column]
-        reason = (
-            "NaN: a key file cannot say 'no key for this step'; give every coefficient, e.g. "
-            "the default key's (to_dynamic_key of a Prorata allocation)"
-            if np.isnan(value)
-            else f"{value}, outside [0, 1] (fractions: 0.25 means 25 %)"
-        )
-        raise errors.CoefficientRangeError(
-            f"{who}: the coefficient of {member!r} {_at(index, row, hours)} is {reason}.",
-            member=member,
-            column=member,
-            timestamp=index[row],
-        )
-    sums = values.sum(axis=1)
-    above = sums > 1.0 + SUM_TOLERANCE
-    if above.any():
-        row = int(np.argmax(above))
-        raise errors.CoefficientSumError(
-            f"{who}: the coefficients {_at(index, row, hours)} sum to {sums[row]:.12g}, above 1 "
-            f"(tolerance {SUM_TOLERANCE:g}). Scale that row down.",
-            timestamp=index[row],
-        )
-    return values, step
-
-
-def _at(index: pd.Index, row: int, hours: bool) -> str:
-    return f"of hour {row + 1:04d} ({index[row]})" if hours else f"at {index[row]}"
-
-
-def write_text(path: Path, lines: list[str], line_ending: str) -> None:
-    """Write ``lines`` (each ended by ``line_ending``) as UTF-8 without BOM, atomically."""
-    if line_ending not in ("\r\n", "\n"):
-        raise ValueError(f"line_ending must be '\\r\\n' or '\\n', not {line_ending!r}.")
-    with atomic_file(path) as temporary:
-        temporary.write_bytes((line_ending.join(lines) + line_ending).encode("utf-8"))
-
-
-def refuse_existing(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
+    matches = [pattern.fullmatch(cell) is not None for cell in cells.ravel().tolist()]
+    return np.array(matches, dtype=bool).reshape(cells.shape)
 
 
 def parse_local_times(stamps: np.ndarray, path: object) -> pd.DatetimeIndex:
@@ -313,6 +222,21 @@ def parse_local_times(stamps: np.ndarray, path: object) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(parsed)
 
 
+def partial_day(index: pd.DatetimeIndex, step: pd.Timedelta, tz: str) -> tuple[int, str] | None:
+    """``None`` if the steps of ``index`` (their starts) cover whole days of local time
+    ``tz``; otherwise the row of the first or last step, and what is wrong with it."""
+    first = index[0].tz_convert(tz)
+    if first != first.normalize():
+        return 0, f"the first step starts at {first:%d/%m/%Y %H:%M}, not at 00:00"
+    last = index[-1].tz_convert(tz)
+    end = (index[-1] + step).tz_convert(tz)
+    if end != end.normalize():
+        return len(index) - 1, (
+            f"the last step, {last:%d/%m/%Y %H:%M}, ends at {end:%d/%m/%Y %H:%M}, not at 00:00"
+        )
+    return None
+
+
 def check_steps(
     index: pd.DatetimeIndex,
     naive: pd.DatetimeIndex,
@@ -322,7 +246,8 @@ def check_steps(
     days: tuple[dt.date, dt.date],
 ) -> None:
     """Rows 2, 3, ... (UTC ``index``, local ``naive``) must follow each other by ``step``,
-    from the first to the last local day of ``days`` (as a file's name says)."""
+    from 00:00 on the first local day of ``days`` (as a file's name says) to 00:00 after
+    the last."""
     last = len(naive) + 1
     for which, line, named in (("first", 2, days[0]), ("last", last, days[1])):
         if naive[line - 2].date() != named:
@@ -336,6 +261,17 @@ def check_steps(
     differences = np.diff(index.asi8)
     wrong = np.flatnonzero(differences != step / pd.Timedelta(1, unit=index.unit))
     if not len(wrong):
+        partial = partial_day(index, step, tz)
+        if partial is not None:
+            row, problem = partial
+            raise errors.FileFormatError(
+                f"{path}, line {row + 2}: {problem}. A key file covers whole local days, "
+                "from 00:00 on its first day to 00:00 after its last (its last step ends at "
+                "midnight): complete the file, or cut it at midnight and fix its name.",
+                path=path,
+                line=row + 2,
+                timestamp=index[row].tz_convert(tz),
+            )
         return
     row = int(wrong[0]) + 1
     found = pd.Timedelta(int(differences[row - 1]), unit=index.unit)
@@ -357,30 +293,3 @@ def check_steps(
         line=line,
         timestamp=timestamp,
     )
-
-
-def energy_lost(
-    consumption: pd.DataFrame | None,
-    production: pd.DataFrame | pd.Series | None,
-    exact: SharingKey,
-    rounded: SharingKey,
-    *,
-    by_producer: bool,
-) -> pd.DataFrame | None:
-    """AUTOCONS under ``exact`` minus under ``rounded``, per step (UTC index). [kWh]
-
-    ``by_producer``: AUTOPROD per producer instead (a column each); the columns then sum
-    to the AUTOCONS difference. ``None`` when neither table is given.
-    """
-    if consumption is None and production is None:
-        return None
-    if consumption is None or production is None:
-        raise TypeError("Give both consumption and production to compute the energy lost.")
-    before = allocate(consumption, production, exact)
-    after = allocate(consumption, production, rounded)
-    if by_producer:
-        lost = before.self_consumed - after.self_consumed
-    else:
-        lost = (before.allocated.sum(axis=1) - after.allocated.sum(axis=1)).to_frame("lost")
-    lost = lost.set_axis(pd.DatetimeIndex(lost.index).tz_convert("UTC").rename("timestamp"))
-    return lost.rename_axis(columns=None)

@@ -56,6 +56,7 @@ import pandas as pd
 from repartition import errors
 from repartition._coefficients import SUM_TOLERANCE
 from repartition.io import _keytext as text
+from repartition.io import _keywrite as keywrite
 
 __all__ = [
     "MADRID",
@@ -73,6 +74,7 @@ SCALE = 1_000_000
 """Millionths in 1: the file's resolution."""
 
 _NAME = re.compile(r"^(?P<cau>[A-Za-z0-9][A-Za-z0-9.-]*)_(?P<year>[0-9]{4})\.txt$")
+_HOUR = re.compile(r"[0-9]{4}")
 
 
 def hours_of_year(year: int, tz: str = MADRID) -> pd.DatetimeIndex:
@@ -148,7 +150,7 @@ def round_to_millionths(coefficients: pd.DataFrame) -> pd.DataFrame:
 
 
 def _checked(coefficients: pd.DataFrame) -> np.ndarray:
-    values, _ = text.checked_key(coefficients, "The Spanish coefficients", hours=True)
+    values, _ = keywrite.checked_key(coefficients, "The Spanish coefficients", hours=True)
     sums = values.sum(axis=1)
     below = sums < 1.0 - SUM_TOLERANCE
     if below.any():
@@ -248,7 +250,7 @@ def write_spanish_coefficients(
                 "or give a Series for a fixed set.",
             )
     path = Path(directory) / f"{cau}_{year:04d}.txt"
-    text.refuse_existing(path, overwrite)
+    keywrite.refuse_existing(path, overwrite)
     units = _millionths(_checked(frame))
     cups = np.asarray(frame.columns, dtype=str)
     hour = np.strings.zfill(np.arange(1, len(hours) + 1).astype(str), 4)
@@ -258,7 +260,7 @@ def write_spanish_coefficients(
     )
     lines = np.strings.add(np.strings.add(cups[None, :], ";"), np.strings.add(hour[:, None], ";"))
     lines = np.strings.add(lines, share)
-    text.write_text(path, lines.T.ravel().tolist(), line_ending)
+    keywrite.write_text(path, lines.T.ravel().tolist(), line_ending)
     written = pd.DataFrame(units / SCALE, index=hours, columns=pd.Index(list(frame.columns)))
     return SpanishCoefficients(path, cau, year, written)
 
@@ -320,13 +322,13 @@ def read_spanish_coefficients(
     text.check_ids(list(ids), path, "CUPS", lines=list(first + 1))
     if members is not None:
         text.check_members(list(ids), members, path, lines=list(first + 1))
-    well_formed = (np.strings.str_len(hour_text) == 4) & np.strings.isdecimal(hour_text)
+    well_formed = text.ascii_match(hour_text, _HOUR)
     hour = np.where(well_formed, hour_text, "0").astype(np.int64)
     bad = ~well_formed | (hour < 1) | (hour > len(hours))
     if bad.any():
         at = int(np.argmax(bad))
         raise errors.FileFormatError(
-            f"{path}, line {at + 1}: hour {hour_text[at]!r} is not 0001 to "
+            f"{path}, line {at + 1}: hour {str(hour_text[at])!r} is not 0001 to "
             f"{len(hours):04d} ({match['year']} has {len(hours)} hours).",
             path=path,
             line=at + 1,

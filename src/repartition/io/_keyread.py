@@ -1,0 +1,222 @@
+"""The dynamic key file's name, and its reader (the format: :mod:`repartition.io.keyfile`).
+
+The reader is strict (two decimals, a comma, ASCII digits, the exact header, whole local
+days): it doubles as a check of a file before it is sent. Every error names the file, the
+line, the PRM and the time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from repartition import errors
+from repartition.io import _keytext as text
+from repartition.io._keywrite import UNITS
+from repartition.time import PARIS, localize
+
+HEADER = "Horodate"
+
+_NAME = re.compile(r"^(?P<prefix>.+)_(?P<step>[0-9]+)_(?P<first>[0-9]{8})_(?P<last>[0-9]{8})\.txt$")
+OPERATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+PRODUCER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+
+
+@dataclass(frozen=True)
+class KeyFileName:
+    """The parts of a key file's name.
+
+    Attributes
+    ----------
+    operation : str
+        The operation id (letters, digits, ``.``, ``-``, ``_``).
+    step : pandas.Timedelta
+        The step length, a whole number of minutes.
+    first_day, last_day : datetime.date
+        The first and the last local day covered, inclusive.
+    producer : str or None
+        The producer, for one file of a full dynamic key.
+    """
+
+    operation: str
+    step: pd.Timedelta
+    first_day: dt.date
+    last_day: dt.date
+    producer: str | None = None
+
+    def __str__(self) -> str:
+        minutes = int(self.step / pd.Timedelta(minutes=1))
+        parts = [self.operation, *([self.producer] if self.producer else []), str(minutes)]
+        days = [f"{day:%d%m%Y}" for day in (self.first_day, self.last_day)]
+        return "_".join(parts + days) + ".txt"
+
+    @classmethod
+    def parse(cls, path: str | os.PathLike[str]) -> KeyFileName:
+        """Split a file name; the producer, if any, stays part of ``operation``.
+
+        Raises :class:`~repartition.errors.FileFormatError` for a name that does not
+        follow ``<operation>_<step minutes>_<ddmmyyyy>_<ddmmyyyy>.txt``.
+
+        Examples
+        --------
+        >>> KeyFileName.parse("OPE123_30_01112024_30112024.txt")  # doctest: +NORMALIZE_WHITESPACE
+        KeyFileName(operation='OPE123', step=Timedelta('0 days 00:30:00'),
+                    first_day=datetime.date(2024, 11, 1), last_day=datetime.date(2024, 11, 30),
+                    producer=None)
+        """
+        name = Path(path).name
+        match = _NAME.match(name)
+        first, last = (_day(match[part]) if match else None for part in ("first", "last"))
+        if match is None or first is None or last is None or last < first or not int(match["step"]):
+            raise errors.FileFormatError(
+                f"Key file name {name!r} is not valid: name it <operation>_<step minutes>_"
+                "<ddmmyyyy first day>_<ddmmyyyy last day>.txt, with a step above 0 and real "
+                "days, the last not before the first.",
+                path=path,
+            )
+        step = pd.Timedelta(minutes=int(match["step"]))
+        return cls(match["prefix"], step, first, last)
+
+
+def _day(digits: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(digits, "%d%m%Y").date()
+    except ValueError:
+        return None
+
+
+def read_dynamic_key(
+    path: str | os.PathLike[str],
+    *,
+    members: Iterable[str] | None = None,
+    tz: str = PARIS,
+) -> pd.DataFrame:
+    """Read a dynamic key file into fractions, checking it against its name.
+
+    Parameters
+    ----------
+    path : path
+        A file named ``<operation>_<step minutes>_<ddmmyyyy>_<ddmmyyyy>.txt``.
+    members : iterable of str, optional
+        The operation's consumer PRMs: a PRM of the file outside them, or one of them
+        missing from the file, is an error.
+    tz : str
+        The local time of the file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Steps x PRMs (in the file's order) fractions (50,81 -> 0.5081), indexed by the UTC
+        start of each step (``freq`` = the step of the name). Ready for
+        :class:`repartition.keys.Dynamic`.
+
+    Raises
+    ------
+    repartition.errors.FileFormatError
+        A bad name; a header, row, time or number that does not follow the format
+        (:class:`~repartition.errors.ColumnError` for header and field counts); digits
+        other than ASCII ``0-9``; a step, first or last day that contradicts the name; a
+        first step that does not start at 00:00 or a last one that does not end at 00:00
+        local time (a key file covers whole days).
+    repartition.errors.NonexistentTimeError
+        A local time skipped by the spring change.
+    repartition.errors.DuplicateTimestampError, repartition.errors.UnsortedTimestampError
+        A step listed twice (beyond the autumn hour) or out of order.
+    repartition.errors.CoefficientRangeError
+        A negative value or one above 100 %.
+    repartition.errors.CoefficientSumError
+        A row above 100 %.
+    repartition.errors.UnknownMemberError, repartition.errors.MissingMemberError
+        PRMs that do not match ``members``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "OPE123_30_01112024_01112024.txt"
+    >>> rows = [f"01/11/2024 {h:02d}:{m:02d};50,81;39,86" for h in range(24) for m in (0, 30)]
+    >>> _ = path.write_text("\\n".join(["Horodate;PRM1;PRM2", *rows]) + "\\n")
+    >>> read_dynamic_key(path).head(2)  # doctest: +NORMALIZE_WHITESPACE
+                                 PRM1    PRM2
+    timestamp
+    2024-10-31 23:00:00+00:00  0.5081  0.3986
+    2024-10-31 23:30:00+00:00  0.5081  0.3986
+    """
+    name = KeyFileName.parse(path)
+    prms, cells = text.read_table(path, HEADER, "PRM", members)
+    naive = text.parse_local_times(cells[:, 0], path)
+    index = localize(naive, tz, path=path, first_line=2)
+    text.check_steps(index, naive, name.step, path, tz, days=(name.first_day, name.last_day))
+    units = text.decimal_units(
+        cells[:, 1:],
+        2,
+        100,
+        path=path,
+        members=prms,
+        stamps=cells[:, 0],
+        what="percent",
+        instants=index.tz_convert(tz),
+    )
+    sums = units.sum(axis=1)
+    if (sums > UNITS).any():
+        bad = int(np.argmax(sums > UNITS))
+        raise errors.CoefficientSumError(
+            f"{path}, line {bad + 2} ({cells[bad, 0]}): the coefficients sum to "
+            f"{sums[bad] // 100},{sums[bad] % 100:02d} %, above 100 %. Round them down so "
+            "that each row sums to 100 % or less.",
+            path=path,
+            line=bad + 2,
+            timestamp=index[bad].tz_convert(tz),
+        )
+    frame_index = pd.DatetimeIndex(index, freq=to_offset(name.step), name="timestamp")
+    return pd.DataFrame(units / UNITS, index=frame_index, columns=pd.Index(prms))
+
+
+def read_full_dynamic_key(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    operation: str | None = None,
+    members: Iterable[str] | None = None,
+    tz: str = PARIS,
+) -> dict[str, pd.DataFrame]:
+    """Read the files of a full dynamic key: producer id -> table (see :func:`read_dynamic_key`).
+
+    The producer is the part of each name between ``<operation>_`` and the step; without
+    ``operation``, the last ``_``-separated part before the step. All files must belong
+    to one operation, cover the same steps and name each producer once.
+    """
+    members = None if members is None else list(members)
+    tables: dict[str, pd.DataFrame] = {}
+    first: tuple[str, Path, pd.Index] | None = None  # operation, path, steps of the first file
+    for path in map(Path, paths):
+        prefix = KeyFileName.parse(path).operation
+        if operation is None:
+            found, _, producer = prefix.rpartition("_")
+        else:
+            found, producer = operation, prefix.removeprefix(f"{operation}_")
+        if not found or producer == prefix or not PRODUCER.match(producer):
+            raise errors.FileFormatError(
+                f"{path}: the name carries no producer after the operation id "
+                "(<operation>_<producer>_<step>_<first day>_<last day>.txt).",
+                path=path,
+            )
+        table = read_dynamic_key(path, members=members, tz=tz)
+        first = first or (found, path, table.index)
+        if producer in tables or found != first[0] or not table.index.equals(first[2]):
+            raise errors.FileFormatError(
+                f"{path}: producer {producer!r} is named twice, or the file is not of the "
+                f"operation and period of {first[1]}. Pass one file per producer.",
+                path=path,
+                member=producer,
+            )
+        tables[producer] = table
+    if not tables:
+        raise ValueError("read_full_dynamic_key needs at least one file.")
+    return tables

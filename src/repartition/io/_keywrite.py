@@ -1,0 +1,315 @@
+"""Writing machinery of the two key-file formats (:mod:`.keyfile`, :mod:`.spain`).
+
+The checks of a steps x members table of coefficients (:func:`checked_key`), atomic text
+output of one file or of several all or nothing (:func:`write_text`, :func:`write_texts`),
+and the rounding of a dynamic key to the hundredths of a percent of its file, in two ways
+(:func:`repartition.io.keyfile.write_dynamic_key`'s ``rounding``):
+
+- ``"down"`` (the format's rule, domain.md): every coefficient rounded down
+  (:func:`round_down`). A row never sums above 100 %, and each consumer can lose up to
+  ``1e-4 * P_tot`` per step.
+- ``"recover"``: after rounding down, each consumer that the exact key *saturates* under
+  the DSO's rule ``A = min(C, k * P_tot)`` (it receives its whole consumption) gets back the
+  smallest coefficient that still saturates it, while the row stays at or below 100 %
+  (:func:`recover_saturated`). Each consumer's share depends on its own coefficient only,
+  so this raises no one's share above the exact key's and lowers nobody's: it only
+  removes loss.
+
+The energy lost is computed by applying both keys with the DSO's rule (:func:`energy_lost`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from repartition import errors
+from repartition._coefficients import SUM_TOLERANCE
+from repartition._inputs import check_time_index, is_number
+from repartition.allocation import Allocation
+from repartition.engine import allocate
+from repartition.io._atomic import atomic_file
+from repartition.kernels import pooled
+from repartition.keys import SharingKey
+
+UNITS = 10_000
+"""Hundredths of a percent in 100 %: the file's resolution is 1 / UNITS of the production."""
+
+SATURATION_TOLERANCE = 1e-9
+"""The exact key saturates a consumer where ``k * P_tot >= C * (1 - 1e-9)``: the relative
+floating-point noise that ``k = A / P_tot`` (:func:`repartition.to_key.to_dynamic_key`)
+leaves on ``k * P_tot`` for a consumer that receives ``A = C``."""
+
+ROUNDINGS = ("down", "recover")
+
+
+def round_down(values: np.ndarray, index: pd.Index) -> np.ndarray:
+    """``floor(k * UNITS + 1e-6)`` as int64 (see ``round_down_key`` for the bound)."""
+    units = np.floor(values * UNITS + 1e-6).astype(np.int64)
+    _check_rows(units, index, "Rounding down")
+    return units
+
+
+def _check_rows(units: np.ndarray, index: pd.Index, what: str) -> None:
+    sums = units.sum(axis=1)
+    if (sums > UNITS).any():  # unreachable (round_down_key's bound; recover checks the room)
+        row = int(np.argmax(sums > UNITS))
+        raise errors.CoefficientSumError(
+            f"{what} left a row above 100 % at {index[row]}: please report this bug.",
+            timestamp=index[row],
+        )
+
+
+def check_rounding(rounding: object, data: bool) -> None:
+    """ValueError for an unknown mode; TypeError for ``"recover"`` without the data."""
+    if rounding not in ROUNDINGS:
+        raise ValueError(f"rounding must be 'down' or 'recover', not {rounding!r}.")
+    if rounding == "recover" and not data:
+        raise TypeError(
+            "rounding='recover' needs consumption and production: which consumers the key "
+            "saturates depends on them. Give both, or use rounding='down'."
+        )
+
+
+def exact_allocation(
+    consumption: pd.DataFrame | None,
+    production: pd.DataFrame | pd.Series | None,
+    exact: SharingKey,
+    steps: pd.DatetimeIndex,
+) -> Allocation | None:
+    """The allocation under the exact key, on exactly the key's ``steps`` (UTC); ``None``
+    without data; TypeError when only one table is given."""
+    if consumption is None and production is None:
+        return None
+    if consumption is None or production is None:
+        raise TypeError("Give both consumption and production to compute the energy lost.")
+    index = consumption.index if isinstance(consumption, pd.DataFrame) else None
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        data_steps = index.tz_convert("UTC")
+        if not data_steps.equals(steps):
+            differ = data_steps.symmetric_difference(steps)
+            first = differ[0] if len(differ) else data_steps[0]
+            raise errors.IndexMismatchError(
+                f"The consumption covers {len(data_steps)} steps, the key {len(steps)} (first "
+                f"step in one and not in the other: {first.tz_convert(index.tz)}). Give the "
+                "consumption and production on the key's steps, so that the energy lost is "
+                "counted on every step of the file.",
+                timestamp=first.tz_convert(index.tz),
+            )
+    return allocate(consumption, production, exact)  # checks the rest
+
+
+def recover_saturated(
+    units: np.ndarray, values: np.ndarray, allocation: Allocation, columns: pd.Index
+) -> np.ndarray:
+    """Rounded-down ``units`` raised for the consumers the exact key saturates.
+
+    For each step with ``P_tot > 0`` and each consumer ``i`` with ``k * P_tot >= C * (1 -
+    SATURATION_TOLERANCE)``: ``need`` is the smallest whole number of hundredths of a
+    percent ``u`` with ``(u / UNITS) * P_tot >= C``, checked with that very floating-point
+    expression (the DSO's rule takes ``min(C, k * P_tot)``), starting from
+    ``ceil(C / P_tot * UNITS)``. Its coefficient becomes ``max(units, need)`` if ``need <=
+    UNITS`` and the row stays at or below ``UNITS``. When the room left by the rounding is
+    too small for every such consumer, they are served by decreasing recovery (``C`` minus
+    their share under the rounded-down key), ties in column order, each only if its whole
+    increase fits.
+    """
+    consumption = allocation.consumption[columns].to_numpy(dtype=np.float64)
+    total = pooled.pooled_production(np.ascontiguousarray(allocation.arrays.production))
+    produced = total > 0.0
+    production_total = np.where(produced, total, 1.0)[:, None]
+    saturated = produced[:, None] & (
+        values * production_total >= consumption * (1.0 - SATURATION_TOLERANCE)
+    )
+    guess = np.ceil(np.minimum(consumption / production_total, 2.0) * UNITS)
+    need = np.where(saturated, guess, 0.0).astype(np.int64)
+    for _ in range(8):  # the guess is off by one at most, but float is float
+        short = saturated & (need <= UNITS) & ((need / UNITS) * production_total < consumption)
+        need += short
+        spare = saturated & (need > 0) & (((need - 1) / UNITS) * production_total >= consumption)
+        need -= spare
+        if not (short.any() or spare.any()):
+            break
+    enough = (need / UNITS) * production_total >= consumption
+    extra = np.where(saturated & enough & (need <= UNITS), np.maximum(need - units, 0), 0)
+    raised = units.copy()
+    room = UNITS - units.sum(axis=1)
+    fits = extra.sum(axis=1) <= room
+    raised[fits] += extra[fits]
+    for row in np.flatnonzero(~fits):
+        share = np.minimum(consumption[row], (units[row] / UNITS) * total[row])
+        recovery = np.where(extra[row] > 0, consumption[row] - share, -np.inf)
+        left = int(room[row])
+        for column in np.argsort(-recovery, kind="stable"):
+            if 0 < extra[row, column] <= left:
+                raised[row, column] += extra[row, column]
+                left -= int(extra[row, column])
+    _check_rows(raised, allocation.index, "Recovering saturated consumers")
+    return raised
+
+
+def energy_lost(
+    before: Allocation | None,
+    rounded: SharingKey,
+    consumption: pd.DataFrame | None,
+    production: pd.DataFrame | pd.Series | None,
+    *,
+    by_producer: bool,
+) -> pd.DataFrame | None:
+    """AUTOCONS under the exact key (``before``) minus under ``rounded``, per step (UTC
+    index). [kWh]
+
+    ``by_producer``: AUTOPROD per producer instead (a column each); the columns then sum
+    to the AUTOCONS difference. ``None`` without data.
+    """
+    if before is None or consumption is None or production is None:
+        return None
+    after = allocate(consumption, production, rounded)
+    if by_producer:
+        lost = before.self_consumed - after.self_consumed
+    else:
+        lost = (before.allocated.sum(axis=1) - after.allocated.sum(axis=1)).to_frame("lost")
+    lost = lost.set_axis(pd.DatetimeIndex(lost.index).tz_convert("UTC").rename("timestamp"))
+    return lost.rename_axis(columns=None)
+
+
+def checked_key(
+    coefficients: pd.DataFrame, who: str, hours: bool = False
+) -> tuple[np.ndarray, pd.Timedelta]:
+    """A steps x members table of fractions, checked; its values and its step.
+
+    String ids without ``;`` or spaces; numbers, no NaN; values in [0, 1]; rows at most
+    1 + SUM_TOLERANCE; a regular, sorted, tz-aware index with a known step. With
+    ``hours``, messages name rows as hours of the year (``hour 0001`` is row 0).
+    """
+    if not isinstance(coefficients, pd.DataFrame):
+        raise TypeError(f"{who} must be a DataFrame (steps x members), not {type(coefficients)}.")
+    columns = coefficients.columns
+    if len(columns) == 0:
+        raise errors.ColumnError(f"{who} has no column: give one per member.")
+    for label in columns:
+        if not isinstance(label, str) or not label or any(c in label for c in "; \t\r\n"):
+            raise errors.ColumnError(
+                f"{who} has the member id {label!r}: ids go in the file as they are, so they "
+                "must be non-empty strings without ';' or spaces (keep a PRM's leading zeros: "
+                "'01234567890123', not 1234567890123).",
+                member=label,
+                column=label,
+            )
+    if columns.has_duplicates:
+        twice = columns[columns.duplicated()][0]
+        raise errors.ColumnError(f"{who} has two columns {twice!r}.", member=twice, column=twice)
+    step = check_time_index(coefficients.index, who)
+    if step is None:
+        raise errors.IrregularStepError(
+            f"{who} has a single step and its index has no freq: set it "
+            "(`pd.DatetimeIndex(index, freq='30min')`) so the step length is known."
+        )
+    index = coefficients.index
+    for member, dtype in coefficients.dtypes.items():
+        if not is_number(dtype):
+            raise errors.NonNumericCoefficientError(
+                f"{who}: column {member!r} has dtype {dtype}, not numbers (fractions, 0.25 for "
+                "25 %).",
+                member=member,
+                column=member,
+            )
+    values = coefficients.to_numpy(dtype=np.float64, na_value=np.nan)
+    invalid = ~((values >= 0.0) & (values <= 1.0))
+    if invalid.any():
+        row, column = (int(i) for i in np.argwhere(invalid)[0])
+        member, value = columns[column], values[row, column]
+        reason = (
+            "NaN: a key file cannot say 'no key for this step'; give every coefficient, e.g. "
+            "the default key's (to_dynamic_key of a Prorata allocation)"
+            if np.isnan(value)
+            else f"{value}, outside [0, 1] (fractions: 0.25 means 25 %)"
+        )
+        raise errors.CoefficientRangeError(
+            f"{who}: the coefficient of {member!r} {_at(index, row, hours)} is {reason}.",
+            member=member,
+            column=member,
+            timestamp=index[row],
+        )
+    sums = values.sum(axis=1)
+    above = sums > 1.0 + SUM_TOLERANCE
+    if above.any():
+        row = int(np.argmax(above))
+        raise errors.CoefficientSumError(
+            f"{who}: the coefficients {_at(index, row, hours)} sum to {sums[row]:.12g}, above 1 "
+            f"(tolerance {SUM_TOLERANCE:g}). Scale that row down.",
+            timestamp=index[row],
+        )
+    return values, step
+
+
+def _at(index: pd.Index, row: int, hours: bool) -> str:
+    return f"of hour {row + 1:04d} ({index[row]})" if hours else f"at {index[row]}"
+
+
+def write_text(path: Path, lines: list[str], line_ending: str) -> None:
+    """Write ``lines`` (each ended by ``line_ending``) as UTF-8 without BOM, atomically."""
+    if line_ending not in ("\r\n", "\n"):
+        raise ValueError(f"line_ending must be '\\r\\n' or '\\n', not {line_ending!r}.")
+    with atomic_file(path) as temporary:
+        temporary.write_bytes((line_ending.join(lines) + line_ending).encode("utf-8"))
+
+
+def write_texts(files: Mapping[Path, list[str]], line_ending: str) -> None:
+    """Write several files (see :func:`write_text`) all or nothing.
+
+    Each file is first written in full under a temporary name in its own directory; only
+    when all are written are they renamed into place. If a write fails, the temporary
+    files are removed and no file is touched. If a rename fails (which on one file system
+    should not happen), the files already renamed are put back as they were: the previous
+    versions are kept as backup copies until every rename has succeeded.
+    """
+    temporaries: dict[Path, Path] = {}
+    try:
+        for path, lines in files.items():
+            temporaries[path] = _temporary_name(path, ".tmp")
+            write_text(temporaries[path], lines, line_ending)
+    except BaseException:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+        raise
+    backups: dict[Path, Path] = {}
+    renamed: list[Path] = []
+    try:
+        for path in files:
+            if path.exists():
+                backups[path] = _temporary_name(path, ".old")
+                shutil.copy2(path, backups[path])
+        for path, temporary in temporaries.items():
+            os.replace(temporary, path)
+            renamed.append(path)
+    except BaseException:
+        for path in renamed:
+            if path in backups:
+                os.replace(backups.pop(path), path)
+            else:
+                path.unlink(missing_ok=True)
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+        raise
+    finally:
+        for backup in backups.values():
+            backup.unlink(missing_ok=True)
+
+
+def _temporary_name(path: Path, suffix: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def refuse_existing(path: Path, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
