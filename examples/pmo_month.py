@@ -47,17 +47,20 @@ print(allocation.summary())
 coefficients = to_dynamic_key(allocation)
 
 # 4. The key file for the DSO (rounded down to 0.01 %, so no row sums above 100 %), and
-#    what that rounding costs the operation.
-key_file = write_dynamic_key(
-    coefficients,
-    folder / "keys",
-    "OPE123",
-    consumption=month_consumption,
-    production=month_production,
-    overwrite=True,
-)
+#    what that rounding costs the operation; "recover" gives back what rounding down takes
+#    from consumers the key saturates anyway.
+for rounding in ("down", "recover"):
+    key_file = write_dynamic_key(
+        coefficients,
+        folder / "keys",
+        "OPE123",
+        consumption=month_consumption,
+        production=month_production,
+        rounding=rounding,
+        overwrite=True,
+    )
+    print(f"energy lost to the rounding ({rounding}): {key_file.energy_lost_kwh:.3f} kWh")
 print(f"key file: {key_file.path.name}, {len(key_file.coefficients)} steps")
-print(f"energy lost to the rounding: {key_file.energy_lost_kwh:.3f} kWh")
 
 # 5. Per-step results as the DSO reports them, and monthly totals per member.
 write_dso_results(allocation, folder / "results" / "2025-11_steps.csv")

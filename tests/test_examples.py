@@ -31,7 +31,8 @@ def test_pmo_month_writes_key_file_and_totals(
     assert key_path.name == "OPE123_30_01112025_30112025.txt"
     key = read_dynamic_key(key_path)
     assert len(key) == 30 * 48
-    assert (key.sum(axis=1) <= 1.0).all()
+    # In hundredths of a percent (exact integers), no row above 100 %.
+    assert ((key * 10_000).round().sum(axis=1) <= 10_000).all()
     totals = pd.read_csv(tmp_path / "results" / "2025-11_totals.csv", sep=";", decimal=",")
     consumers = totals[totals["role"] == "consumer"]
     assert len(consumers) == 12

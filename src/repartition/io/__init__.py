@@ -8,9 +8,9 @@ allocates them month by month. The walk-through is in docs/io.md.
   local time) -> :class:`LoadCurves` (kWh per step start, UTC, holes listed).
 - Results as the DSO reports them: :func:`dso_results`, :func:`monthly_totals` and their
   CSV writers.
-- Dynamic key files: :func:`write_dynamic_key` (rounded down to 0.01 %, the energy lost
-  reported), :func:`write_full_dynamic_key`, :func:`read_dynamic_key`,
-  :func:`read_full_dynamic_key`.
+- Dynamic key files: :func:`write_dynamic_key` (whole local days, rounded down to 0.01 %
+  or ``rounding="recover"``, the energy lost reported), :func:`write_full_dynamic_key`,
+  :func:`read_dynamic_key`, :func:`read_full_dynamic_key`.
 - Spanish hourly coefficients: :func:`write_spanish_coefficients`,
   :func:`read_spanish_coefficients`.
 
