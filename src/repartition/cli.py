@@ -4,7 +4,10 @@ Parses arguments, calls the library, prints, exits: no logic of its own.
 
 ``repartition demo`` builds a seeded synthetic community
 (:func:`repartition.synthetic.synthetic_community`), allocates its year with every key and
-prints a comparison table. Exit codes: 0 on success, 2 for bad arguments.
+prints a comparison table. ``repartition month`` turns the DSO's load-curve exports into a
+month's key file, per-step results and totals (:func:`repartition.io.monthly.prepare_month`).
+Exit codes: 0 on success, 1 for bad input data (the message names the file, line, PRM or
+step at fault), 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from repartition import __version__, keys, synthetic
+from repartition import __version__, errors, keys, synthetic
 from repartition.engine import allocate
 
 __all__ = ["main"]
@@ -93,7 +96,50 @@ def _parser() -> argparse.ArgumentParser:
         "--step", type=_step, default="30min", help="step length: 15min, 30min, 1h, ..."
     )
     demo.set_defaults(run=_demo)
+    _add_month(commands)
     return parser
+
+
+def _add_month(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    month = commands.add_parser(
+        "month",
+        help="a month of DSO load-curve exports -> key file, per-step results, totals",
+        description=(
+            "Read Enedis load-curve CSV exports, allocate one local month with a key, and "
+            "write the dynamic key file that makes the DSO reproduce it (with --operation), "
+            "the per-step results (CONS/AUTOCONS/COMPLEMENT, PROD/AUTOPROD/SURPLUS) and the "
+            "monthly totals per member."
+        ),
+        epilog=(
+            "Example: repartition month exports/*.csv --month 2025-11 --operation OPE123 "
+            "--key redistributed --coefficients static.csv --out out/"
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    month.add_argument("exports", nargs="+", help="Enedis load-curve CSV files")
+    month.add_argument("--month", required=True, help="local month, YYYY-MM")
+    month.add_argument("--out", required=True, help="folder for the files written")
+    month.add_argument("--operation", help="operation id naming the key file (none: no key file)")
+    month.add_argument(
+        "--key",
+        choices=("prorata", "static", "redistributed"),
+        default="prorata",
+        help="prorata (the DSO's default), static (the DSO's static rule) or redistributed "
+        "(static coefficients, what saturated consumers cannot use shared among the others)",
+    )
+    month.add_argument(
+        "--coefficients", help="static coefficients, 'PRM;coefficient' CSV of fractions"
+    )
+    month.add_argument(
+        "--rounding",
+        choices=("down", "recover"),
+        default="down",
+        help="key-file rounding: down (the format's rule) or recover (saturated consumers "
+        "rounded up within 100 %%)",
+    )
+    month.add_argument("--tz", default="Europe/Paris", help="local time zone")
+    month.add_argument("--overwrite", action="store_true", help="replace an existing key file")
+    month.set_defaults(run=_month)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,6 +159,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     return run(args)
+
+
+def _month(args: argparse.Namespace) -> int:
+    from repartition.io.monthly import prepare_month, read_static_coefficients
+
+    try:
+        if args.key == "prorata":
+            key: keys.SharingKey = keys.Prorata()
+        elif args.coefficients is None:
+            print(f"repartition month: --key {args.key} needs --coefficients", file=sys.stderr)
+            return 2
+        else:
+            coefficients = read_static_coefficients(args.coefficients)
+            key = keys.Static(coefficients, redistribute=args.key == "redistributed")
+        files = prepare_month(
+            args.exports,
+            args.month,
+            key,
+            args.out,
+            operation=args.operation,
+            rounding=args.rounding,
+            tz=args.tz,
+            overwrite=args.overwrite,
+        )
+    except (errors.RepartitionError, FileExistsError, FileNotFoundError) as error:
+        print(f"repartition month: {error}", file=sys.stderr)
+        return 1
+    lines = [f"{files.month}, {files.allocation.key.label()}", str(files.allocation.summary())]
+    if files.key_file is not None:
+        lost = files.key_file.energy_lost_kwh or 0.0
+        lines.append(f"key file      {files.key_file.path}  (rounding loses {lost:.3f} kWh)")
+    lines.append(f"per step      {files.steps}")
+    lines.append(f"month totals  {files.totals}")
+    _print(*lines)
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@ allocates them month by month. The walk-through is in docs/io.md.
 - Dynamic key files: :func:`write_dynamic_key` (whole local days, rounded down to 0.01 %
   or ``rounding="recover"``, the energy lost reported), :func:`write_full_dynamic_key`,
   :func:`read_dynamic_key`, :func:`read_full_dynamic_key`.
+- A PMO's month in one call: :func:`prepare_month` (exports in; key file, per-step
+  results and monthly totals out), also as the console command ``repartition month``.
 - Spanish hourly coefficients: :func:`write_spanish_coefficients`,
   :func:`read_spanish_coefficients`.
 
@@ -35,6 +37,7 @@ from repartition.io.keyfile import (
     write_dynamic_key,
     write_full_dynamic_key,
 )
+from repartition.io.monthly import MonthFiles, prepare_month, read_static_coefficients
 from repartition.io.spain import (
     SpanishCoefficients,
     read_spanish_coefficients,
@@ -45,13 +48,16 @@ __all__ = [
     "KeyFile",
     "KeyFileName",
     "LoadCurves",
+    "MonthFiles",
     "SpanishCoefficients",
     "dso_results",
     "monthly_totals",
+    "prepare_month",
     "read_dynamic_key",
     "read_full_dynamic_key",
     "read_load_curves",
     "read_spanish_coefficients",
+    "read_static_coefficients",
     "round_down_key",
     "write_dso_results",
     "write_dynamic_key",
