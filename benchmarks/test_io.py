@@ -1,0 +1,93 @@
+"""Benchmarks of repartition.io: read a Parquet dataset, read + allocate + write the
+results, and the month-by-month streaming path.
+
+Sizes follow ``--bench-size`` (benchmarks/conftest.py): ``tiny`` (default, what CI runs
+once with ``--benchmark-disable``: one day of 48 steps x 10 consumers x 5 producers, a
+few seconds in all), ``year`` (17,520 steps x 1,000 consumers), ``full`` (17,520 x
+10,000). The data is the benchmarks' synthetic community (benchmarks/data.py) in pandas'
+usual member-major layout, written once per session as a long and a wide dataset.
+
+Groups: ``<size> io read`` (long and wide: the baseline), ``<size> io pipeline`` (read +
+``allocate`` with the prorata key + ``write_results``) and ``<size> io stream``
+(``allocate_dataset`` month by month). ``benchmarks/io_report.py`` prints the ratios to
+reading alone, the file sizes and the streaming path's peak memory.
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import data
+from repartition import allocate, keys
+from repartition.io.parquet import read_energy, read_results, write_energy, write_results
+from repartition.io.stream import allocate_dataset
+
+SIZES = {
+    "tiny": data.TINY,
+    "year": data.Size(data.YEAR_STEPS, 1_000),
+    "full": data.Size(data.YEAR_STEPS, 10_000),
+}
+LAYOUTS = ("long", "wide")
+
+
+@pytest.fixture(scope="session")
+def io_size(pytestconfig: pytest.Config) -> data.Size:
+    return SIZES[pytestconfig.getoption("--bench-size")]
+
+
+@pytest.fixture(scope="session")
+def datasets(io_size: data.Size, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The synthetic community of ``io_size`` written as ``long/`` and ``wide/`` datasets."""
+    folder = tmp_path_factory.mktemp(f"io-{io_size.label}")
+    community = data.community(io_size, layout="members")
+    for layout in LAYOUTS:
+        write_energy(folder / layout, community.consumption, community.production, layout=layout)
+    del community
+    gc.collect()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pedantic(benchmark: Any, request: pytest.FixtureRequest, function: Any) -> Any:
+    rounds = request.config.getoption("--bench-rounds")
+    return benchmark.pedantic(function, rounds=rounds, warmup_rounds=1, iterations=1)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_read(benchmark, request, datasets, io_size, layout):
+    """``read_energy`` of the whole dataset: the baseline of the ratios."""
+    benchmark.group = f"{io_size.label} io read"
+    consumption, production = _pedantic(benchmark, request, lambda: read_energy(datasets / layout))
+    assert consumption.shape == (io_size.steps, io_size.consumers)
+    assert production.shape == (io_size.steps, io_size.producers)
+
+
+def test_read_allocate_write(benchmark, request, datasets, io_size, tmp_path):
+    """Read the long dataset, allocate (prorata), write the results dataset."""
+    benchmark.group = f"{io_size.label} io pipeline"
+
+    def pipeline() -> Path:
+        allocation = allocate(*read_energy(datasets / "long"), keys.Prorata())
+        return write_results(tmp_path / "results", allocation, overwrite=True)
+
+    written = _pedantic(benchmark, request, pipeline)
+    assert read_results(written).allocated.shape == (io_size.steps, io_size.consumers)
+
+
+def test_stream(benchmark, request, datasets, io_size, tmp_path):
+    """``allocate_dataset``: one local month at a time, long source, prorata key."""
+    benchmark.group = f"{io_size.label} io stream"
+
+    def run() -> Any:
+        return allocate_dataset(
+            datasets / "long", tmp_path / "streamed", keys.Prorata(), progress=False, overwrite=True
+        )
+
+    summary = _pedantic(benchmark, request, run)
+    assert summary.total().consumption_kwh > 0

@@ -1,0 +1,346 @@
+"""Frames -> month partitions of Parquet files (long or wide), written chunk by chunk.
+
+A long month file is sorted by role, member id (lexicographic) and timestamp, and written
+in row groups of about :data:`ROW_GROUP_ROWS` rows that each hold whole members: the
+row-group statistics of ``member`` then let a reader skip the row groups of the members
+it does not want. Rows are built a chunk of members at a time, so the Arrow memory of a
+month never exceeds one row group whatever the number of members.
+
+Parquet settings: zstd compression; dictionary encoding for ``timestamp``, ``member``,
+``role`` and the energies of an energy dataset (meter data are whole watts: few distinct
+values per row group, about 4x smaller than plain floats; Parquet falls back to plain
+pages by itself when a dictionary grows too large); BYTE_STREAM_SPLIT for the float
+columns of results (computed, full-precision floats, where dictionaries do not pay).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+from numpy.typing import NDArray
+
+from repartition import _inputs, errors
+from repartition.io._arrow import (
+    CONSUMER,
+    ENERGY,
+    MEMBER,
+    PART,
+    PARTITION,
+    PRODUCER,
+    ROLE,
+    TIMESTAMP,
+    DatasetInfo,
+    release_memory,
+)
+
+if TYPE_CHECKING:
+    from repartition.allocation import Allocation
+
+Array = NDArray[np.float64]
+
+ROW_GROUP_ROWS = 1 << 20
+"""Target rows per row group of a long file (whole members per row group)."""
+
+UTC_MICROSECONDS = pa.timestamp("us", tz="UTC")
+RESULT_COLUMNS = ("autocons_kwh", "complement_kwh", "autoprod_kwh", "surplus_kwh")
+"""AUTOCONS, COMPLEMENT (consumer rows) and AUTOPROD, SURPLUS (producer rows). [kWh]"""
+AUTOCONS, COMPLEMENT, AUTOPROD, SURPLUS = RESULT_COLUMNS
+RESULT_SCHEMA_COLUMNS = (ENERGY, *RESULT_COLUMNS)
+TOTALS = ("consumption_kwh", "production_kwh", "allocated_kwh", "grid_supply_kwh", "surplus_kwh")
+"""The summed energies recorded per month of a results dataset. [kWh]"""
+
+
+def long_schema(quantities: Sequence[str]) -> Any:
+    return pa.schema(
+        [
+            pa.field(TIMESTAMP, UTC_MICROSECONDS),
+            pa.field(MEMBER, pa.dictionary(pa.int32(), pa.string())),
+            pa.field(ROLE, pa.dictionary(pa.int8(), pa.string())),
+            *(pa.field(name, pa.float64()) for name in quantities),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Part:
+    """One role's members and their (members, steps) arrays per column (None: all null)."""
+
+    role: str
+    ids: tuple[str, ...]
+    columns: Mapping[str, Array | None]
+
+
+def member_ids(columns: pd.Index, table: str) -> tuple[str, ...]:
+    """The column labels as member ids: strings, checked."""
+    for label in columns:
+        if not isinstance(label, str) or not label:
+            raise errors.ColumnError(
+                f"{table} column {label!r} is not a member id: Parquet stores member ids "
+                f"as non-empty strings. Rename it, e.g. `{table}.columns = "
+                f"{table}.columns.astype(str)`.",
+                column=label,
+                member=label,
+            )
+    return tuple(columns)
+
+
+def checked_energy(
+    consumption: pd.DataFrame | pd.Series, production: pd.DataFrame | pd.Series
+) -> tuple[pd.DatetimeIndex, pd.Timedelta, list[Part]]:
+    """Check two energy tables for writing: numbers, unique string ids, one regular axis."""
+    consumption = _inputs.as_frame(consumption, "consumption")
+    production = _inputs.as_frame(production, "production")
+    step = _inputs.check_time_index(consumption.index, "consumption")
+    index = consumption.index
+    assert isinstance(index, pd.DatetimeIndex)
+    if step is None:
+        raise errors.IrregularStepError(
+            "A single step without a `freq` has no known length; set the index's freq "
+            "(e.g. `frame.index.freq = '30min'`) before writing it.",
+            timestamp=index[0],
+        )
+    _inputs.check_time_index(production.index, "production")
+    _inputs.check_same_steps(index, production.index, "production")
+    whole_us = index.as_unit("ns").asi8 % 1000
+    if whole_us.any():
+        row = int(np.argmax(whole_us != 0))
+        raise errors.TimeIndexError(
+            f"The timestamp {index[row]} is not a whole microsecond; Parquet datasets store "
+            "microseconds.",
+            timestamp=index[row],
+        )
+    parts = []
+    for role, table, name in (
+        (CONSUMER, consumption, "consumption"),
+        (PRODUCER, production, "production"),
+    ):
+        values = _inputs.frame_values(table, name)
+        parts.append(Part(role, member_ids(table.columns, name), {ENERGY: values.T}))
+    return index, step, parts
+
+
+def utc_microseconds(index: pd.DatetimeIndex) -> NDArray[np.int64]:
+    return np.asarray(index.tz_convert("UTC").as_unit("us").asi8, dtype=np.int64)
+
+
+def long_tables(
+    stamps: NDArray[np.int64], steps: slice, parts: Sequence[Part], quantities: Sequence[str]
+) -> Iterator[Any]:
+    """The long rows of one month, a chunk of whole members at a time, sorted by role,
+    member id and timestamp. ``stamps``: the month's step starts [µs UTC]; ``steps``: the
+    month's columns in the parts' arrays."""
+    schema = long_schema(quantities)
+    count = len(stamps)
+    per_chunk = max(1, ROW_GROUP_ROWS // max(count, 1))
+    for part in parts:
+        order = np.array(sorted(range(len(part.ids)), key=part.ids.__getitem__), dtype=np.int64)
+        role = pa.array([part.role], pa.string())
+        for start in range(0, len(order), per_chunk):
+            chosen = order[start : start + per_chunk]
+            rows = len(chosen) * count
+            columns = [
+                pa.array(np.tile(stamps, len(chosen)), UTC_MICROSECONDS),
+                pa.DictionaryArray.from_arrays(
+                    np.repeat(np.arange(len(chosen), dtype=np.int32), count),
+                    pa.array([part.ids[i] for i in chosen], pa.string()),
+                ),
+                pa.DictionaryArray.from_arrays(np.zeros(rows, dtype=np.int8), role),
+            ]
+            for name in quantities:
+                values = part.columns.get(name)
+                columns.append(
+                    pa.nulls(rows, pa.float64())
+                    if values is None
+                    else pa.array(np.ascontiguousarray(values[chosen, steps]).reshape(-1))
+                )
+            yield pa.Table.from_arrays(columns, schema=schema)
+
+
+def wide_table(stamps: NDArray[np.int64], steps: slice, parts: Sequence[Part]) -> Any:
+    """One month as a wide table: ``timestamp`` and one float64 column per member, each
+    field carrying its role in its metadata (``{"role": "consumer"}``)."""
+    seen: dict[str, str] = {}
+    fields_ = [pa.field(TIMESTAMP, UTC_MICROSECONDS)]
+    arrays = [pa.array(stamps, UTC_MICROSECONDS)]
+    for part in parts:
+        values = part.columns[ENERGY]
+        assert values is not None
+        for number, member in enumerate(part.ids):
+            if member in (TIMESTAMP, PARTITION) or member in seen:
+                also = f" and a {seen[member]}" if member in seen else ""
+                raise errors.ColumnError(
+                    f"Member {member!r} ({part.role}{also}) cannot be a column of a wide "
+                    "file, whose columns are 'timestamp', the partition 'month' and one per "
+                    "member id. Use layout='long', or rename the member.",
+                    column=member,
+                    member=member,
+                )
+            seen[member] = part.role
+            fields_.append(pa.field(member, pa.float64(), metadata={ROLE: part.role}))
+            arrays.append(pa.array(np.ascontiguousarray(values[number, steps])))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields_))
+
+
+def month_totals(allocation: Allocation, steps: slice) -> dict[str, float]:
+    """Summed CONS, PROD, AUTOCONS, COMPLEMENT and SURPLUS over ``steps``. [kWh]"""
+    arrays = allocation.arrays
+    allocated = float(arrays.allocated[steps].sum())
+    grid_supply = float(arrays.grid_supply[steps].sum())
+    return {
+        "consumption_kwh": allocated + grid_supply,
+        "production_kwh": float(arrays.production[steps].sum()),
+        "allocated_kwh": allocated,
+        "grid_supply_kwh": grid_supply,
+        "surplus_kwh": float(arrays.surplus[steps].sum()),
+    }
+
+
+def results_parts(allocation: Allocation) -> list[Part]:
+    """The consumer and producer parts of an allocation, as (members, steps) arrays."""
+    arrays = allocation.arrays
+    consumers = member_ids(allocation.consumers, "consumption")
+    producers = member_ids(allocation.producers, "production")
+    return [
+        Part(
+            CONSUMER,
+            consumers,
+            {
+                ENERGY: arrays.consumption.T,
+                AUTOCONS: arrays.allocated.T,
+                COMPLEMENT: arrays.grid_supply.T,
+            },
+        ),
+        Part(
+            PRODUCER,
+            producers,
+            {
+                ENERGY: arrays.production.T,
+                AUTOPROD: arrays.self_consumed.T,
+                SURPLUS: arrays.surplus.T,
+            },
+        ),
+    ]
+
+
+def results_info(
+    allocation: Allocation,
+    tz: str,
+    months: dict[str, dict[str, float]],
+    fingerprint: str | None = None,
+    source: dict[str, Any] | None = None,
+) -> DatasetInfo:
+    """The ``_repartition.json`` of a results dataset: key, months written and totals."""
+    step = allocation.step if allocation.step is not None else pd.Timedelta(minutes=30)
+    extra: dict[str, Any] = {
+        "key": allocation.key.label(),
+        "key_fingerprint": fingerprint or key_fingerprint(allocation.key),
+        "months": {label: months[label] for label in sorted(months)},
+    }
+    if source is not None:
+        extra["source"] = source
+    return DatasetInfo(
+        "results",
+        "long",
+        tz,
+        step,
+        tuple(str(m) for m in allocation.consumers),
+        tuple(str(m) for m in allocation.producers),
+        extra,
+    )
+
+
+def write_file(path: Path, tables: Sequence[Any] | Iterator[Any], *, wide: bool) -> None:
+    """Write tables (one schema) as one Parquet file, one row group per table at most."""
+    writer = None
+    try:
+        for table in tables:
+            if writer is None:
+                writer = pq.ParquetWriter(str(path), table.schema, **_options(table.schema, wide))
+            writer.write_table(table, row_group_size=max(ROW_GROUP_ROWS, table.num_rows))
+    finally:
+        if writer is not None:
+            writer.close()
+        release_memory()
+
+
+def _options(schema: Any, wide: bool) -> dict[str, Any]:
+    """zstd, and for float columns: dictionaries for energies (meter data are whole watts,
+    few distinct values: about 4x smaller than plain), BYTE_STREAM_SPLIT for computed
+    results (full-precision floats, where a dictionary only adds to the plain size)."""
+    results = RESULT_COLUMNS[0] in schema.names
+    floats = [f.name for f in schema if pa.types.is_float64(f.type)]
+    options: dict[str, Any] = {
+        "compression": "zstd",
+        "use_dictionary": [TIMESTAMP, MEMBER, ROLE] if results else True,
+        "use_byte_stream_split": floats if results else False,
+        # Wide files keep the stored Arrow schema: it holds each member column's role.
+        # Long files do not: readers then see `member` and `role` as plain Parquet
+        # strings (dictionary-encoded in the file either way).
+        "store_schema": wide,
+    }
+    return options
+
+
+def month_directory(root: Path, label: str) -> Path:
+    return root / f"{PARTITION}={label}"
+
+
+def part_path(root: Path, label: str) -> Path:
+    directory = month_directory(root, label)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / PART
+
+
+def key_fingerprint(key: Any) -> str:
+    """A digest of a key's type and every parameter (coefficients included, bit for bit)."""
+    digest = hashlib.blake2b(digest_size=16)
+    _feed(digest, key)
+    return digest.hexdigest()
+
+
+def _feed(digest: Any, value: Any) -> None:
+    if is_dataclass(value) and not isinstance(value, type):
+        digest.update(type(value).__qualname__.encode())
+        for item in fields(value):
+            digest.update(item.name.encode())
+            _feed(digest, getattr(value, item.name))
+    elif isinstance(value, pd.DataFrame | pd.Series):
+        _feed(digest, value.index)
+        if isinstance(value, pd.DataFrame):
+            _feed(digest, value.columns)
+        _feed(digest, value.to_numpy(dtype=np.float64, na_value=np.nan))
+    elif isinstance(value, pd.Index):
+        data = value.asi8 if isinstance(value, pd.DatetimeIndex) else list(value)
+        digest.update(repr(type(value).__name__).encode())
+        _feed(digest, data)
+    elif isinstance(value, np.ndarray):
+        digest.update(f"{value.dtype.str}{value.shape}".encode())
+        rows = max(1, (1 << 20) // max(1, value[:1].size))  # about 8 MB at a time
+        for start in range(0, max(len(value), 1) if value.ndim else 1, rows):
+            chunk = value[start : start + rows] if value.ndim else value
+            digest.update(np.ascontiguousarray(chunk).tobytes())
+    elif isinstance(value, Mapping):
+        items: list[tuple[Hashable, Any]] = sorted(value.items(), key=lambda item: repr(item[0]))
+        for name, item in items:
+            digest.update(repr(name).encode())
+            _feed(digest, item)
+    elif isinstance(value, list | tuple):
+        digest.update(f"[{len(value)}]".encode())
+        for item in value:
+            _feed(digest, item)
+    else:
+        digest.update(repr(value).encode())
+
+
+def directory_size(root: str | os.PathLike[str]) -> int:
+    """Bytes of every file under ``root``."""
+    return sum(path.stat().st_size for path in Path(root).rglob("*") if path.is_file())
