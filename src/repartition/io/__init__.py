@@ -13,6 +13,11 @@ allocates them month by month. The walk-through is in docs/io.md.
   :func:`read_dynamic_key`, :func:`read_full_dynamic_key`.
 - A PMO's month in one call: :func:`prepare_month` (exports in; key file, per-step
   results and monthly totals out), also as the console command ``repartition month``.
+- Parquet datasets partitioned by local month (``month=YYYY-MM``): :func:`write_energy`
+  and :func:`read_energy` (long or wide; a date range, months or members are read without
+  the rest), :func:`write_results` and :func:`read_results` (AUTOCONS, COMPLEMENT,
+  AUTOPROD, SURPLUS), and :func:`allocate_dataset`, which allocates a dataset month by
+  month in the memory of one month, with a progress bar, and resumes an interrupted run.
 - Spanish hourly coefficients: :func:`write_spanish_coefficients`,
   :func:`read_spanish_coefficients`.
 
@@ -38,30 +43,47 @@ from repartition.io.keyfile import (
     write_full_dynamic_key,
 )
 from repartition.io.monthly import MonthFiles, prepare_month, read_static_coefficients
+from repartition.io.parquet import (
+    ResultTables,
+    dataset_months,
+    read_energy,
+    read_results,
+    write_energy,
+    write_results,
+)
 from repartition.io.spain import (
     SpanishCoefficients,
     read_spanish_coefficients,
     write_spanish_coefficients,
 )
+from repartition.io.stream import StreamSummary, allocate_dataset
 
 __all__ = [
     "KeyFile",
     "KeyFileName",
     "LoadCurves",
     "MonthFiles",
+    "ResultTables",
     "SpanishCoefficients",
+    "StreamSummary",
+    "allocate_dataset",
+    "dataset_months",
     "dso_results",
     "monthly_totals",
     "prepare_month",
     "read_dynamic_key",
+    "read_energy",
     "read_full_dynamic_key",
     "read_load_curves",
+    "read_results",
     "read_spanish_coefficients",
     "read_static_coefficients",
     "round_down_key",
     "write_dso_results",
     "write_dynamic_key",
+    "write_energy",
     "write_full_dynamic_key",
     "write_monthly_totals",
+    "write_results",
     "write_spanish_coefficients",
 ]

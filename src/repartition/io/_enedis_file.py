@@ -18,9 +18,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
-import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from repartition import errors
 from repartition.io._enedis_time import Period, codes, culprit, end_times, periods
