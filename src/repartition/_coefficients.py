@@ -244,8 +244,12 @@ def _private(table: Array, source: Any) -> Array:
     The full dynamic key keeps its tables for ``Allocation.flows()``: they must not follow
     later changes of the caller's data.
     """
-    raw = source.to_numpy() if isinstance(source, pd.DataFrame) else np.asarray(source)
-    if np.may_share_memory(table, raw):
+    # An array that owns its memory was made for us, unless it is the caller's own
+    # ndarray; anything else (a view) is copied. Asking the caller's frame whether it
+    # shares memory would cost a full copy of a frame made of many blocks (a year-long
+    # table, when streaming month by month), while copying a view costs one table.
+    caller_array = isinstance(source, np.ndarray) and np.may_share_memory(table, source)
+    if caller_array or not table.flags.owndata:
         table = table.copy(order="K")
     table.flags.writeable = False
     return table

@@ -96,8 +96,10 @@ def atomic_directory(path: str | os.PathLike[str], *, overwrite: bool = False) -
     try:
         yield temporary
         os.chmod(temporary, 0o777 & ~_UMASK)
+        _flush_tree(temporary)
         if not destination.exists():
             os.replace(temporary, destination)
+            _flush_to_disk(destination.parent)
             return
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -115,4 +117,13 @@ def atomic_directory(path: str | os.PathLike[str], *, overwrite: bool = False) -
         os.replace(backup, destination)
         shutil.rmtree(temporary, ignore_errors=True)
         raise
+    _flush_to_disk(destination.parent)
     shutil.rmtree(backup, ignore_errors=True)
+
+
+def _flush_tree(root: Path) -> None:
+    """``fsync`` every file and directory under ``root`` (before it is renamed into place)."""
+    for folder, _, files in os.walk(root, topdown=False):
+        for name in files:
+            _flush_to_disk(Path(folder) / name)
+        _flush_to_disk(Path(folder))
