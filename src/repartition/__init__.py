@@ -12,7 +12,7 @@ dynamic, full dynamic) reproduced exactly, on pandas tables or plain NumPy array
 0.75
 """
 
-from repartition import errors, keys
+from repartition import errors, keys, metrics
 from repartition.allocation import Allocation, AllocationArrays, AllocationSummary
 from repartition.engine import allocate, allocate_arrays
 from repartition.to_key import to_dynamic_key
@@ -25,6 +25,7 @@ __all__ = [
     "allocate_arrays",
     "errors",
     "keys",
+    "metrics",
     "to_dynamic_key",
 ]
 
