@@ -21,15 +21,18 @@ Three tables:
    January is written in full (every member, 14-digit PRMs) and its size scaled by
    17,520 / January's steps; gzip of that month scaled the same way. The CSV holds
    rounded watts, the Parquet files the exact float64 energies.
-3. **Peak memory** of ``allocate_dataset`` (prorata) on a long dataset of
-   ``--memory-consumers`` consumers for 1, 3 and 12 months (the 1- and 3-month datasets
-   are hard links to the 12-month one's first months): the peak RSS of a fresh Python
-   process running it, minus that of a process that only imports ``repartition``. The
+3. **Peak memory** of ``allocate_dataset`` on a long dataset of ``--memory-consumers``
+   consumers for 1, 3 and 12 months (the 1- and 3-month datasets are hard links to the
+   12-month one's first months), with the prorata key and with a year-long ``Dynamic``
+   key (its table, built in the process, counts in the peak): the peak RSS of a fresh
+   Python process running it, minus that of a process that only imports ``repartition``. The
    peak is the process's VmHWM (``/proc/self/status``, Linux), with ``ru_maxrss`` beside
    it: on Linux ``ru_maxrss`` also counts the parent's RSS at the fork, which survives
    the exec, so these runs come first, from a small parent, with the data built by a
    child. For contrast, ``read_energy`` of the 12 months at once in a fresh process.
    Every kernel is compiled (or loaded from Numba's cache) by a warm-up process first.
+
+Outputs of a previous call are deleted before each timed call, outside the timed part.
 """
 
 from __future__ import annotations
@@ -65,12 +68,22 @@ from repartition.io.stream import allocate_dataset
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def best_of(function: Callable[[], Any], repeat: int) -> float:
-    """Best wall time of ``repeat`` calls after one untimed call. [s]"""
+def best_of(function: Callable[[], Any], repeat: int, output: Path | None = None) -> float:
+    """Best wall time of ``repeat`` calls after one untimed call. [s]
+
+    ``output``: the directory ``function`` writes, deleted before every call, outside the
+    timed part (so that no call pays for deleting the previous one's output)."""
+
+    def clear() -> None:
+        if output is not None:
+            shutil.rmtree(output, ignore_errors=True)
+
+    clear()
     result = function()
     del result
     best = math.inf
     for _ in range(repeat):
+        clear()
         gc.collect()
         start = time.perf_counter()
         result = function()
@@ -95,13 +108,10 @@ def measure_times(
     log("allocate_dataset ...")
     stream_time = best_of(
         lambda: allocate_dataset(
-            folder / "energy-long",
-            folder / "streamed",
-            keys.Prorata(),
-            progress=False,
-            overwrite=True,
+            folder / "energy-long", folder / "streamed", keys.Prorata(), progress=False
         ),
         repeat,
+        folder / "streamed",
     )
     shutil.rmtree(folder / "streamed", ignore_errors=True)
     shutil.rmtree(folder / "results", ignore_errors=True)
@@ -120,11 +130,9 @@ def _writes_and_sizes(
         target = folder / f"energy-{layout}"
 
         def write(target: Path = target, layout: str = layout) -> Path:
-            return write_energy(
-                target, community.consumption, community.production, layout=layout, overwrite=True
-            )
+            return write_energy(target, community.consumption, community.production, layout=layout)
 
-        times.append((f"write_energy ({layout})", best_of(write, repeat)))
+        times.append((f"write_energy ({layout})", best_of(write, repeat, target)))
     sizes = {
         "in memory (float64 consumption + production)": (
             size.steps * (size.consumers + size.producers) * 8
@@ -154,14 +162,14 @@ def _read_allocate_write(folder: Path, repeat: int) -> list[tuple[str, float]]:
     allocation_time = best_of(lambda: allocate(consumption, production, keys.Prorata()), repeat)
     allocation = allocate(consumption, production, keys.Prorata())
     write_time = best_of(
-        lambda: write_results(folder / "results", allocation, overwrite=True), repeat
+        lambda: write_results(folder / "results", allocation), repeat, folder / "results"
     )
 
     def pipeline() -> Path:
         allocation = allocate(*read_energy(folder / "energy-long"), keys.Prorata())
-        return write_results(folder / "results", allocation, overwrite=True)
+        return write_results(folder / "results", allocation)
 
-    pipeline_time = best_of(pipeline, repeat)
+    pipeline_time = best_of(pipeline, repeat, folder / "results")
     return [
         ("read_energy (long): baseline", read_long),
         ("read_energy (wide)", read_wide),
@@ -242,7 +250,26 @@ import sys
 from repartition import keys
 from repartition.io.stream import allocate_dataset
 start = time.perf_counter()
-allocate_dataset(sys.argv[1], sys.argv[2], keys.Prorata(), progress=False, overwrite=True)
+allocate_dataset(sys.argv[1], sys.argv[2], keys.Prorata(), progress=False)
+print(*peak(), time.perf_counter() - start)
+"""
+)
+_STREAM_DYNAMIC = (
+    _PEAK
+    + """
+import json, sys
+import numpy as np, pandas as pd
+from benchmarks import data
+from repartition import keys
+from repartition.io.stream import allocate_dataset
+# A year-long Dynamic key (what a PMO sends for a year): one share per consumer and step,
+# built in place (no second copy), rows summing to at most 0.9.
+consumers = json.loads(open(sys.argv[1] + "/_repartition.json").read())["consumers"]
+shares = np.random.default_rng(3).random((data.YEAR_STEPS, len(consumers)))
+shares *= 0.9 / len(consumers)
+table = pd.DataFrame(shares, index=data.time_index(data.YEAR_STEPS), columns=consumers, copy=False)
+start = time.perf_counter()
+allocate_dataset(sys.argv[1], sys.argv[2], keys.Dynamic(table), progress=False)
 print(*peak(), time.perf_counter() - start)
 """
 )
@@ -304,26 +331,33 @@ def measure_memory(
     baseline = _fresh(_BASELINE)[0] / 1024
     log("warm-up process (kernels compiled or loaded from Numba's cache) ...")
     _subset(full, folder / "warm", months[:1])
-    _fresh(_STREAM, str(folder / "warm"), str(folder / "warm-out"))
-    shutil.rmtree(folder / "warm-out", ignore_errors=True)
+    for code in (_STREAM, _STREAM_DYNAMIC):
+        _fresh(code, str(folder / "warm"), str(folder / "warm-out"))
+        shutil.rmtree(folder / "warm-out", ignore_errors=True)
     rows = []
     for count in month_counts:
         source = full if count == 12 else folder / f"memory-{count}"
         if count != 12:
             _subset(full, source, months[:count])
-        log(f"allocate_dataset over {count} month(s) in a fresh process ...")
-        hwm, maxrss, seconds = _fresh(_STREAM, str(source), str(folder / "memory-out"))
-        shutil.rmtree(folder / "memory-out", ignore_errors=True)
-        rows.append(
-            (f"allocate_dataset, {count} month(s)", count, hwm / 1024, maxrss / 1024, seconds)
-        )
+    for name, code in (("prorata", _STREAM), ("Dynamic, year-long table", _STREAM_DYNAMIC)):
+        for count in month_counts:
+            source = full if count == 12 else folder / f"memory-{count}"
+            log(f"allocate_dataset ({name}) over {count} month(s) in a fresh process ...")
+            hwm, maxrss, seconds = _fresh(code, str(source), str(folder / "memory-out"))
+            shutil.rmtree(folder / "memory-out", ignore_errors=True)
+            label = f"allocate_dataset ({name}), {count} month(s)"
+            rows.append((label, count, hwm / 1024, maxrss / 1024, seconds))
     log("read_energy of the 12 months at once, in a fresh process ...")
     hwm, maxrss, seconds = _fresh(_READ, str(full))
     rows.append(
         ("read_energy of the 12 months at once (contrast)", 12, hwm / 1024, maxrss / 1024, seconds)
     )
     month_bytes = 31 * 48 * (consumers + data.PRODUCERS) * 8
-    extras = {"dataset": directory_size(full), "month_mib": month_bytes / 2**20}
+    extras = {
+        "dataset": directory_size(full),
+        "month_mib": month_bytes / 2**20,
+        "key_mib": data.YEAR_STEPS * consumers * 8 / 2**20,
+    }
     for path in folder.iterdir():
         if path.name.startswith(("memory-", "warm")):
             shutil.rmtree(path, ignore_errors=True)
@@ -377,7 +411,10 @@ def render(
         f"{memory_extras['dataset'] / 1e6:,.0f} MB for 12 months",
         "",
         f"Baseline (peak of a process that only imports repartition): {baseline:,.0f} MiB. "
-        f"One 31-day month of float64 energies is {memory_extras['month_mib']:,.0f} MiB.",
+        f"One 31-day month of float64 energies is {memory_extras['month_mib']:,.0f} MiB. "
+        f"The year-long Dynamic key's table (17,520 steps x {memory_consumers:,} consumers, "
+        f"float64) is {memory_extras['key_mib']:,.0f} MiB, held by the process for the whole "
+        "run: its peak is that plus what a month needs.",
         "",
         "Peak RSS is the fresh process's VmHWM (/proc/self/status); ru_maxrss is shown too: "
         "on Linux it also counts the parent's RSS at the fork (this report's own process), "

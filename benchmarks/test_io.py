@@ -9,7 +9,8 @@ usual member-major layout, written once per session as a long and a wide dataset
 
 Groups: ``<size> io read`` (long and wide: the baseline), ``<size> io pipeline`` (read +
 ``allocate`` with the prorata key + ``write_results``) and ``<size> io stream``
-(``allocate_dataset`` month by month). ``benchmarks/io_report.py`` prints the ratios to
+(``allocate_dataset`` month by month). The outputs of a previous round are deleted before
+each round, outside the timed part. ``benchmarks/io_report.py`` prints the ratios to
 reading alone, the file sizes and the streaming path's peak memory.
 """
 
@@ -54,9 +55,18 @@ def datasets(io_size: data.Size, tmp_path_factory: pytest.TempPathFactory) -> It
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _pedantic(benchmark: Any, request: pytest.FixtureRequest, function: Any) -> Any:
+def _pedantic(
+    benchmark: Any, request: pytest.FixtureRequest, function: Any, output: Path | None = None
+) -> Any:
+    """Time ``function``; ``output`` (the directory it writes) is deleted before each call,
+    outside the timed part."""
     rounds = request.config.getoption("--bench-rounds")
-    return benchmark.pedantic(function, rounds=rounds, warmup_rounds=1, iterations=1)
+
+    def setup() -> None:
+        if output is not None:
+            shutil.rmtree(output, ignore_errors=True)
+
+    return benchmark.pedantic(function, setup=setup, rounds=rounds, warmup_rounds=1, iterations=1)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -74,9 +84,9 @@ def test_read_allocate_write(benchmark, request, datasets, io_size, tmp_path):
 
     def pipeline() -> Path:
         allocation = allocate(*read_energy(datasets / "long"), keys.Prorata())
-        return write_results(tmp_path / "results", allocation, overwrite=True)
+        return write_results(tmp_path / "results", allocation)
 
-    written = _pedantic(benchmark, request, pipeline)
+    written = _pedantic(benchmark, request, pipeline, tmp_path / "results")
     assert read_results(written).allocated.shape == (io_size.steps, io_size.consumers)
 
 
@@ -86,8 +96,8 @@ def test_stream(benchmark, request, datasets, io_size, tmp_path):
 
     def run() -> Any:
         return allocate_dataset(
-            datasets / "long", tmp_path / "streamed", keys.Prorata(), progress=False, overwrite=True
+            datasets / "long", tmp_path / "streamed", keys.Prorata(), progress=False
         )
 
-    summary = _pedantic(benchmark, request, run)
+    summary = _pedantic(benchmark, request, run, tmp_path / "streamed")
     assert summary.total().consumption_kwh > 0

@@ -3,9 +3,11 @@
 Golden datasets are under tests/data/parquet/ (energy_long, energy_wide, results). They
 were written once by ``write_energy`` / ``write_results`` (repartition 0.1, pyarrow 26)
 from the frames of :func:`golden_frames` below, and are kept so that files written by
-this version stay readable. Their four steps start at 23:00, 23:30 (31 October 2025,
-CET, UTC+1) and 00:00, 00:30 (1 November): the first two belong to the local month
-2025-10, the last two to 2025-11, while all four are on 31 October in UTC.
+that version stay readable: they have no page checksums and their ``_repartition.json``
+records no first and last steps (the reader then returns the steps it finds). Their four
+steps start at 23:00, 23:30 (31 October 2025, CET, UTC+1) and 00:00, 00:30 (1 November):
+the first two belong to the local month 2025-10, the last two to 2025-11, while all four
+are on 31 October in UTC.
 
 Expected results of the prorata key, worked by hand from domain.md ("Default dynamic
 (prorata)", A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])), with C = (PRM_B,
@@ -38,7 +40,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from repartition import allocate, errors, keys
-from repartition.io import _arrow_write
+from repartition.io import _arrow, _arrow_write
 from repartition.io.parquet import (
     dataset_months,
     read_energy,
@@ -647,3 +649,232 @@ def test_nonexistent_local_bound(tmp_path):
     write_energy(tmp_path / "d", *golden_frames())
     with pytest.raises(errors.NonexistentTimeError, match="2025-03-30 02:30"):
         read_energy(tmp_path / "d", start="2025-03-30 02:30")
+
+
+# --- review fixes ---------------------------------------------------------------------
+
+
+def test_every_damaged_byte_of_the_pages_is_an_error_or_harmless(tmp_path):
+    # Pages carry a CRC, verified on read: flipping one bit anywhere in the column
+    # chunks (headers and data of every page) gives back the same values or a
+    # CorruptFileError naming the file and row group, never other values.
+    consumption, production = golden_frames()
+    write_energy(tmp_path / "d", consumption, production)
+    path = part(tmp_path / "d", "2025-10")
+    good = path.read_bytes()
+    metadata = pq.ParquetFile(path).metadata
+    group = metadata.row_group(0)
+    first = min(
+        group.column(j).dictionary_page_offset or group.column(j).data_page_offset
+        for j in range(group.num_columns)
+    )
+    end = max(
+        (group.column(j).dictionary_page_offset or group.column(j).data_page_offset)
+        + group.column(j).total_compressed_size
+        for j in range(group.num_columns)
+    )
+    failures, same = [], 0
+    for position in range(first, end, 5):
+        damaged = bytearray(good)
+        damaged[position] ^= 0x10
+        path.write_bytes(bytes(damaged))
+        try:
+            read, _ = read_energy(tmp_path / "d", months="2025-10")
+        except errors.CorruptFileError as error:
+            failures.append((Path(error.path), error.row_group))
+        else:
+            np.testing.assert_array_equal(bits(read), bits(consumption.iloc[:2]))
+            same += 1
+    assert len(failures) > same  # most bytes of a page are checked
+    assert set(failures) == {(path, 0)}
+
+
+def test_decoding_errors_name_the_file_and_row_group(tmp_path, monkeypatch):
+    from repartition.io import _arrow_scan, _arrow_scatter
+
+    monkeypatch.setattr(_arrow_write, "ROW_GROUP_ROWS", 2)  # one member per row group
+    write_energy(tmp_path / "d", *golden_frames())
+    path = part(tmp_path / "d", "2025-10")
+    corrupt_chunk(path, 1, "member")
+    fragment = next(iter(_arrow.month_fragments(tmp_path / "d", ["2025-10"]).values()))[0]
+    # Dictionary indices beyond the dictionary (what a damaged file without checksums
+    # can hold) are refused before any lookup, and reported as a corrupt file.
+    indices = pa.array(np.array([0, 3], dtype=np.int32))
+    member = pa.DictionaryArray.from_arrays(indices, pa.array(["PRM_A"]), safe=False)
+    batch = pa.record_batch({"member": member})
+    with pytest.raises(errors.CorruptFileError, match="row group 1") as caught:
+        _arrow_scan.scan(
+            fragment,
+            ["member"],
+            None,
+            lambda batch: _arrow_scatter.dictionary_codes(batch, "member", str(path)),
+            dictionary=True,
+            batches=[batch],
+        )
+    assert Path(caught.value.path) == path
+    assert caught.value.row_group == 1
+    assert "beyond its dictionary" in caught.value.message
+
+
+NAN_PAYLOADS = np.array(
+    [0x7FF8000000000001, 0xFFF8000000000000, 0x7FF0000000000001, 0x7FF8000000000000],
+    dtype=np.uint64,
+).view(np.float64)
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_nan_payloads_and_signed_zeros_round_trip_in_any_member_order(tmp_path, layout):
+    # Members written in the order (B, A): the long file holds them sorted (A, B), so the
+    # reader scatters them out of order (the path that compares cells bit for bit).
+    index = pd.date_range("2025-01-01", periods=4, freq="30min", tz=PARIS)
+    consumption = pd.DataFrame(
+        {"B": NAN_PAYLOADS, "A": [0.0, -0.0, NAN_PAYLOADS[0], 5e-324]}, index=index
+    )
+    production = pd.DataFrame({"P": -np.zeros(4)}, index=index)
+    write_energy(tmp_path / "d", consumption, production, layout=layout)
+    read_consumption, read_production = read_energy(tmp_path / "d")
+    assert_same(read_consumption, consumption)
+    assert_same(read_production, production)
+
+
+@given(
+    payloads=st.lists(st.integers(0, (1 << 51) - 1), min_size=3, max_size=3),
+    signs=st.lists(st.booleans(), min_size=3, max_size=3),
+    names=st.permutations(["m1", "m2", "m3"]),
+)
+def test_unsorted_members_keep_every_bit_property(payloads, signs, names):
+    quiet = [
+        (0xFFF8 << 48 if sign else 0x7FF8 << 48) | payload
+        for payload, sign in zip(payloads, signs, strict=True)
+    ]
+    values = np.array(quiet, dtype=np.uint64).view(np.float64)
+    index = pd.date_range("2025-01-31 23:00", periods=2, freq="30min", tz=PARIS)
+    columns = {
+        name: [values[number], -0.0 if signs[number] else 0.0] for number, name in enumerate(names)
+    }
+    consumption = pd.DataFrame(columns, index=index)
+    production = pd.DataFrame({"P": [1.0, 2.0]}, index=index)
+    with tempfile.TemporaryDirectory() as folder:
+        write_energy(Path(folder) / "d", consumption, production)
+        read_consumption, _ = read_energy(Path(folder) / "d")
+    assert_same(read_consumption, consumption)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "shown"),
+    [(0.0, -0.0, "-0.0 and 0.0"), (NAN_PAYLOADS[0], NAN_PAYLOADS[3], "bits 0x7ff8000000000001")],
+)
+def test_a_cell_twice_with_other_bits_is_a_conflict(tmp_path, first, second, shown):
+    rows = [("2025-01-01 00:00", "PRM_A", "consumer", first), *GOOD_ROWS[2:]]
+    long_file(part(tmp_path, "2025-01"), rows)
+    other = long_file(
+        tmp_path / "month=2025-01" / "part-1.parquet",
+        [("2025-01-01 00:00", "PRM_A", "consumer", second)],
+    )
+    with pytest.raises(errors.ConflictingValuesError, match=shown) as caught:
+        read_energy(tmp_path, tz="UTC")
+    assert Path(caught.value.path) == other
+    assert caught.value.member == "PRM_A"
+    assert caught.value.timestamp == pd.Timestamp("2025-01-01 00:00", tz="UTC")
+
+
+@pytest.mark.parametrize(
+    ("tz", "start"),
+    [
+        ("America/Havana", "2020-10-31 20:00"),  # 1 Nov 2020: midnight occurs twice
+        ("America/Asuncion", "2017-09-30 20:00"),  # 1 Oct 2017: midnight does not exist
+    ],
+)
+def test_months_whose_first_midnight_is_ambiguous_or_skipped(tmp_path, tz, start):
+    index = pd.date_range(start, periods=10, freq="1h", tz="UTC")
+    consumption = pd.DataFrame({"A": np.arange(10.0)}, index=index)
+    production = pd.DataFrame({"P": np.ones(10)}, index=index)
+    write_energy(tmp_path / "d", consumption, production, tz=tz)
+    read_consumption, _ = read_energy(tmp_path / "d")
+    assert_same(read_consumption, consumption)
+    # The second month starts at the first instant that is local time in it: 04:00 UTC
+    # (00:00 CDT, before the clocks go back) in Havana; 04:00 UTC (01:00 -03, just after
+    # the skipped midnight) in Asuncion.
+    month = dataset_months(tmp_path / "d")[1]
+    later, _ = read_energy(tmp_path / "d", months=month)
+    assert later.index[0] == pd.Timestamp(start, tz="UTC") + pd.Timedelta(hours=8)
+    assert len(later) == 2
+
+
+def test_overwrite_replaces_only_a_dataset_or_an_empty_directory(tmp_path):
+    consumption, production = golden_frames()
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "chapter1.tex").write_text("years of work")
+    (tmp_path / "notes.txt").write_text("keep")
+    allocation = allocate(consumption, production, keys.Prorata())
+    for target in (tmp_path / "thesis", tmp_path / "notes.txt"):
+        with pytest.raises(FileExistsError, match="not a repartition dataset"):
+            write_energy(target, consumption, production, overwrite=True)
+        with pytest.raises(FileExistsError, match="not a repartition dataset"):
+            write_results(target, allocation, overwrite=True)
+    assert (tmp_path / "thesis" / "chapter1.tex").read_text() == "years of work"
+    assert (tmp_path / "notes.txt").read_text() == "keep"
+    (tmp_path / "empty").mkdir()
+    write_energy(tmp_path / "empty", consumption, production, overwrite=True)
+    write_results(tmp_path / "empty", allocation, overwrite=True)  # replaces a dataset
+    assert read_results(tmp_path / "empty").key == "prorata"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "notes.txt", "thesis"]
+
+
+def test_write_results_refuses_a_step_of_unknown_length(tmp_path):
+    one = pd.DatetimeIndex([pd.Timestamp("2025-01-01 00:15", tz=PARIS)])
+    allocation = allocate(
+        pd.DataFrame({"A": [1.0]}, index=one), pd.DataFrame({"P": [1.0]}, index=one), keys.Prorata()
+    )
+    with pytest.raises(errors.IrregularStepError, match="freq") as caught:
+        write_results(tmp_path / "r", allocation)
+    assert caught.value.timestamp == one[0]
+    assert not (tmp_path / "r").exists()
+
+
+def test_only_month_directories_are_data(tmp_path):
+    write_energy(tmp_path / "d", *golden_frames())
+    (tmp_path / "d" / ".month=2025-10.ab12cd34.tmp").mkdir()  # a writer's temporary: skipped
+    (tmp_path / "d" / "_notes").mkdir()
+    assert dataset_months(tmp_path / "d") == ["2025-10", "2025-11"]
+    write_energy(tmp_path / "d" / "results" / "x", *golden_frames())  # a dataset inside
+    with pytest.raises(errors.FileFormatError, match="results") as caught:
+        read_energy(tmp_path / "d")
+    assert Path(caught.value.path) == tmp_path / "d" / "results"
+    shutil.rmtree(tmp_path / "d" / "results")
+    (tmp_path / "d" / "month=2025-10" / "old").mkdir()
+    with pytest.raises(errors.FileFormatError, match="not a file") as caught:
+        read_energy(tmp_path / "d", months="2025-10")
+    assert Path(caught.value.path) == tmp_path / "d" / "month=2025-10" / "old"
+    assert read_energy(tmp_path / "d", months="2025-11")[0].shape == (2, 2)
+
+
+def test_steps_missing_at_the_edges_of_the_period_read_as_nan(tmp_path):
+    consumption, production = golden_frames()
+    write_energy(tmp_path / "d", consumption, production)
+    description = json.loads((tmp_path / "d" / "_repartition.json").read_text())
+    # The first and last steps, 23:00 local on 31 October and 00:30 on 1 November, in UTC.
+    assert description["first_step"] == "2025-10-31T22:00:00+00:00"
+    assert description["last_step"] == "2025-10-31T23:30:00+00:00"
+    path = part(tmp_path / "d", "2025-10")
+    pq.write_table(pq.read_table(path).slice(1, 1), path)  # PRM_A at 22:30 UTC only
+    read, _ = read_energy(tmp_path / "d")
+    assert_same(read.iloc[2:], consumption.iloc[2:])
+    assert len(read) == 4  # the steps no row gives are not cut off
+    assert np.isnan(read.iloc[0]).all()
+    assert read["PRM_A"].iloc[1] == 0.25
+    assert np.isnan(read["PRM_B"].iloc[1])
+    with pytest.raises(errors.MissingValueError) as caught:
+        allocate(read, production, keys.Prorata())
+    assert caught.value.timestamp == pd.Timestamp("2025-10-31 22:00", tz="UTC")
+
+
+def test_wide_column_of_an_unknown_member(tmp_path):
+    write_energy(tmp_path / "d", *golden_frames(), layout="wide")
+    path = part(tmp_path / "d", "2025-11")
+    table = pq.read_table(path)
+    pq.write_table(table.append_column("PRM_Z", table.column("PRM_A")), path)
+    with pytest.raises(errors.UnknownMemberError, match="'PRM_Z'") as caught:
+        read_energy(tmp_path / "d")
+    assert caught.value.member == "PRM_Z"
+    assert Path(caught.value.path) == path

@@ -16,10 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from repartition import allocate, errors, keys
+from repartition.io import _arrow_read as _read
+from repartition.io import _stream_state as _state
 from repartition.io import parquet, stream
+from repartition.io._fingerprint import key_fingerprint
 from repartition.io.parquet import read_results, write_energy
 from repartition.io.stream import allocate_dataset
 from repartition.synthetic import synthetic_community
@@ -107,13 +112,13 @@ def test_streaming_a_long_dataset(year, tmp_path):
 def test_each_month_is_read_alone(year, tmp_path, monkeypatch):
     root, _, _ = year
     calls = []
-    original = parquet.read_energy
+    original = _read.select
 
-    def spy(path, **options):
-        calls.append(options["months"])
-        return original(path, **options)
+    def spy(*arguments, **options):
+        calls.append(arguments[5])  # the months selected
+        return original(*arguments, **options)
 
-    monkeypatch.setattr(parquet, "read_energy", spy)
+    monkeypatch.setattr(_read, "select", spy)
     allocate_dataset(
         root, tmp_path / "r", keys.Prorata(), months=["2025-03", "2025-10"], progress=False
     )
@@ -177,7 +182,7 @@ def test_resume_refuses_another_key(year, tmp_path):
 
 def test_month_written_but_not_recorded_is_computed_again(year, tmp_path, monkeypatch):
     root, _, _ = year
-    original = stream._Manifest.write
+    original = _state.Manifest.write
     writes = []
 
     def crash_before_recording(self, destination):
@@ -186,10 +191,10 @@ def test_month_written_but_not_recorded_is_computed_again(year, tmp_path, monkey
             raise SystemExit("power cut")
         original(self, destination)
 
-    monkeypatch.setattr(stream._Manifest, "write", crash_before_recording)
+    monkeypatch.setattr(_state.Manifest, "write", crash_before_recording)
     with pytest.raises(SystemExit):
         allocate_dataset(root, tmp_path / "r", keys.Prorata(), months=["2025-01"], progress=False)
-    monkeypatch.setattr(stream._Manifest, "write", original)
+    monkeypatch.setattr(_state.Manifest, "write", original)
     assert (tmp_path / "r" / "month=2025-01" / "part-0.parquet").exists()
     summary = allocate_dataset(
         root, tmp_path / "r", keys.Prorata(), months=["2025-01"], progress=False, resume=True
@@ -207,7 +212,12 @@ def test_overwrite_and_destination_checks(year, tmp_path):
     assert parquet.dataset_months(tmp_path / "r") == ["2025-02"]
     # A directory that is not a results dataset is never deleted.
     with pytest.raises(FileExistsError, match="not a results dataset"):
-        allocate_dataset(root, root, keys.Prorata(), progress=False, overwrite=True)
+        allocate_dataset(root, root.with_name("energy_long"), keys.Prorata(), overwrite=True)
+    assert (root.with_name("energy_long") / "_repartition.json").exists()
+    # Nor the source, nor a directory around it.
+    for place in (root, root / "results", root.parent):
+        with pytest.raises(ValueError, match="inside the source"):
+            allocate_dataset(root, place, keys.Prorata(), progress=False, overwrite=True)
     assert (root / "_repartition.json").exists()
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "todo.txt").write_text("keep me")
@@ -254,3 +264,273 @@ def test_summary_by_month(year, tmp_path):
     assert summary.by_month()["2025-06"] == june.summary()
     assert "prorata on 1 month(s)" in str(summary)
     assert isinstance(summary.destination, Path)
+
+
+# --- review fixes: gaps at month edges, resume checks, overwrite in a partial directory ---
+
+
+def quarter_frames(step: str = "1h", seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """January to March 2025 (Paris), two consumers and a producer: small and fast."""
+    index = pd.date_range(
+        "2025-01-01", "2025-04-01", freq=step, tz="Europe/Paris", inclusive="left"
+    )
+    rng = np.random.default_rng(seed)
+    consumption = pd.DataFrame(rng.random((len(index), 2)), index=index, columns=["A", "B"])
+    production = pd.DataFrame(rng.random((len(index), 1)), index=index, columns=["PV"])
+    return consumption, production
+
+
+def drop_rows(path: Path, before=None, after=None) -> None:
+    """Rewrite a month file without its rows before ``before`` or from ``after`` (UTC)."""
+    table = pq.read_table(path)
+    stamps = pd.DatetimeIndex(table.column("timestamp").to_pandas())
+    keep = np.ones(len(stamps), dtype=bool)
+    if before is not None:
+        keep &= stamps >= pd.Timestamp(before, tz="UTC")
+    if after is not None:
+        keep &= stamps < pd.Timestamp(after, tz="UTC")
+    pq.write_table(table.filter(pa.array(keep)), path)
+
+
+@pytest.mark.parametrize("metadata", [True, False], ids=["with-metadata", "foreign"])
+@pytest.mark.parametrize("edge", ["end", "start"])
+def test_steps_missing_at_a_month_edge_are_reported(tmp_path, edge, metadata):
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    if not metadata:  # a dataset from another tool: the period is found in its files
+        (tmp_path / "e" / "_repartition.json").unlink()
+    february = tmp_path / "e" / "month=2025-02" / "part-0.parquet"
+    # February (Paris) runs from 2025-01-31 23:00 to 2025-02-28 23:00 UTC; its last two
+    # days, or its first day, lose every row.
+    if edge == "end":
+        drop_rows(february, after="2025-02-26 23:00")
+        expected = pd.Timestamp("2025-02-26 23:00", tz="UTC")
+    else:
+        drop_rows(february, before="2025-02-01 23:00")
+        expected = pd.Timestamp("2025-01-31 23:00", tz="UTC")
+    with pytest.raises(errors.MissingValueError) as caught:
+        allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+    assert caught.value.member == "A"
+    assert caught.value.timestamp == expected
+    assert parquet.dataset_months(tmp_path / "r") == ["2025-01"]
+
+
+def test_the_dataset_period_is_not_padded(tmp_path):
+    # A source starting and ending mid-month: only its own steps are allocated.
+    consumption, production = quarter_frames()
+    part = slice("2025-01-10 06:00", "2025-03-20 17:00")
+    write_energy(tmp_path / "e", consumption.loc[part], production.loc[part])
+    allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+    results = read_results(tmp_path / "r")
+    assert_results_equal(
+        results, allocate(consumption.loc[part], production.loc[part], keys.Prorata())
+    )
+
+
+def test_resume_refuses_another_step_or_changed_values(tmp_path):
+    hourly, half_hourly = quarter_frames("1h", 0), quarter_frames("30min", 1)
+    write_energy(tmp_path / "e1h", *hourly)
+    write_energy(tmp_path / "e30", *half_hourly)  # same members, another step and values
+    allocate_dataset(
+        tmp_path / "e1h", tmp_path / "r", keys.Prorata(), months="2025-01", progress=False
+    )
+    before = (tmp_path / "r" / "_repartition.json").read_text()
+    with pytest.raises(ValueError, match="steps of 0 days 01:00:00"):
+        allocate_dataset(
+            tmp_path / "e30", tmp_path / "r", keys.Prorata(), resume=True, progress=False
+        )
+    # Same step, other values in January: the recorded fingerprint no longer matches.
+    consumption, production = hourly
+    changed = consumption.copy()
+    changed.iloc[3, 0] += 0.5
+    write_energy(tmp_path / "e1h", changed, production, overwrite=True)
+    with pytest.raises(ValueError, match=r"2025-01.*changed"):
+        allocate_dataset(
+            tmp_path / "e1h", tmp_path / "r", keys.Prorata(), resume=True, progress=False
+        )
+    assert (tmp_path / "r" / "_repartition.json").read_text() == before
+    # The unchanged source resumes.
+    write_energy(tmp_path / "e1h", consumption, production, overwrite=True)
+    summary = allocate_dataset(
+        tmp_path / "e1h", tmp_path / "r", keys.Prorata(), resume=True, progress=False
+    )
+    assert summary.resumed == ("2025-01",)
+    assert_results_equal(read_results(tmp_path / "r"), allocate(*hourly, keys.Prorata()))
+
+
+def test_resume_of_a_foreign_source_checks_its_files(tmp_path):
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    (tmp_path / "e" / "_repartition.json").unlink()
+    allocate_dataset(
+        tmp_path / "e", tmp_path / "r", keys.Prorata(), months="2025-01", progress=False
+    )
+    again = allocate_dataset(
+        tmp_path / "e", tmp_path / "r", keys.Prorata(), resume=True, progress=False
+    )
+    assert again.resumed == ("2025-01",)
+    assert again.computed == ("2025-02", "2025-03")
+    january = tmp_path / "e" / "month=2025-01" / "part-0.parquet"
+    drop_rows(january, after="2025-01-31 22:00")  # the source's January changes
+    with pytest.raises(ValueError, match="2025-01"):
+        allocate_dataset(
+            tmp_path / "e", tmp_path / "r", keys.Prorata(), resume=True, progress=False
+        )
+
+
+def test_resume_recomputes_a_damaged_or_missing_month_file(tmp_path):
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+    january = tmp_path / "r" / "month=2025-01" / "part-0.parquet"
+    january.write_bytes(january.read_bytes()[:-30])  # truncated: the footer is gone
+    (tmp_path / "r" / "month=2025-03" / "part-0.parquet").unlink()
+    summary = allocate_dataset(
+        tmp_path / "e", tmp_path / "r", keys.Prorata(), resume=True, progress=False
+    )
+    assert summary.computed == ("2025-01", "2025-03")
+    assert summary.resumed == ("2025-02",)
+    assert_results_equal(
+        read_results(tmp_path / "r"), allocate(consumption, production, keys.Prorata())
+    )
+
+
+def test_resume_removes_the_temporary_entries_of_a_killed_run(tmp_path):
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+    # What a SIGKILL inside the atomic writers leaves (random parts as mkdtemp names them).
+    (tmp_path / "r" / ".month=2025-02.k3x9q0ab.tmp").mkdir()
+    (tmp_path / "r" / ".month=2025-02.k3x9q0ab.tmp" / "part-0.parquet").write_bytes(b"PAR1")
+    (tmp_path / "r" / "._repartition.json.a1b2c3d4.tmp").write_text("{")
+    (tmp_path / ".r.zz9_1ab2.old").mkdir()
+    kept = [tmp_path / ".r.notes", tmp_path / "r" / "_notes.txt", tmp_path / ".other.k3x9q0ab.tmp"]
+    for path in kept:
+        path.write_text("not ours")
+    assert parquet.dataset_months(tmp_path / "r") == ["2025-01", "2025-02", "2025-03"]
+    allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), resume=True, progress=False)
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "_notes.txt",
+        "_repartition.json",
+        "month=2025-01",
+        "month=2025-02",
+        "month=2025-03",
+    ]
+    assert not (tmp_path / ".r.zz9_1ab2.old").exists()
+    assert all(path.read_text() == "not ours" for path in kept)
+
+
+def test_overwrite_keeps_the_old_results_until_the_new_run_is_complete(tmp_path, monkeypatch):
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+    old = read_results(tmp_path / "r")
+    static = keys.Static({"A": 0.5, "B": 0.5})
+    original = stream._allocate_month
+
+    def stopped(plan, target, label, key, manifest):
+        if label == "2025-03":
+            raise KeyboardInterrupt
+        original(plan, target, label, key, manifest)
+
+    monkeypatch.setattr(stream, "_allocate_month", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        allocate_dataset(tmp_path / "e", tmp_path / "r", static, progress=False, overwrite=True)
+    # The old results are whole; the new months wait in r.partial.
+    assert read_results(tmp_path / "r").key == "prorata"
+    assert_results_equal(
+        read_results(tmp_path / "r"), allocate(consumption, production, keys.Prorata())
+    )
+    assert old.key == "prorata"
+    assert parquet.dataset_months(tmp_path / "r.partial") == ["2025-01", "2025-02"]
+    with pytest.raises(FileExistsError, match=r"r\.partial"):
+        allocate_dataset(tmp_path / "e", tmp_path / "r", static, progress=False)
+    monkeypatch.setattr(stream, "_allocate_month", original)
+    summary = allocate_dataset(tmp_path / "e", tmp_path / "r", static, progress=False, resume=True)
+    assert summary.resumed == ("2025-01", "2025-02")
+    assert summary.computed == ("2025-03",)
+    assert not (tmp_path / "r.partial").exists()
+    assert_results_equal(read_results(tmp_path / "r"), allocate(consumption, production, static))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e", "r"]
+
+
+def test_a_dynamic_key_must_cover_every_planned_step_before_any_month(tmp_path):
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+    january = pd.DataFrame(0.4, index=consumption.loc["2025-01"].index, columns=["A", "B"])
+    for key in (keys.Dynamic(january), keys.FullDynamic({"PV": january})):
+        with pytest.raises(errors.IndexMismatchError, match="month 2025-02") as caught:
+            allocate_dataset(tmp_path / "e", tmp_path / "r", key, progress=False, overwrite=True)
+        # February 1st, 00:00 in Paris: the first step the key lacks.
+        assert caught.value.timestamp == pd.Timestamp("2025-02-01 00:00", tz="Europe/Paris")
+    assert parquet.dataset_months(tmp_path / "r") == ["2025-01", "2025-02", "2025-03"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e", "r"]
+    # Enough for the months asked.
+    allocate_dataset(
+        tmp_path / "e", tmp_path / "j", keys.Dynamic(january), months="2025-01", progress=False
+    )
+    with pytest.raises(errors.IndexMismatchError, match="array"):
+        allocate_dataset(
+            tmp_path / "e", tmp_path / "x", keys.Dynamic(january.to_numpy()), progress=False
+        )
+
+
+def test_a_month_with_another_step_in_a_foreign_source(tmp_path):
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    fine = quarter_frames("30min")
+    write_energy(tmp_path / "f", fine[0].loc["2025-03"], fine[1].loc["2025-03"])
+    (tmp_path / "e" / "_repartition.json").unlink()
+    march = tmp_path / "e" / "month=2025-03"
+    (march / "part-0.parquet").unlink()
+    (tmp_path / "f" / "month=2025-03" / "part-0.parquet").rename(march / "part-0.parquet")
+    with pytest.raises(errors.IrregularStepError, match="2025-03"):
+        allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+
+
+def test_resume_after_a_crash_inside_the_final_swap(tmp_path, monkeypatch):
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+    static = keys.Static({"A": 0.5, "B": 0.5})
+
+    def power_cut(partial, destination):  # the old results moved aside, nothing renamed
+        destination.rename(destination.with_name(".r.0a1b2c3d.old"))
+        raise SystemExit("power cut")
+
+    monkeypatch.setattr(_state, "swap", power_cut)
+    with pytest.raises(SystemExit):
+        allocate_dataset(tmp_path / "e", tmp_path / "r", static, progress=False, overwrite=True)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".r.0a1b2c3d.old", "e", "r.partial"]
+    summary = allocate_dataset(tmp_path / "e", tmp_path / "r", static, progress=False, resume=True)
+    assert summary.computed == ()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e", "r"]
+    assert_results_equal(read_results(tmp_path / "r"), allocate(consumption, production, static))
+
+
+def test_key_fingerprints_follow_values_not_python_types():
+    index = pd.date_range("2025-01-01", periods=4, freq="30min", tz="Europe/Paris")
+    table = pd.DataFrame({"A": [0.5] * 4, "B": [0.25] * 4}, index=index)
+    same = [
+        (keys.Static({"A": 0.5, "B": 0.25}), keys.Static({"A": np.float64(0.5), "B": 0.25})),
+        (keys.Static({"A": 0.5, "B": 0.25}), keys.Static(pd.Series({"B": 0.25, "A": 0.5}))),
+        (keys.Static({"A": 1, "B": 0}), keys.Static({"A": 1.0, "B": 0.0})),
+        (keys.Dynamic(table), keys.Dynamic(table.tz_convert("UTC")[["B", "A"]])),
+        (keys.Dynamic(table), keys.Dynamic(table.set_axis(index.as_unit("ns")))),
+        (keys.FullDynamic({"P": table}), keys.FullDynamic({"P": table.copy()})),
+    ]
+    for left, right in same:
+        assert key_fingerprint(left) == key_fingerprint(right), (left, right)
+    different = [
+        (keys.Static({"A": 0.5, "B": 0.25}), keys.Static({"A": 0.5, "B": 0.2500000000000001})),
+        (keys.Static({"A": 0.0, "B": 0.25}), keys.Static({"A": -0.0, "B": 0.25})),
+        (keys.Static({"A": 0.5, "B": 0.25}), keys.Static([0.5, 0.25])),  # by position
+        (keys.Static({"A": 0.5}), keys.Static({"A": 0.5}, rounds=1)),
+        (keys.Dynamic(table), keys.Dynamic(table.shift(1, freq="30min"))),
+        (keys.Dynamic(table), keys.FullDynamic({"P": table})),
+        (keys.Prorata(), keys.Static({"A": 0.5})),
+    ]
+    for left, right in different:
+        assert key_fingerprint(left) != key_fingerprint(right), (left, right)

@@ -8,18 +8,21 @@ A dataset written by :mod:`repartition.io.parquet` is a directory::
     ...
 
 ``month`` is the local month (``repartition.time.month_labels``) in the time zone
-recorded in ``_repartition.json``. pyarrow's dataset discovery ignores names starting
-with ``_`` or ``.``, so the metadata file and the temporary directories of the atomic
-writers never look like data.
+recorded in ``_repartition.json``. Only ``<root>/month=YYYY-MM/<file>`` is data: names
+starting with ``_`` or ``.`` (the metadata file, the temporary names of the atomic
+writers) are skipped, and anything else in the dataset (another directory, a file
+beside the months, a directory inside a month) is an error, never read and never ignored.
 
-Every read of a file goes through :func:`physical_schema` or :func:`read_fragment`, which
-turn pyarrow's errors into :class:`~repartition.errors.CorruptFileError` naming the file
-and, where it can be found, the row group.
+Files are written with a CRC checksum per page and every page read is verified against
+it. Every read of a file goes through :func:`physical_schema` or :func:`read_fragment`,
+which turn pyarrow's errors into :class:`~repartition.errors.CorruptFileError` naming the
+file and, where it can be found, the row group.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 
 from repartition import errors
 from repartition.io._atomic import atomic_file
@@ -47,11 +51,13 @@ LONG, WIDE = "long", "wide"
 FORMAT, VERSION = "repartition-parquet", 1
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_PARTITIONING = ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive")
-_PLAIN = ds.ParquetFileFormat()
+_VERIFIED = ds.ParquetFragmentScanOptions(page_checksum_verification=True)
+_PLAIN = ds.ParquetFileFormat(default_fragment_scan_options=_VERIFIED)
 _DICTIONARY = ds.ParquetFileFormat(
-    read_options=ds.ParquetReadOptions(dictionary_columns={MEMBER, ROLE})
+    read_options=ds.ParquetReadOptions(dictionary_columns={MEMBER, ROLE}),
+    default_fragment_scan_options=_VERIFIED,
 )
+_LOCAL = pafs.LocalFileSystem()
 _UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": None}
 
 
@@ -61,6 +67,9 @@ class DatasetInfo:
 
     ``consumers`` and ``producers`` are in the order of the frames that were written;
     ``extra`` holds kind-specific entries (for results: the key and the months done).
+    ``first`` and ``last`` are the dataset's first and last steps (UTC starts), the
+    period every month of it is read over; ``None`` in datasets written before they were
+    recorded.
     """
 
     kind: str
@@ -70,6 +79,8 @@ class DatasetInfo:
     consumers: tuple[str, ...]
     producers: tuple[str, ...]
     extra: Mapping[str, Any] = field(default_factory=dict)
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
 
     def to_json(self) -> str:
         document = {
@@ -79,11 +90,26 @@ class DatasetInfo:
             "layout": self.layout,
             "tz": self.tz,
             "step_seconds": int(self.step.total_seconds()),
-            **self.extra,
-            "consumers": list(self.consumers),
-            "producers": list(self.producers),
         }
+        for name, stamp in (("first_step", self.first), ("last_step", self.last)):
+            if stamp is not None:
+                document[name] = stamp.tz_convert("UTC").isoformat()
+        document.update(self.extra)
+        document["consumers"] = list(self.consumers)
+        document["producers"] = list(self.producers)
         return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+
+    def period(self) -> tuple[int, int] | None:
+        """``(first step, end of the last step)`` in µs UTC, if recorded."""
+        if self.first is None or self.last is None:
+            return None
+        step = int(self.step / pd.Timedelta(microseconds=1))
+        return microseconds_of(self.first), microseconds_of(self.last) + step
+
+
+def microseconds_of(stamp: pd.Timestamp) -> int:
+    """A timestamp as µs since the epoch (UTC)."""
+    return int(stamp.value) // 1000  # Timestamp.value is in ns whatever the unit
 
 
 def read_info(root: Path, kind: str) -> DatasetInfo | None:
@@ -102,6 +128,10 @@ def read_info(root: Path, kind: str) -> DatasetInfo | None:
         consumers = tuple(str(member) for member in document["consumers"])
         producers = tuple(str(member) for member in document["producers"])
         found = document["kind"]
+        first, last = (
+            None if document.get(name) is None else pd.Timestamp(document[name]).tz_convert("UTC")
+            for name in ("first_step", "last_step")
+        )
         if document.get("format") != FORMAT or layout not in (LONG, WIDE):
             raise ValueError(f"format {document.get('format')!r}, layout {layout!r}")
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -115,8 +145,9 @@ def read_info(root: Path, kind: str) -> DatasetInfo | None:
             f"{root} holds a {found} dataset, not a {kind} dataset (see {path}).", path=root
         )
     known = {"format", "version", "kind", "layout", "tz", "step_seconds", "consumers", "producers"}
+    known |= {"first_step", "last_step"}
     extra = {name: value for name, value in document.items() if name not in known}
-    return DatasetInfo(found, layout, tz, step, consumers, producers, extra)
+    return DatasetInfo(found, layout, tz, step, consumers, producers, extra, first, last)
 
 
 def write_info(root: Path, info: DatasetInfo) -> None:
@@ -131,15 +162,30 @@ def check_month(label: str) -> str:
     return label
 
 
-def _dataset(root: Path) -> Any:
+def month_directories(root: Path) -> dict[str, Path]:
+    """The ``month=YYYY-MM`` directories of a dataset, by month, in time order.
+
+    Only ``root``'s entries are listed (no file is opened). Names starting with ``_`` or
+    ``.`` are skipped; any other entry that is not a month directory is a
+    :class:`~repartition.errors.FileFormatError`.
+    """
     if not root.is_dir():
         raise FileNotFoundError(f"{root} is not a directory: no Parquet dataset there.")
-    return ds.dataset(
-        str(root),
-        format=_PLAIN,
-        partitioning=_PARTITIONING,
-        schema=pa.schema([(PARTITION, pa.string())]),  # explicit: no file is opened here
-    )
+    found: dict[str, Path] = {}
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.name.startswith((".", "_")):
+                continue
+            label = entry.name.removeprefix(f"{PARTITION}=")
+            if label == entry.name or not _MONTH.match(label) or not entry.is_dir():
+                raise errors.FileFormatError(
+                    f"{entry.path} is not a month=YYYY-MM directory of the dataset {root}: a "
+                    "dataset holds only <root>/month=YYYY-MM/<file>. Move it out of the "
+                    "dataset (or into its month's directory).",
+                    path=entry.path,
+                )
+            found[label] = Path(entry.path)
+    return {label: found[label] for label in sorted(found)}
 
 
 def month_fragments(
@@ -150,25 +196,33 @@ def month_fragments(
 ) -> dict[str, list[Any]]:
     """The Parquet files of the selected local months, by month, in time order.
 
-    Only directory names are read (partition pruning): no file is opened.
+    Only directory names are read (partition pruning): no file is opened, and the
+    directories of the months outside the selection are not even listed.
     """
-    expression = None
-    if months is not None:
-        expression = ds.field(PARTITION).isin(sorted(months))
-    for bound, test in ((first, ds.field(PARTITION) >= first), (last, ds.field(PARTITION) <= last)):
-        if bound is not None:
-            expression = test if expression is None else expression & test
     selected: dict[str, list[Any]] = {}
-    for fragment in _dataset(root).get_fragments(filter=expression):
-        month = ds.get_partition_keys(fragment.partition_expression).get(PARTITION)
-        if month is None or not _MONTH.match(str(month)):
-            raise errors.FileFormatError(
-                f"{fragment.path} is not inside a month=YYYY-MM directory of the dataset "
-                f"{root}. Move it into its month's directory, or out of the dataset.",
-                path=fragment.path,
-            )
-        selected.setdefault(str(month), []).append(fragment)
-    return {month: sorted(selected[month], key=lambda f: f.path) for month in sorted(selected)}
+    for label, folder in month_directories(root).items():
+        if months is not None and label not in months:
+            continue
+        if (first is not None and label < first) or (last is not None and label > last):
+            continue
+        files = []
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith((".", "_")):
+                    continue
+                if not entry.is_file():
+                    raise errors.FileFormatError(
+                        f"{entry.path} is not a file: a month directory holds the month's "
+                        "Parquet files only. Move it out of the dataset.",
+                        path=entry.path,
+                    )
+                files.append(entry.path)
+        if files:
+            expression = ds.field(PARTITION) == label
+            selected[label] = [
+                _PLAIN.make_fragment(name, _LOCAL, expression) for name in sorted(files)
+            ]
+    return selected
 
 
 def physical_schema(fragment: Any) -> Any:
@@ -209,8 +263,20 @@ def read_fragment(
         # default 16, and hold less memory while a month is scattered.
         yield from source.to_batches(columns=columns, filter=row_filter, batch_readahead=4)
     except (pa.ArrowException, OSError) as error:
-        group = _failing_row_group(fragment, columns, row_groups, dictionary)
-        raise _corrupt(fragment.path, group, error) from error
+        raise corrupt_fragment(fragment, columns, row_groups, dictionary, error) from error
+
+
+def corrupt_fragment(
+    fragment: Any,
+    columns: list[str],
+    row_groups: list[int] | None,
+    dictionary: bool,
+    error: Exception,
+) -> errors.CorruptFileError:
+    """The error for a file that failed to decode (or whose values make no sense, e.g.
+    dictionary indices beyond the dictionary), naming the first row group that fails."""
+    group = _failing_row_group(fragment, columns, row_groups, dictionary)
+    return _corrupt(fragment.path, group, error)
 
 
 def release_memory() -> None:
@@ -243,7 +309,7 @@ def _failing_row_group(
         return None
     for group in candidates:
         try:
-            _part(fragment, [group], dictionary).to_table(columns=columns)
+            _part(fragment, [group], dictionary).to_table(columns=columns).validate(full=True)
         except (pa.ArrowException, OSError):
             return int(group)
     return None

@@ -1,33 +1,49 @@
-"""Rows of Parquet files -> dense (members, steps) arrays, one local month at a time.
+"""The dense (members, steps) arrays a read fills, one local month grid at a time.
 
-Long rows are scattered into a preallocated float64 array per role and quantity: each
-row's member becomes a code through the file's own dictionary (a few thousand strings,
-looked up once per row group), its timestamp a step position by integer arithmetic on
-microseconds. No pandas pivot, no per-row Python.
-
-A cell given twice keeps the library's policy (:class:`~repartition.errors.
-ConflictingValuesError`): identical values are merged, different ones are an error naming
-the member, the timestamp and the file. NaN or null energies and absent rows leave the
-cell NaN: the reader does not judge them; :func:`repartition.allocate` refuses NaN, naming
-the member and timestamp.
+A read allocates one :class:`Canvas` over the selected months before any file is opened;
+:mod:`repartition.io._arrow_scatter` writes the rows of each file into it. Each cell
+remembers whether a row gave it a value (a boolean mask beside the values), so that a
+member and step given twice is compared bit for bit with what was written first: identical
+bits are merged, anything else (another value, ``0.0`` against ``-0.0``, another NaN
+payload) is a :class:`~repartition.errors.ConflictingValuesError`. NaN values, payloads
+included, are kept as they are; cells that no row gives stay NaN (never invented), and
+:func:`repartition.allocate` refuses them, naming the member and timestamp.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition.io._arrow import MEMBER, ROLE, ROLES, TIMESTAMP
+from repartition.io._arrow import TIMESTAMP
 
 Array = NDArray[np.float64]
 Ints = NDArray[np.int64]
+Flags = NDArray[np.bool_]
+
+
+def month_start(label: str, tz: str) -> int:
+    """The first instant of the local month ``label`` (``"YYYY-MM"``) in ``tz``, µs UTC.
+
+    Midnight on the 1st may not exist (a spring change at midnight, as in America/Havana:
+    the month then starts at the first time after the gap) or occur twice (an autumn
+    change: the month starts at its first occurrence).
+    """
+    midnight = pd.Timestamp(f"{label}-01").tz_localize(
+        tz, ambiguous=True, nonexistent="shift_forward"
+    )
+    return int(midnight.value) // 1000  # Timestamp.value is in ns whatever the unit
+
+
+def next_month(label: str) -> str:
+    year, month = int(label[:4]), int(label[5:7])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
 
 
 @dataclass(frozen=True)
@@ -41,11 +57,9 @@ class MonthGrid:
 
     @classmethod
     def of(cls, label: str, tz: str, step: pd.Timedelta) -> MonthGrid:
-        first = pd.Timestamp(f"{label}-01", tz=tz)
-        following = first + pd.offsets.MonthBegin(1)
+        start = month_start(label, tz)
+        length = month_start(next_month(label), tz) - start
         step_us = int(step / pd.Timedelta(microseconds=1))
-        start = int(first.value) // 1000  # Timestamp.value is in ns whatever the unit
-        length = int(following.value) // 1000 - start
         if step_us <= 0 or length % step_us:
             raise errors.IrregularStepError(
                 f"A step of {step} does not divide the month {label} ({tz}) into whole steps.",
@@ -61,10 +75,15 @@ def timestamp_of(microseconds: int) -> pd.Timestamp:
     return pd.Timestamp(int(microseconds), unit="us", tz="UTC")
 
 
+def _bits(values: Array) -> Ints:
+    return values.view(np.int64)
+
+
 @dataclass
 class Canvas:
     """The arrays being filled for a whole selection: per role, a (quantities, members,
-    width) array of NaN over ``width`` steps of ``step`` µs from ``start`` (µs, UTC).
+    width) array of NaN over ``width`` steps of ``step`` µs from ``start`` (µs, UTC), and a
+    (members, width) mask of the cells some row has given.
 
     Allocated once, before any file is read, over the selected months (cut to ``start``
     and ``end``): reading a year never holds two copies of it. ``first`` and ``last`` are
@@ -77,6 +96,7 @@ class Canvas:
     step: int
     width: int
     arrays: dict[str, Array]
+    written: dict[str, Flags]
     first: int | None = None
     last: int | None = None
     high: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -102,7 +122,8 @@ class Canvas:
             role: np.full((quantities, members, width), np.nan)
             for role, (quantities, members) in shapes.items()
         }
-        return cls(begin, step, width, arrays)
+        written = {role: np.zeros(n * width, dtype=bool) for role, (_, n) in shapes.items()}
+        return cls(begin, step, width, arrays, written)
 
     def offset(self, grid: MonthGrid, root: Any) -> int:
         """The canvas position of ``grid``'s first step."""
@@ -115,261 +136,103 @@ class Canvas:
             )
         return int(offset)
 
-    def seen(self, positions: Ints) -> None:
-        if len(positions):
-            low, top = int(positions.min()), int(positions.max())
-            if low < 0 or top >= self.width:  # the time filter keeps rows inside
-                raise RuntimeError("A row outside the selected period was not filtered out.")
-            self.first = low if self.first is None else min(self.first, low)
-            self.last = top if self.last is None else max(self.last, top)
+    def seen(self, positions: Ints, path: str) -> None:
+        """Record the positions of rows; a row outside the canvas (the dataset's recorded
+        period, or the selection when the time filter did not apply) is an error."""
+        if not len(positions):
+            return
+        low, top = int(positions.min()), int(positions.max())
+        if low < 0 or top >= self.width:
+            outside = int(positions[np.argmax((positions < 0) | (positions >= self.width))])
+            when = timestamp_of(self.start + outside * self.step)
+            raise errors.ColumnError(
+                f"{path}: the step {when} is outside the period of the dataset recorded in "
+                "its _repartition.json (first_step, last_step). Write the dataset again "
+                "with repartition.io.parquet.write_energy, or delete its _repartition.json.",
+                column=TIMESTAMP,
+                timestamp=when,
+                path=path,
+            )
+        self.first = low if self.first is None else min(self.first, low)
+        self.last = top if self.last is None else max(self.last, top)
 
-    def claim(self, role: str, month: int, flat: Ints) -> bool:
-        """True when ``flat`` is increasing and above every cell of that role and month
-        (canvas offset) written so far, so that no cell can be written twice and the
-        conflict checks can be skipped. Records the range."""
+    def claim(self, role: str, month: int, flat: Ints) -> Flags | None:
+        """Mark the cells at ``flat`` (flat positions in a role's (members, width) arrays)
+        as given. Returns ``None`` when ``flat`` is increasing and above every cell of that
+        role and month (canvas offset) written so far, so that no cell can be written
+        twice and the conflict checks can be skipped; otherwise which of the cells had been
+        given before."""
+        mask = self.written[role]
         if not len(flat):
-            return True
+            return None
         high = self.high.get((role, month), -1)
         fresh = bool(flat[0] > high) and bool((flat[1:] > flat[:-1]).all())
         self.high[(role, month)] = max(high, int(flat[-1]) if fresh else int(flat.max()))
-        return fresh
+        prior = None if fresh else mask[flat]
+        mask[flat] = True
+        return prior
+
+    def claim_run(self, role: str, month: int, start: int, count: int) -> bool:
+        """Like :meth:`claim` for the flat positions ``start, ..., start + count - 1``;
+        True when none had been given (the slice can be copied as it is)."""
+        if start <= self.high.get((role, month), -1):
+            return False
+        self.high[(role, month)] = start + count - 1
+        self.written[role][start : start + count] = True
+        return True
 
     def put(
-        self, role: str, quantity: int, flat: Ints, values: Array, fresh: bool, culprit: Any
+        self,
+        role: str,
+        quantity: int,
+        flat: Ints,
+        values: Array,
+        prior: Flags | None,
+        culprit: Callable[[int, float, float], None],
     ) -> None:
-        """Write ``values`` at the flat positions of ``arrays[role][quantity]``."""
+        """Write ``values`` at the flat positions of ``arrays[role][quantity]``.
+
+        ``prior`` (from :meth:`claim`): which cells had been given before (``None``: none,
+        and no cell twice in ``flat``). A cell given twice with other bits calls
+        ``culprit(row, value, other value)``.
+        """
         target = self.arrays[role][quantity].reshape(-1)
-        if fresh:
+        if prior is None:
             target[flat] = values
             return
-        rows = np.flatnonzero(~np.isnan(values))
-        flat, values = flat[rows], values[rows]
-        prior = target[flat]
-        clash = ~np.isnan(prior) & (prior != values)
+        before = target[flat]
+        clash = prior & (_bits(before) != _bits(values))
         target[flat] = values
-        clash |= target[flat] != values
+        # A cell twice in ``flat``: the last value wins the write; the others differ from it.
+        after = target[flat]
+        clash |= _bits(after) != _bits(values)
         if clash.any():
-            first = int(np.argmax(clash))
-            other = prior[first] if not np.isnan(prior[first]) else target[flat[first]]
-            culprit(int(rows[first]), float(values[first]), float(other))
+            row = int(np.argmax(clash))
+            other = before[row] if prior[row] else after[row]
+            culprit(row, float(values[row]), float(other))
 
 
-def positions(stamps: Ints, grid: MonthGrid, path: str, member: Any = None) -> Ints:
-    """Step positions of UTC µs timestamps in ``grid``; errors for off-grid or other months."""
-    offset = stamps - grid.start
-    # Float64 arithmetic is exact enough here (a month is < 2**53 µs) and much faster
-    # than integer division; the product below checks every position exactly.
-    position: Ints = np.rint(offset * (1.0 / grid.step)).astype(np.int64)
-    if (
-        len(position)
-        and np.array_equal(position * grid.step, offset)
-        and position.min() >= 0
-        and position.max() < grid.steps
-    ):
-        return position
-    on_grid = position * grid.step == offset
-    bad = ~on_grid | (position < 0) | (position >= grid.steps)
-    if bad.any():
-        row = int(np.argmax(bad))
-        when = timestamp_of(int(stamps[row]))
-        who = f" ({member(row)!r})" if callable(member) else ""
-        if not on_grid[row]:
-            raise errors.IrregularStepError(
-                f"{path}: the timestamp {when}{who} is not the start of a "
-                f"{pd.Timedelta(microseconds=grid.step)} step of the dataset. Resample the "
-                "data to the dataset's step first (repartition.time.resample).",
-                timestamp=when,
-                step=pd.Timedelta(microseconds=grid.step),
-                path=path,
-                member=member(row) if callable(member) else None,
-            )
-        raise errors.ColumnError(
-            f"{path}: the timestamp {when}{who} is not in the local month {grid.label} of its "
-            "directory. Each month=YYYY-MM directory holds the steps that start in that "
-            "local month: move the rows to their month.",
-            column=TIMESTAMP,
-            timestamp=when,
-            path=path,
-        )
-    return position
-
-
-def microseconds(column: Any, factor: int | None, path: str) -> Ints:
-    """A timestamp column as int64 µs since the epoch (``factor``: µs per unit, None = ns)."""
-    if column.null_count:
-        raise _null(path, TIMESTAMP)
-    values = np.asarray(column.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
-    if factor is None:
-        whole, rest = np.divmod(values, 1000)
-        if rest.any():
-            raise errors.IrregularStepError(
-                f"{path}: the timestamp {pd.Timestamp(int(values[np.argmax(rest != 0)]), tz='UTC')}"
-                " is not a whole microsecond, so it cannot start a step.",
-                path=path,
-            )
-        return np.asarray(whole, dtype=np.int64)
-    return values * factor if factor != 1 else values
-
-
-def floats(column: Any) -> Array:
-    """A float64 column as a NumPy array, nulls as NaN."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
-
-
-def _null(path: str, name: str) -> errors.ColumnError:
-    return errors.ColumnError(
-        f"{path}: column {name!r} has a null value. Every row needs its {name}.",
-        column=name,
-        path=path,
-    )
-
-
-def dictionary_codes(batch: Any, name: str, path: str) -> tuple[Ints, NDArray[np.object_]]:
-    """(indices, values) of a string column of ``batch``, dictionary-encoding it if needed."""
-    column = batch.column(name)
-    if column.null_count:
-        raise _null(path, name)
-    if not pa.types.is_dictionary(column.type):
-        column = column.dictionary_encode()
-    indices = np.asarray(column.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return indices, np.asarray(column.dictionary.to_pylist(), dtype=object)
-
-
-def scatter_long(
-    canvas: Canvas,
-    grid: MonthGrid,
-    offset: int,
-    batch: Any,
-    members: dict[str, pd.Index],
-    quantities: Mapping[str, Sequence[str]],
-    factor: int | None,
-    path: str,
-) -> None:
-    """Scatter one record batch of long rows of ``grid``'s month into ``canvas``."""
-    if not batch.num_rows:
-        return
-    member_index, member_values = dictionary_codes(batch, MEMBER, path)
-    role_index, role_values = dictionary_codes(batch, ROLE, path)
-    stamps = microseconds(batch.column(TIMESTAMP), factor, path)
-
-    def member_of(row: int) -> Any:
-        return member_values[member_index[row]]
-
-    role_code = np.array([ROLES.index(v) if v in ROLES else -1 for v in role_values])[role_index]
-    if (role_code < 0).any():
-        row = int(np.argmax(role_code < 0))
-        raise errors.ColumnError(
-            f"{path}: role {role_values[role_index[row]]!r} of member {member_of(row)!r} at "
-            f"{timestamp_of(int(stamps[row]))} is neither 'consumer' nor 'producer'.",
-            column=ROLE,
-            member=member_of(row),
-            timestamp=timestamp_of(int(stamps[row])),
-            path=path,
-        )
-    position = positions(stamps, grid, path, member_of) + offset
-    canvas.seen(position)
-    for code, role in enumerate(ROLES):
-        if role not in members:
-            continue
-        mine = role_code == code
-        if not mine.any():
-            continue
-        rows = None if mine.all() else np.flatnonzero(mine)
-        lookup = np.asarray(members[role].get_indexer(pd.Index(member_values)), dtype=np.int64)
-        member_code = lookup[member_index] if rows is None else lookup[member_index[rows]]
-        if (member_code < 0).any():
-            row = int(np.argmax(member_code < 0)) if rows is None else int(rows[member_code < 0][0])
-            raise errors.UnknownMemberError(
-                f"{path}: {role} {member_of(row)!r} is not a {role} of the dataset (its "
-                "_repartition.json lists the members). Write the dataset again with it, or "
-                "remove its rows.",
-                member=member_of(row),
-                timestamp=timestamp_of(int(stamps[row])),
-                path=path,
-            )
-        flat = member_code * canvas.width + (position if rows is None else position[rows])
-        fresh = canvas.claim(role, offset, flat)
-        for number, name in enumerate(quantities[role]):
-            values = floats(batch.column(name))
-            if rows is not None:
-                values = values[rows]
-
-            def conflict(
-                row: int, value: float, other: float, name: str = name, rows: Any = rows
-            ) -> None:
-                original = row if rows is None else int(rows[row])
-                _conflict(path, name, member_of(original), stamps[original], value, other)
-
-            canvas.put(role, number, flat, values, fresh, conflict)
-
-
-def scatter_wide(
-    canvas: Canvas,
-    grid: MonthGrid,
-    offset: int,
-    table: Any,
-    columns: Sequence[tuple[str, int, str]],
-    factor: int | None,
-    path: str,
-) -> None:
-    """Scatter a wide table (``timestamp`` + one column per member) into ``canvas``.
-
-    ``columns``: (role, member code, column name) of the members to read.
-    """
-    if not table.num_rows:
-        return
-    column = table.column(TIMESTAMP)
-    stamps = microseconds(column.combine_chunks(), factor, path)
-    position = positions(stamps, grid, path) + offset
-    canvas.seen(position)
-    low, count = int(position[0]), len(position)
-    run = bool(position[-1] - low == count - 1 and (np.diff(position) == 1).all())
-    for role, code, name in columns:
-        start = code * canvas.width + low
-        if run and start > canvas.high.get((role, offset), -1):
-            # Consecutive steps never written before: a plain slice copy (the usual case:
-            # one file per month, columns in the dataset's member order).
-            canvas.high[(role, offset)] = start + count - 1
-            canvas.arrays[role][0, code, low : low + count] = floats(table.column(name))
-            continue
-        flat = code * canvas.width + position
-        fresh = canvas.claim(role, offset, flat)
-
-        def conflict(row: int, value: float, other: float, name: str = name) -> None:
-            _conflict(path, name, name, stamps[row], value, other)
-
-        canvas.put(role, 0, flat, floats(table.column(name)), fresh, conflict)
-
-
-def _conflict(path: str, column: str, member: Any, stamp: Any, value: float, other: float) -> None:
-    when = timestamp_of(int(stamp))
-    low, high = sorted((value, other))
-    raise errors.ConflictingValuesError(
-        f"{path}: {column} of member {member!r} at {when} is given twice, with the values "
-        f"{low!r} and {high!r}. Keep one row per member and step (check overlapping files "
-        "in the month's directory).",
-        column=column,
-        member=member,
-        timestamp=when,
-        path=path,
-    )
-
-
-def assemble(canvas: Canvas, root: Any) -> tuple[pd.DatetimeIndex, dict[str, Array]]:
-    """The canvas's arrays from the first to the last step seen, and their UTC index.
+def assemble(
+    canvas: Canvas, root: Any, *, whole: bool = False
+) -> tuple[pd.DatetimeIndex, dict[str, Array]]:
+    """The canvas's arrays and their UTC index: the whole canvas (``whole``: the dataset's
+    period is known, every step of it is returned and a missing one stays NaN), or from
+    the first to the last step seen.
 
     Steps in between that no row gives stay NaN (never invented). When the rows cover
-    the whole canvas (whole months, or exactly ``start`` to ``end``) the arrays are
-    returned as they are; otherwise the steps seen are copied out.
+    the whole canvas the arrays are returned as they are; otherwise the steps seen are
+    copied out.
     """
-    if canvas.first is None or canvas.last is None:
+    canvas.written = {}
+    if whole and canvas.width:
+        first, last = 0, canvas.width - 1
+    elif canvas.first is None or canvas.last is None:
         raise errors.EmptyPeriodError(
             f"No step of {root} matches the selection (months, start, end, members).",
             path=root,
         )
-    first, last = canvas.first, canvas.last
+    else:
+        first, last = canvas.first, canvas.last
     index = pd.date_range(
         start=timestamp_of(canvas.start + first * canvas.step),
         periods=last - first + 1,

@@ -9,13 +9,11 @@ arrays (:mod:`repartition.io._arrow_grid`).
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -23,24 +21,33 @@ import pyarrow.dataset as ds
 from repartition import errors, time
 from repartition.io import _arrow
 from repartition.io import _arrow_grid as _grid
-from repartition.io._arrow import LONG, MEMBER, ROLE, ROLES, TIMESTAMP, DatasetInfo
+from repartition.io import _arrow_scan as _scan
+from repartition.io import _arrow_scatter as _scatter
+from repartition.io._arrow import ENERGY, LONG, MEMBER, ROLE, ROLES, TIMESTAMP, DatasetInfo
+from repartition.io._arrow_scan import Quantities, Selection
 
-Quantities = Mapping[str, Sequence[str]]
+__all__ = [
+    "Quantities",
+    "Selection",
+    "energy_frames",
+    "read_long",
+    "read_wide",
+    "select",
+    "wanted_members",
+]
 
 
-@dataclass(frozen=True)
-class Selection:
-    """What to read: the files of the selected months, the time filter, the members."""
-
-    root: Path
-    layout: str
-    tz: str
-    step: pd.Timedelta | None
-    months: dict[str, list[Any]]
-    row_filter: Any
-    bounds: tuple[int | None, int | None]
-    wanted: tuple[str, ...] | None
-    members: dict[str, tuple[str, ...]] | None
+def energy_frames(selection: Selection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Consumption and production of an energy dataset's selection, as frames."""
+    if selection.layout == _arrow.WIDE:
+        index, arrays, ids = read_wide(selection)
+    else:
+        quantities = {role: (ENERGY,) for role in ROLES}
+        index, arrays, ids = read_long(selection, quantities)
+    consumption, production = (
+        _grid.frame(arrays[role][0], index, pd.Index(ids[role], name=role)) for role in ROLES
+    )
+    return consumption, production
 
 
 def wanted_members(members: str | Iterable[str] | None) -> tuple[str, ...] | None:
@@ -77,7 +84,10 @@ def select(
     end: Any,
     months: Iterable[str] | None,
     members: str | Iterable[str] | None,
+    period: tuple[int, int] | None = None,
 ) -> Selection:
+    """The selection of a read. ``period``: the dataset's [first step, end of the last
+    step) [µs UTC] when ``info`` does not record it (every step of it is returned)."""
     if info is not None and tz is not None and tz != info.tz:
         raise ValueError(
             f"{root} is partitioned by local months of {info.tz!r}, not {tz!r}; leave tz unset."
@@ -116,18 +126,24 @@ def select(
     for condition in conditions:
         row_filter = condition if row_filter is None else row_filter & condition
     wanted = wanted_members(members)
+    if period is None and info is not None:
+        period = info.period()
+    if period is not None:
+        bounds[0] = period[0] if bounds[0] is None else max(bounds[0], period[0])
+        bounds[1] = period[1] if bounds[1] is None else min(bounds[1], period[1])
+    limits = (bounds[0], bounds[1])
+    whole = period is not None
     if info is None:
         layout = LONG if MEMBER in _first_schema(files).names else _arrow.WIDE
-        return Selection(
-            root, layout, zone, None, files, row_filter, (bounds[0], bounds[1]), wanted, None
-        )
+        return Selection(root, layout, zone, None, files, row_filter, limits, wanted, None, whole)
     plan = {
         role: tuple(m for m in ids if wanted is None or m in wanted)
         for role, ids in zip(ROLES, (info.consumers, info.producers), strict=True)
     }
-    _check_known(wanted, plan, root)
+    _scan.check_known(wanted, plan, root)
+    known = frozenset(info.consumers) | frozenset(info.producers)
     return Selection(
-        root, info.layout, zone, info.step, files, row_filter, (bounds[0], bounds[1]), wanted, plan
+        root, info.layout, zone, info.step, files, row_filter, limits, wanted, plan, whole, known
     )
 
 
@@ -138,85 +154,18 @@ def _first_schema(files: dict[str, list[Any]]) -> Any:
     return _arrow.physical_schema(next(iter(files.values()))[0])
 
 
-def _check_known(
-    wanted: tuple[str, ...] | None, plan: dict[str, tuple[str, ...]], root: Path
-) -> None:
-    known = set(plan[ROLES[0]]) | set(plan[ROLES[1]])
-    for member in wanted or ():
-        if member not in known:
-            raise errors.UnknownMemberError(
-                f"{root} has no member {member!r}. Check the id (members are listed in its "
-                f"{_arrow.METADATA}).",
-                member=member,
-                path=root,
-            )
-
-
-def _member_filter(selection: Selection) -> Any:
-    return None if selection.wanted is None else ds.field(MEMBER).isin(list(selection.wanted))
-
-
-def _and(left: Any, right: Any) -> Any:
-    return right if left is None else left if right is None else left & right
-
-
-def _discover_long(selection: Selection) -> tuple[dict[str, tuple[str, ...]], pd.Timedelta]:
-    """Members (sorted ids per role) and step of a long dataset without metadata."""
-    found: dict[str, set[str]] = {role: set() for role in ROLES}
-    counts: Counter[int] = Counter()
-    row_filter = _and(selection.row_filter, _member_filter(selection))
-    for fragments in selection.months.values():
-        for fragment in fragments:
-            schema = _arrow.physical_schema(fragment)
-            _arrow.timestamp_factor(schema, fragment.path)
-            _arrow.check_columns(schema, fragment.path, (MEMBER, ROLE), ())
-            for batch in _arrow.read_fragment(
-                fragment, [TIMESTAMP, MEMBER, ROLE], row_filter, dictionary=True
-            ):
-                member_index, member_values = _grid.dictionary_codes(batch, MEMBER, fragment.path)
-                role_index, role_values = _grid.dictionary_codes(batch, ROLE, fragment.path)
-                width = max(len(role_values), 1)
-                for pair in np.unique(member_index * width + role_index):
-                    role = str(role_values[pair % width])
-                    found.setdefault(role, set()).add(str(member_values[pair // width]))
-                _count_steps(batch.column(TIMESTAMP), counts)
-    members = {role: tuple(sorted(ids)) for role, ids in found.items() if role in ROLES}
-    if selection.wanted:
-        _check_known(selection.wanted, members, selection.root)
-    return members, _step_or_fail(counts, selection.root)
-
-
-def _count_steps(column: Any, counts: Counter[int]) -> None:
-    """Add the differences between the sorted distinct timestamps of ``column`` [ns]."""
-    stamps = np.unique(np.asarray(column.cast(pa.int64()).to_numpy(zero_copy_only=False)))
-    unit = pd.Timedelta(1, unit=column.type.unit).value
-    lengths, times = np.unique(np.diff(stamps), return_counts=True)
-    counts.update({int(length) * unit: int(n) for length, n in zip(lengths, times, strict=True)})
-
-
-def _step_or_fail(counts: Counter[int], root: Path) -> pd.Timedelta:
-    """The most common difference between timestamps: the step (as inspect_steps finds it)."""
-    if not counts:
-        raise errors.IrregularStepError(
-            f"The step of {root} cannot be inferred from a single timestamp, and it has no "
-            f"{_arrow.METADATA}: write it with repartition.io.parquet, or read more steps.",
-            path=root,
-        )
-    return pd.Timedelta(counts.most_common(1)[0][0], unit="ns")
-
-
 def read_long(
     selection: Selection, quantities: Quantities
 ) -> tuple[pd.DatetimeIndex, dict[str, Any], dict[str, pd.Index]]:
     """Scatter the selected long rows; (index, arrays per role, member ids per role)."""
     members, step = selection.members, selection.step
     if members is None or step is None:
-        members, step = _discover_long(selection)
+        members, step = _scan.discover_long(selection)
     ids = {role: pd.Index(list(members[role]), dtype=object) for role in ROLES}
     shapes = {role: (len(quantities[role]), len(ids[role])) for role in ROLES}
     names = list(dict.fromkeys(name for role in ROLES for name in quantities[role]))
-    prune = _member_filter(selection)
-    row_filter = _and(selection.row_filter, prune)
+    prune = _scan.member_filter(selection)
+    row_filter = _scan.both(selection.row_filter, prune)
     canvas, grids = _canvas(selection, step, shapes)
     for fragments, grid in zip(selection.months.values(), grids, strict=True):
         offset = canvas.offset(grid, selection.root)
@@ -224,18 +173,20 @@ def read_long(
             schema = _arrow.physical_schema(fragment)
             factor = _arrow.timestamp_factor(schema, fragment.path)
             _arrow.check_columns(schema, fragment.path, (MEMBER, ROLE), names)
-            for batch in _arrow.read_fragment(
-                fragment,
-                [TIMESTAMP, MEMBER, ROLE, *names],
-                row_filter,
-                prune=prune,
-                dictionary=True,
-            ):
-                _grid.scatter_long(
-                    canvas, grid, offset, batch, ids, quantities, factor, fragment.path
-                )
+            scatter = functools.partial(
+                _scatter.scatter_long,
+                canvas,
+                grid,
+                offset,
+                members=ids,
+                quantities=quantities,
+                factor=factor,
+                path=fragment.path,
+            )
+            columns = [TIMESTAMP, MEMBER, ROLE, *names]
+            _scan.scan(fragment, columns, row_filter, scatter, prune=prune, dictionary=True)
     _arrow.release_memory()
-    index, arrays = _grid.assemble(canvas, selection.root)
+    index, arrays = _grid.assemble(canvas, selection.root, whole=selection.whole)
     return index, arrays, ids
 
 
@@ -250,7 +201,7 @@ def read_wide(selection: Selection) -> tuple[pd.DatetimeIndex, dict[str, Any], d
     """Read the selected member columns of a wide dataset."""
     members, step = selection.members, selection.step
     if members is None or step is None:
-        members, step = _discover_wide(selection)
+        members, step = _scan.discover_wide(selection)
     ids = {role: pd.Index(list(members[role]), dtype=object) for role in ROLES}
     shapes = {role: (1, len(ids[role])) for role in ROLES}
     canvas, grids = _canvas(selection, step, shapes)
@@ -259,6 +210,8 @@ def read_wide(selection: Selection) -> tuple[pd.DatetimeIndex, dict[str, Any], d
         for fragment in fragments:
             schema = _arrow.physical_schema(fragment)
             factor = _arrow.timestamp_factor(schema, fragment.path)
+            if selection.known is not None:
+                _check_wide_columns(schema, selection.known, selection.root, fragment.path)
             present = set(schema.names)
             columns = []
             for role in ROLES:
@@ -268,24 +221,42 @@ def read_wide(selection: Selection) -> tuple[pd.DatetimeIndex, dict[str, Any], d
                         _check_role(schema.field(member), role, fragment.path)
                         columns.append((role, code, member))
             read = [TIMESTAMP, *(name for _, _, name in columns)]
-            batches = list(_arrow.read_fragment(fragment, read, selection.row_filter))
+            batches: list[Any] = []
+            _scan.scan(fragment, read, selection.row_filter, batches.append)
             if batches:
                 table = pa.Table.from_batches(batches)
                 del batches
-                _grid.scatter_wide(canvas, grid, offset, table, columns, factor, fragment.path)
+                scatter = functools.partial(
+                    _scatter.scatter_wide,
+                    canvas,
+                    grid,
+                    offset,
+                    columns=columns,
+                    factor=factor,
+                    path=fragment.path,
+                )
+                _scan.scan(fragment, read, None, scatter, batches=[table])
     _arrow.release_memory()
-    index, arrays = _grid.assemble(canvas, selection.root)
+    index, arrays = _grid.assemble(canvas, selection.root, whole=selection.whole)
     return index, arrays, ids
 
 
-def _role_of(field: Any) -> str | None:
-    metadata = field.metadata or {}
-    value = metadata.get(ROLE.encode())
-    return None if value is None else value.decode("utf-8", "replace")
+def _check_wide_columns(schema: Any, known: frozenset[str], root: Path, path: str) -> None:
+    """Every column of a wide file of a dataset with metadata is a member it lists."""
+    for name in schema.names:
+        if name != TIMESTAMP and name not in known:
+            raise errors.UnknownMemberError(
+                f"{path}: column {name!r} is not a member of the dataset {root} (its "
+                f"{_arrow.METADATA} lists the members). Write the dataset again with it, or "
+                "drop the column.",
+                member=name,
+                column=name,
+                path=path,
+            )
 
 
 def _check_role(field: Any, role: str, path: str) -> None:
-    found = _role_of(field)
+    found = _scan.role_of(field)
     if found is not None and found != role:
         raise errors.ColumnError(
             f"{path}: column {field.name!r} is a {found} in the file but a {role} in the "
@@ -294,37 +265,3 @@ def _check_role(field: Any, role: str, path: str) -> None:
             member=field.name,
             path=path,
         )
-
-
-def _discover_wide(selection: Selection) -> tuple[dict[str, tuple[str, ...]], pd.Timedelta]:
-    """Members (by role, from each column's field metadata) and step, without metadata."""
-    found: dict[str, set[str]] = {role: set() for role in ROLES}
-    counts: Counter[int] = Counter()
-    for fragments in selection.months.values():
-        for fragment in fragments:
-            schema = _arrow.physical_schema(fragment)
-            _arrow.timestamp_factor(schema, fragment.path)
-            for field in schema:
-                if field.name == TIMESTAMP:
-                    continue
-                role = _role_of(field)
-                if role not in ROLES:
-                    raise errors.ColumnError(
-                        f"{fragment.path}: column {field.name!r} has no role (field metadata "
-                        f"'role' = 'consumer' or 'producer', found {role!r}) and the dataset "
-                        f"has no {_arrow.METADATA} to tell it.",
-                        column=field.name,
-                        path=fragment.path,
-                    )
-                _arrow.check_float(schema, field.name, fragment.path)
-                found[role].add(field.name)
-            if not counts:
-                for batch in _arrow.read_fragment(fragment, [TIMESTAMP], selection.row_filter):
-                    _count_steps(batch.column(TIMESTAMP), counts)
-    members = {
-        role: tuple(m for m in sorted(ids) if selection.wanted is None or m in selection.wanted)
-        for role, ids in found.items()
-    }
-    if selection.wanted:
-        _check_known(selection.wanted, members, selection.root)
-    return members, _step_or_fail(counts, selection.root)

@@ -10,17 +10,17 @@ Parquet settings: zstd compression; dictionary encoding for ``timestamp``, ``mem
 ``role`` and the energies of an energy dataset (meter data are whole watts: few distinct
 values per row group, about 4x smaller than plain floats; Parquet falls back to plain
 pages by itself when a dictionary grows too large); BYTE_STREAM_SPLIT for the float
-columns of results (computed, full-precision floats, where dictionaries do not pay).
+columns of results (computed, full-precision floats, where dictionaries do not pay); a
+CRC checksum in every page header, which every read verifies.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,17 +33,15 @@ from repartition.io._arrow import (
     CONSUMER,
     ENERGY,
     MEMBER,
+    METADATA,
     PART,
     PARTITION,
     PRODUCER,
     ROLE,
     TIMESTAMP,
-    DatasetInfo,
     release_memory,
 )
-
-if TYPE_CHECKING:
-    from repartition.allocation import Allocation
+from repartition.io._fingerprint import key_fingerprint as key_fingerprint  # re-exported
 
 Array = NDArray[np.float64]
 
@@ -190,74 +188,6 @@ def wide_table(stamps: NDArray[np.int64], steps: slice, parts: Sequence[Part]) -
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields_))
 
 
-def month_totals(allocation: Allocation, steps: slice) -> dict[str, float]:
-    """Summed CONS, PROD, AUTOCONS, COMPLEMENT and SURPLUS over ``steps``. [kWh]"""
-    arrays = allocation.arrays
-    allocated = float(arrays.allocated[steps].sum())
-    grid_supply = float(arrays.grid_supply[steps].sum())
-    return {
-        "consumption_kwh": allocated + grid_supply,
-        "production_kwh": float(arrays.production[steps].sum()),
-        "allocated_kwh": allocated,
-        "grid_supply_kwh": grid_supply,
-        "surplus_kwh": float(arrays.surplus[steps].sum()),
-    }
-
-
-def results_parts(allocation: Allocation) -> list[Part]:
-    """The consumer and producer parts of an allocation, as (members, steps) arrays."""
-    arrays = allocation.arrays
-    consumers = member_ids(allocation.consumers, "consumption")
-    producers = member_ids(allocation.producers, "production")
-    return [
-        Part(
-            CONSUMER,
-            consumers,
-            {
-                ENERGY: arrays.consumption.T,
-                AUTOCONS: arrays.allocated.T,
-                COMPLEMENT: arrays.grid_supply.T,
-            },
-        ),
-        Part(
-            PRODUCER,
-            producers,
-            {
-                ENERGY: arrays.production.T,
-                AUTOPROD: arrays.self_consumed.T,
-                SURPLUS: arrays.surplus.T,
-            },
-        ),
-    ]
-
-
-def results_info(
-    allocation: Allocation,
-    tz: str,
-    months: dict[str, dict[str, float]],
-    fingerprint: str | None = None,
-    source: dict[str, Any] | None = None,
-) -> DatasetInfo:
-    """The ``_repartition.json`` of a results dataset: key, months written and totals."""
-    step = allocation.step if allocation.step is not None else pd.Timedelta(minutes=30)
-    extra: dict[str, Any] = {
-        "key": allocation.key.label(),
-        "key_fingerprint": fingerprint or key_fingerprint(allocation.key),
-        "months": {label: months[label] for label in sorted(months)},
-    }
-    if source is not None:
-        extra["source"] = source
-    return DatasetInfo(
-        "results",
-        "long",
-        tz,
-        step,
-        tuple(str(m) for m in allocation.consumers),
-        tuple(str(m) for m in allocation.producers),
-        extra,
-    )
-
-
 def write_file(path: Path, tables: Sequence[Any] | Iterator[Any], *, wide: bool) -> None:
     """Write tables (one schema) as one Parquet file, one row group per table at most."""
     writer = None
@@ -286,8 +216,30 @@ def _options(schema: Any, wide: bool) -> dict[str, Any]:
         # Long files do not: readers then see `member` and `role` as plain Parquet
         # strings (dictionary-encoded in the file either way).
         "store_schema": wide,
+        # A CRC per page, verified by every read: a damaged page is an error, never
+        # silently different values.
+        "write_page_checksum": True,
     }
     return options
+
+
+def check_replaceable(path: Path) -> None:
+    """Raise :class:`FileExistsError` unless ``path`` is absent, an empty directory or a
+    repartition dataset (it holds a ``_repartition.json``): what ``overwrite=True`` may
+    replace. Anything else is never deleted."""
+    if not os.path.lexists(path):
+        return
+    if (
+        path.is_dir()
+        and not path.is_symlink()
+        and ((path / METADATA).is_file() or not any(path.iterdir()))
+    ):
+        return
+    raise FileExistsError(
+        f"{path} exists and is not a repartition dataset (no {METADATA} in it); "
+        "overwrite=True only replaces a dataset or an empty directory, so it is left as it "
+        "is. Choose another path, or move it away yourself."
+    )
 
 
 def month_directory(root: Path, label: str) -> Path:
@@ -298,47 +250,6 @@ def part_path(root: Path, label: str) -> Path:
     directory = month_directory(root, label)
     directory.mkdir(parents=True, exist_ok=True)
     return directory / PART
-
-
-def key_fingerprint(key: Any) -> str:
-    """A digest of a key's type and every parameter (coefficients included, bit for bit)."""
-    digest = hashlib.blake2b(digest_size=16)
-    _feed(digest, key)
-    return digest.hexdigest()
-
-
-def _feed(digest: Any, value: Any) -> None:
-    if is_dataclass(value) and not isinstance(value, type):
-        digest.update(type(value).__qualname__.encode())
-        for item in fields(value):
-            digest.update(item.name.encode())
-            _feed(digest, getattr(value, item.name))
-    elif isinstance(value, pd.DataFrame | pd.Series):
-        _feed(digest, value.index)
-        if isinstance(value, pd.DataFrame):
-            _feed(digest, value.columns)
-        _feed(digest, value.to_numpy(dtype=np.float64, na_value=np.nan))
-    elif isinstance(value, pd.Index):
-        data = value.asi8 if isinstance(value, pd.DatetimeIndex) else list(value)
-        digest.update(repr(type(value).__name__).encode())
-        _feed(digest, data)
-    elif isinstance(value, np.ndarray):
-        digest.update(f"{value.dtype.str}{value.shape}".encode())
-        rows = max(1, (1 << 20) // max(1, value[:1].size))  # about 8 MB at a time
-        for start in range(0, max(len(value), 1) if value.ndim else 1, rows):
-            chunk = value[start : start + rows] if value.ndim else value
-            digest.update(np.ascontiguousarray(chunk).tobytes())
-    elif isinstance(value, Mapping):
-        items: list[tuple[Hashable, Any]] = sorted(value.items(), key=lambda item: repr(item[0]))
-        for name, item in items:
-            digest.update(repr(name).encode())
-            _feed(digest, item)
-    elif isinstance(value, list | tuple):
-        digest.update(f"[{len(value)}]".encode())
-        for item in value:
-            _feed(digest, item)
-    else:
-        digest.update(repr(value).encode())
 
 
 def directory_size(root: str | os.PathLike[str]) -> int:

@@ -34,40 +34,44 @@ Reading uses ``pyarrow.dataset``: the month directories outside the selection ar
 opened, long files are read only in the row groups that can hold the selected members,
 wide files only in the selected columns. Values round-trip bit for bit.
 
-Missing data is reported, never invented: a member and step without a row (or with a
-NaN or null energy) is NaN in the frames read, and :func:`repartition.allocate` refuses
-it, naming the member and timestamp. The same member and step given twice with
-different values is a :class:`~repartition.errors.ConflictingValuesError` naming the
-member, timestamp and file (identical repetitions are merged). A truncated or corrupted
-file is a :class:`~repartition.errors.CorruptFileError` naming the file and row group;
-a missing column, a wrong type or an unknown role a
-:class:`~repartition.errors.ColumnError` naming the file and column.
+Missing data is reported, never invented: ``_repartition.json`` records the dataset's
+first and last steps, and a read returns every step of the selection between them; a
+member and step without a row (or with a NaN or null energy) is NaN in the frames read,
+and :func:`repartition.allocate` refuses it, naming the member and timestamp. The same
+member and step given twice with different values (bit for bit: ``0.0`` and ``-0.0``
+differ) is a :class:`~repartition.errors.ConflictingValuesError` naming the member,
+timestamp and file (identical repetitions are merged). Files are written with a CRC
+checksum per page, verified on every read: a truncated or corrupted file is a
+:class:`~repartition.errors.CorruptFileError` naming the file and row group; a missing
+column, a wrong type or an unknown role a :class:`~repartition.errors.ColumnError`
+naming the file and column.
 
 Datasets written by other tools can be read too, if they follow the schema and the
-``month=YYYY-MM`` layout: without ``_repartition.json``, the layout is taken from the
-columns, the step from the most common difference between timestamps, the time zone
-from ``tz`` (default Europe/Paris), roles of wide columns from their field metadata, and
-members are sorted by id.
+``<root>/month=YYYY-MM/<file>`` layout: without ``_repartition.json``, the layout is
+taken from the columns, the step from the most common difference between timestamps,
+the time zone from ``tz`` (default Europe/Paris), roles of wide columns from their field
+metadata, members are sorted by id, and the frames run from the first to the last step
+found.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
 from repartition import errors, time
-from repartition.allocation import Allocation, AllocationSummary
-from repartition.io import _arrow
+from repartition.allocation import Allocation
+from repartition.io import _arrow, _results
 from repartition.io import _arrow_grid as _grid
 from repartition.io import _arrow_read as _read
 from repartition.io import _arrow_write as _write
-from repartition.io._arrow import CONSUMER, ENERGY, LONG, PRODUCER, ROLES, WIDE, DatasetInfo
+from repartition.io._arrow import CONSUMER, ENERGY, LONG, PRODUCER, WIDE, DatasetInfo
 from repartition.io._atomic import atomic_directory
+from repartition.io._results import ResultTables
 
 __all__ = [
     "ResultTables",
@@ -84,8 +88,9 @@ AUTOCONS, COMPLEMENT, AUTOPROD, SURPLUS = _write.RESULT_COLUMNS
 CONSUMER_COLUMNS = (ENERGY, AUTOCONS, COMPLEMENT)
 PRODUCER_COLUMNS = (ENERGY, AUTOPROD, SURPLUS)
 TOTALS = _write.TOTALS
-month_totals = _write.month_totals
-results_parts = _write.results_parts
+month_totals = _results.month_totals
+results_parts = _results.results_parts
+summary_of = _results.summary_of
 
 
 def write_energy(
@@ -114,7 +119,9 @@ def write_energy(
     tz
         The time zone of the months of the partition.
     overwrite
-        Replace an existing ``path`` (``True``) or raise :class:`FileExistsError`.
+        Replace an existing dataset at ``path`` (``True``) or raise
+        :class:`FileExistsError`. Only a directory holding a ``_repartition.json`` (or an
+        empty one) is replaced; anything else raises :class:`FileExistsError`.
 
     Returns
     -------
@@ -140,7 +147,10 @@ def write_energy(
     _check_tz(tz)
     index, step, parts = _write.checked_energy(consumption, production)
     stamps = _write.utc_microseconds(index)
-    info = DatasetInfo(ENERGY_KIND, layout, tz, step, parts[0].ids, parts[1].ids)
+    first, last = (index[position].tz_convert("UTC") for position in (0, -1))
+    info = DatasetInfo(ENERGY_KIND, layout, tz, step, parts[0].ids, parts[1].ids, {}, first, last)
+    if overwrite:
+        _write.check_replaceable(Path(path))
     with atomic_directory(path, overwrite=overwrite) as temporary:
         for label, steps in time.local_months(index, tz):
             target = _write.part_path(temporary, label)
@@ -191,8 +201,10 @@ def read_energy(
     consumption, production : pandas.DataFrame
         CONS and PROD [kWh per step], float64, one column per member (ids in the order
         they were written; sorted without ``_repartition.json``), on a UTC
-        ``DatetimeIndex`` of step starts with its ``freq``, from the first to the last
-        step found. Cells without data are NaN (see the module's documentation).
+        ``DatetimeIndex`` of step starts with its ``freq``: every step of the selection
+        between the dataset's first and last steps (recorded in ``_repartition.json``;
+        without them, from the first to the last step found). Cells without data are
+        NaN (see the module's documentation).
 
     Raises
     ------
@@ -209,16 +221,7 @@ def read_energy(
     """
     root = Path(path)
     info = _arrow.read_info(root, ENERGY_KIND)
-    selection = _read.select(root, info, tz, start, end, months, members)
-    if selection.layout == WIDE:
-        index, arrays, ids = _read.read_wide(selection)
-    else:
-        quantities = {role: (ENERGY,) for role in ROLES}
-        index, arrays, ids = _read.read_long(selection, quantities)
-    consumption, production = (
-        _grid.frame(arrays[role][0], index, pd.Index(ids[role], name=role)) for role in ROLES
-    )
-    return consumption, production
+    return _read.energy_frames(_read.select(root, info, tz, start, end, months, members))
 
 
 def dataset_months(path: PathLike) -> list[str]:
@@ -240,56 +243,6 @@ def dataset_months(path: PathLike) -> list[str]:
     return [month for month in months if month in done]
 
 
-@dataclass(frozen=True, eq=False)
-class ResultTables:
-    """An allocation read back from a results dataset: the DSO's six per-member tables.
-
-    Attributes
-    ----------
-    consumption, allocated, grid_supply : pandas.DataFrame
-        Per consumer: CONS, AUTOCONS and COMPLEMENT. [kWh per step]
-    production, self_consumed, surplus : pandas.DataFrame
-        Per producer: PROD, AUTOPROD and SURPLUS. [kWh per step]
-    key : str or None
-        The label of the key that computed them.
-    """
-
-    consumption: pd.DataFrame
-    allocated: pd.DataFrame
-    grid_supply: pd.DataFrame
-    production: pd.DataFrame
-    self_consumed: pd.DataFrame
-    surplus: pd.DataFrame
-    key: str | None = None
-
-    def summary(self) -> AllocationSummary:
-        """Totals and rates, as :meth:`repartition.Allocation.summary` computes them."""
-        return summary_of(
-            {
-                "allocated_kwh": float(self.allocated.to_numpy().sum()),
-                "grid_supply_kwh": float(self.grid_supply.to_numpy().sum()),
-                "production_kwh": float(self.production.to_numpy().sum()),
-                "surplus_kwh": float(self.surplus.to_numpy().sum()),
-            }
-        )
-
-
-def summary_of(totals: dict[str, float]) -> AllocationSummary:
-    """An :class:`AllocationSummary` from summed energies (consumption = allocated + grid
-    supply, as :meth:`repartition.Allocation.summary` defines it). [kWh]"""
-    allocated, production = totals["allocated_kwh"], totals["production_kwh"]
-    consumption = allocated + totals["grid_supply_kwh"]
-    return AllocationSummary(
-        consumption_kwh=consumption,
-        production_kwh=production,
-        allocated_kwh=allocated,
-        grid_supply_kwh=totals["grid_supply_kwh"],
-        surplus_kwh=totals["surplus_kwh"],
-        self_consumption_rate=allocated / production if production > 0 else float("nan"),
-        self_sufficiency_rate=allocated / consumption if consumption > 0 else float("nan"),
-    )
-
-
 def write_results(
     path: PathLike, allocation: Allocation, *, tz: str = time.PARIS, overwrite: bool = False
 ) -> Path:
@@ -308,7 +261,14 @@ def write_results(
     tz
         The time zone of the months of the partition.
     overwrite
-        Replace an existing ``path`` (``True``) or raise :class:`FileExistsError`.
+        Replace an existing dataset at ``path`` (``True``) or raise
+        :class:`FileExistsError`; as in :func:`write_energy`, only a dataset or an empty
+        directory is replaced.
+
+    Raises
+    ------
+    repartition.errors.IrregularStepError
+        A single step whose length is unknown (an index without ``freq``).
 
     Examples
     --------
@@ -324,15 +284,26 @@ def write_results(
     ([0.5, 2.0], [0.0, 1.0])
     """
     _check_tz(tz)
+    if allocation.step is None:
+        raise errors.IrregularStepError(
+            "A single step without a `freq` has no known length; set the index's freq "
+            "(e.g. `frame.index.freq = '30min'`) before allocating, then write the results.",
+            timestamp=allocation.index[0],
+        )
     parts = results_parts(allocation)
     stamps = _write.utc_microseconds(allocation.index)
-    totals = {}
+    totals, written = {}, {}
+    if overwrite:
+        _write.check_replaceable(Path(path))
     with atomic_directory(path, overwrite=overwrite) as temporary:
         for label, steps in time.local_months(allocation.index, tz):
             tables = _write.long_tables(stamps[steps], steps, parts, _write.RESULT_SCHEMA_COLUMNS)
-            _write.write_file(_write.part_path(temporary, label), tables, wide=False)
+            target = _write.part_path(temporary, label)
+            _write.write_file(target, tables, wide=False)
             totals[label] = month_totals(allocation, steps)
-        _arrow.write_info(temporary, _write.results_info(allocation, tz, totals))
+            written[label] = _results.file_record(target)
+        info = _results.results_info(allocation, allocation.step, tz, totals, written)
+        _arrow.write_info(temporary, info)
     return Path(path)
 
 

@@ -1,39 +1,45 @@
 """Allocate a Parquet energy dataset month by month: bounded memory, progress, resumable.
 
-:func:`allocate_dataset` reads one local month of an energy dataset
-(:func:`repartition.io.parquet.read_energy`), allocates it with any key, writes that
-month's results partition atomically, records it in the results' ``_repartition.json``
-(the manifest) and frees everything before the next month. Peak memory is set by one
-month of data, not by the length of the dataset.
+:func:`allocate_dataset` reads one local month of an energy dataset over every step of
+its local grid (cut only to the dataset's first and last steps), allocates it with any
+key, writes that month's results partition atomically, records it in the results'
+``_repartition.json`` (the manifest) and frees everything before the next month. Peak
+memory is set by one month of data (and the key's own tables), not by the length of the
+dataset.
 
 Every step of every key is computed from that step's data alone (the keys' coefficient
 tables may cover a whole year: each month takes its rows), so the month-by-month results
 are exactly those of one :func:`repartition.allocate` over the whole period.
 
 The manifest lists the months whose partition is completely written, with their
-totals, the key's label and fingerprint (a digest of its type and coefficients) and the
-source's members. A run that stops (an error, Ctrl-C, a crash) leaves the months done so
-far, each complete; ``resume=True`` computes only the others, and refuses a different
-key. A month directory that is not in the manifest (the run stopped between writing it
-and recording it) is written again.
+totals, the rows and bytes of their file and a fingerprint of their source files, the
+key's label and fingerprint (a digest of its type and coefficients) and the source's
+members. A run that stops (an error, Ctrl-C, a crash) leaves the months done so far,
+each complete; ``resume=True`` computes only the others (and the done months whose file
+is missing or damaged), and refuses a different key, step or source. A month directory
+that is not in the manifest (the run stopped between writing it and recording it) is
+written again. ``overwrite=True`` on existing results builds the new run in
+``<destination>.partial`` and swaps it in at the end (see
+:mod:`repartition.io._stream_state`).
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from repartition import errors, time
-from repartition.allocation import Allocation, AllocationSummary
+from repartition.allocation import AllocationSummary
 from repartition.engine import allocate
-from repartition.io import _arrow, parquet
+from repartition.io import _arrow, _results
 from repartition.io import _arrow_write as _write
+from repartition.io import _stream_state as _state
 from repartition.io._atomic import atomic_directory
+from repartition.io._fingerprint import key_fingerprint
+from repartition.io._stream_plan import Plan, check_key, make_plan
 from repartition.keys import SharingKey
 
 __all__ = ["StreamSummary", "allocate_dataset"]
@@ -65,14 +71,16 @@ class StreamSummary:
 
     def total(self) -> AllocationSummary:
         """Totals and rates over every month of the run (as ``Allocation.summary``)."""
-        return parquet.summary_of(
+        return _results.summary_of(
             {str(name): float(self.months[name].sum()) for name in self.months}
         )
 
     def by_month(self) -> dict[str, AllocationSummary]:
         """The summary of each month."""
         return {
-            str(label): parquet.summary_of({str(name): float(value) for name, value in row.items()})
+            str(label): _results.summary_of(
+                {str(name): float(value) for name, value in row.items()}
+            )
             for label, row in self.months.iterrows()
         }
 
@@ -109,10 +117,14 @@ def allocate_dataset(
     progress
         Show a progress bar (tqdm, on stderr), one tick per month.
     resume
-        Continue a results dataset written by an earlier call with the same key: only the
-        months not yet written are computed. Harmless on a first run.
+        Continue a results dataset written by an earlier call with the same key and
+        source: only the months not yet written are computed (an interrupted
+        ``overwrite=True`` run, in ``<destination>.partial``, is continued and then
+        replaces the destination). Harmless on a first run.
     overwrite
-        Replace an existing results dataset at ``destination``.
+        Replace an existing results dataset at ``destination``. The new run is written
+        into ``<destination>.partial`` and replaces the old results only once every
+        month is written: until then, and if the run stops, the old results stay whole.
 
     Returns
     -------
@@ -125,10 +137,17 @@ def allocate_dataset(
         ``destination`` exists and neither ``resume`` nor ``overwrite`` is set, or it is
         not a results dataset (never deleted then).
     ValueError
-        ``resume=True`` with another key, time zone or source members than the results.
+        ``destination`` inside ``source`` (or around it); ``resume=True`` with another
+        key, time zone, step or source members than the results, or a source month
+        whose files changed since its results were written.
+    repartition.errors.IndexMismatchError
+        A ``Dynamic`` or ``FullDynamic`` key without a row for a planned step (checked
+        before any month is computed).
     repartition.errors.RepartitionError
         Bad data in a month, named as :func:`repartition.allocate` and
-        :func:`~repartition.io.parquet.read_energy` name it; the months before it stay
+        :func:`~repartition.io.parquet.read_energy` name it (a step missing in the
+        source, even at the start or end of a month, is a
+        :class:`~repartition.errors.MissingValueError`); the months before it stay
         written.
 
     Examples
@@ -156,23 +175,33 @@ def allocate_dataset(
     if resume and overwrite:
         raise ValueError("Choose resume=True (continue) or overwrite=True (start again), not both.")
     source, destination = Path(source), Path(destination)
-    info = _arrow.read_info(source, parquet.ENERGY_KIND)
-    plan = _plan(source, months)
-    manifest = _Manifest(
-        tz=info.tz if info is not None else time.PARIS,
-        step=info.step if info is not None else None,
-        consumers=list(info.consumers) if info is not None else [],
-        producers=list(info.producers) if info is not None else [],
+    _state.check_places(source, destination)
+    plan = make_plan(source, months)
+    check_key(key, plan)
+    info = plan.info
+    members = (list(info.consumers), list(info.producers)) if info is not None else ([], [])
+    manifest = _state.Manifest(
+        tz=plan.tz,
+        step=plan.step,
+        period=plan.period,
+        consumers=list(members[0]),
+        producers=list(members[1]),
         key=key.label(),
-        fingerprint=_write.key_fingerprint(key),
+        fingerprint=key_fingerprint(key),
+        source={"consumers": members[0], "producers": members[1]},
     )
-    manifest.source = {"consumers": list(manifest.consumers), "producers": list(manifest.producers)}
-    _prepare(destination, manifest, resume=resume, overwrite=overwrite)
-    manifest.write(destination)
-    todo = [label for label in plan if label not in manifest.months]
-    resumed = tuple(label for label in plan if label in manifest.months)
+    target, swap = _state.open_run(
+        destination,
+        manifest,
+        resume=resume,
+        overwrite=overwrite,
+        source_fingerprint=plan.fingerprint,
+    )
+    manifest.write(target)
+    todo = [label for label in plan.months if label not in manifest.months]
+    resumed = tuple(label for label in plan.months if label in manifest.months)
     with tqdm(
-        total=len(plan),
+        total=len(plan.months),
         initial=len(resumed),
         disable=not progress,
         unit="month",
@@ -180,158 +209,35 @@ def allocate_dataset(
     ) as bar:
         for label in todo:
             bar.set_postfix_str(label)
-            _allocate_month(source, destination, label, key, manifest)
-            manifest.write(destination)
+            _allocate_month(plan, target, label, key, manifest)
+            manifest.write(target)
             bar.update(1)
+    if swap:
+        _state.swap(target, destination)
     totals = pd.DataFrame.from_dict(
-        {label: manifest.months[label] for label in plan},
+        {label: manifest.months[label] for label in plan.months},
         orient="index",
-        columns=list(parquet.TOTALS),
+        columns=list(_write.TOTALS),
     )
     totals.index.name = "month"
     return StreamSummary(destination, key.label(), totals, tuple(todo), resumed)
 
 
-@dataclass
-class _Manifest:
-    """The results dataset's ``_repartition.json`` while a run fills it."""
-
-    tz: str
-    step: pd.Timedelta | None
-    consumers: list[str]
-    producers: list[str]
-    key: str
-    fingerprint: str
-    months: dict[str, dict[str, float]] = field(default_factory=dict)
-    source: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, label: str, allocation: Allocation) -> None:
-        """Record a month written: its totals, members and step."""
-        self.months[label] = parquet.month_totals(allocation, slice(None))
-        for ids, new in (
-            (self.consumers, allocation.consumers),
-            (self.producers, allocation.producers),
-        ):
-            known = set(ids)
-            ids.extend(member for member in new if member not in known)
-        if allocation.step is not None:
-            self.step = allocation.step
-
-    def write(self, destination: Path) -> None:
-        info = _arrow.DatasetInfo(
-            parquet.RESULTS_KIND,
-            _arrow.LONG,
-            self.tz,
-            self.step if self.step is not None else pd.Timedelta(0),
-            tuple(self.consumers),
-            tuple(self.producers),
-            {
-                "key": self.key,
-                "key_fingerprint": self.fingerprint,
-                "months": {label: self.months[label] for label in sorted(self.months)},
-                "source": self.source,
-            },
-        )
-        destination.mkdir(parents=True, exist_ok=True)
-        _arrow.write_info(destination, info)
-
-
-def _plan(source: Path, months: str | Iterable[str] | None) -> list[str]:
-    available = list(_arrow.month_fragments(source))
-    if months is None:
-        chosen = available
-    else:
-        labels = [months] if isinstance(months, str) else list(months)
-        chosen = sorted({_arrow.check_month(label) for label in labels})
-        missing = [label for label in chosen if label not in available]
-        if missing:
-            raise errors.EmptyPeriodError(
-                f"{source} has no file for the month {missing[0]} (months: {available}).",
-                path=source,
-            )
-    if not chosen:
-        raise errors.EmptyPeriodError(f"{source} has no month=YYYY-MM directory.", path=source)
-    return chosen
-
-
-def _prepare(destination: Path, manifest: _Manifest, *, resume: bool, overwrite: bool) -> None:
-    """Check (or clear) the destination; load the months already done into ``manifest``."""
-    if not destination.exists():
-        return
-    existing = _results_info(destination)
-    if existing is None:  # an empty directory: nothing was written
-        return
-    if not resume:
-        if not overwrite:
-            raise FileExistsError(
-                f"{destination} already exists; pass resume=True to continue it or "
-                "overwrite=True to replace it."
-            )
-        backup = destination.with_name(f".{destination.name}.old")
-        shutil.rmtree(backup, ignore_errors=True)
-        destination.rename(backup)
-        shutil.rmtree(backup, ignore_errors=True)
-        return
-    if existing.extra.get("key_fingerprint") != manifest.fingerprint:
-        raise ValueError(
-            f"{destination} was computed with the key {existing.extra.get('key')!r} "
-            f"(fingerprint {existing.extra.get('key_fingerprint')}), not this "
-            f"{manifest.key!r} key (fingerprint {manifest.fingerprint}): resuming would mix "
-            "two keys. Pass the same key, or overwrite=True to start again."
-        )
-    if existing.tz != manifest.tz:
-        raise ValueError(
-            f"{destination} is partitioned by months of {existing.tz!r}, the source by "
-            f"{manifest.tz!r}. Write the results elsewhere."
-        )
-    recorded = existing.extra.get("source", {})
-    for role, now in manifest.source.items():
-        if now and recorded.get(role) and recorded[role] != now:
-            raise ValueError(
-                f"The source's {role} differ from those the results in {destination} were "
-                "computed from: resume with that source, or overwrite=True."
-            )
-    manifest.consumers = list(dict.fromkeys([*existing.consumers, *manifest.consumers]))
-    manifest.producers = list(dict.fromkeys([*existing.producers, *manifest.producers]))
-    if manifest.step is None and existing.step > pd.Timedelta(0):
-        manifest.step = existing.step
-    manifest.months = {
-        label: dict(totals)
-        for label, totals in existing.extra.get("months", {}).items()
-        if (_write.month_directory(destination, label) / _arrow.PART).exists()
-    }
-
-
-def _results_info(destination: Path) -> _arrow.DatasetInfo | None:
-    """The results dataset's description; None for an empty directory."""
-    try:
-        info = _arrow.read_info(destination, parquet.RESULTS_KIND)
-    except errors.FileFormatError as error:
-        raise FileExistsError(
-            f"{destination} is not a results dataset ({error.message}); it is left as it is. "
-            "Choose another destination."
-        ) from error
-    if info is None:
-        if destination.is_dir() and not any(destination.iterdir()):
-            return None
-        raise FileExistsError(
-            f"{destination} exists and is not a results dataset (no {_arrow.METADATA}); it "
-            "is left as it is. Choose another destination."
-        )
-    return info
-
-
 def _allocate_month(
-    source: Path, destination: Path, label: str, key: SharingKey, manifest: _Manifest
+    plan: Plan, target: Path, label: str, key: SharingKey, manifest: _state.Manifest
 ) -> None:
     """Read, allocate and write one month, and record it in ``manifest``. Nothing of the
     month's data outlives the call."""
-    consumption, production = parquet.read_energy(source, months=[label], tz=manifest.tz)
+    source = plan.fingerprint(label)
+    assert source is not None  # a planned month has files
+    consumption, production = plan.read(label)
     allocation = allocate(consumption, production, key)
     del consumption, production  # the allocation holds what is still needed
-    parts = parquet.results_parts(allocation)
+    parts = _results.results_parts(allocation)
     stamps = _write.utc_microseconds(allocation.index)
-    with atomic_directory(_write.month_directory(destination, label), overwrite=True) as folder:
+    with atomic_directory(_write.month_directory(target, label), overwrite=True) as folder:
         tables = _write.long_tables(stamps, slice(None), parts, _write.RESULT_SCHEMA_COLUMNS)
         _write.write_file(folder / _arrow.PART, tables, wide=False)
-    manifest.add(label, allocation)
+        record = _results.file_record(folder / _arrow.PART)
+    manifest.members(allocation.consumers, allocation.producers)
+    manifest.add(label, _results.month_totals(allocation, slice(None)), record, source)
