@@ -459,7 +459,8 @@ def test_a_dynamic_key_must_cover_every_planned_step_before_any_month(tmp_path):
     write_energy(tmp_path / "e", consumption, production)
     allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
     january = pd.DataFrame(0.4, index=consumption.loc["2025-01"].index, columns=["A", "B"])
-    for key in (keys.Dynamic(january), keys.FullDynamic({"PV": january})):
+    spanish = keys.SpanishKey(january * 1.25)  # rows summing to 1, as in Spain
+    for key in (keys.Dynamic(january), keys.FullDynamic({"PV": january}), spanish):
         with pytest.raises(errors.IndexMismatchError, match="month 2025-02") as caught:
             allocate_dataset(tmp_path / "e", tmp_path / "r", key, progress=False, overwrite=True)
         # February 1st, 00:00 in Paris: the first step the key lacks.

@@ -12,6 +12,10 @@ Coefficient sums may exceed 1 by at most :data:`SUM_TOLERANCE` (``1e-9``), to ab
 the rounding of keys computed elsewhere; such sums are scaled to exactly 1 before use, so
 that no step allocates more than is produced. Beyond the tolerance they are rejected.
 
+Strategies beyond the DSO keys (:class:`EqualShare`, :class:`WeightedShare`,
+:class:`SpanishKey`, :class:`ItalianKey`) are defined in :mod:`repartition.strategies`
+and re-exported here.
+
 References
 ----------
 Code de l'énergie, articles L315-2 and D315-1 to D315-11; Enedis, *Autoconsommation
@@ -44,7 +48,18 @@ from repartition._shares import PairSplit, Shares, empty_shares, is_by_member, l
 from repartition.kernels import by_member, pooled, water_by_member
 from repartition.kernels import full_dynamic as full_dynamic_kernels
 
-__all__ = ["SUM_TOLERANCE", "Dynamic", "FullDynamic", "Prorata", "SharingKey", "Static"]
+__all__ = [
+    "SUM_TOLERANCE",
+    "Dynamic",
+    "EqualShare",
+    "FullDynamic",
+    "ItalianKey",
+    "Prorata",
+    "SharingKey",
+    "SpanishKey",
+    "Static",
+    "WeightedShare",
+]
 
 
 class SharingKey(abc.ABC):
@@ -306,3 +321,14 @@ class FullDynamic(SharingKey):
                 )
         split = PairSplit(coefficients=tables, scale=scale)
         return Shares(allocated, grid_supply, self_consumed, surplus, split=split)
+
+
+# The strategies beyond the DSO's keys live in their own module, which builds on the
+# classes above: imported last, so that it finds them defined (the package imports this
+# module first, whichever of the two a user imports).
+from repartition.strategies import (  # noqa: E402
+    EqualShare,
+    ItalianKey,
+    SpanishKey,
+    WeightedShare,
+)

@@ -18,6 +18,9 @@ __all__ = [
     "attribute_pooled",
     "dynamic",
     "full_dynamic",
+    "italian",
+    "max_min_fair",
+    "merit_order_attribution",
     "prorata",
     "static",
     "static_limit",
@@ -136,3 +139,56 @@ def full_dynamic(
     allocated = np.minimum(consumption, demand)
     self_consumed = np.minimum(flows.sum(axis=2), production)
     return allocated, self_consumed, flows
+
+
+def max_min_fair(consumption: Array, production: Array) -> Array:
+    """Max-min fair (equal share) allocation, by bisection on the per-consumer cap.
+
+    Finds, per step, the cap ``lam`` with ``sum_i min(C[t, i], lam) = min(P_tot[t],
+    sum_i C[t, i])`` and returns ``min(C, lam)`` (``C`` when everyone can be served). Works
+    on the cap itself, not on a level of weights: it does not share code or idea with
+    :func:`static_limit` beyond the bisection.
+    """
+    production_total = production.sum(axis=1)
+    demand = consumption.sum(axis=1)
+    low = np.zeros_like(production_total)
+    high = np.maximum(production_total, consumption.max(axis=1, initial=0.0))
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        fits = np.minimum(consumption, middle[:, None]).sum(axis=1) <= production_total
+        low = np.where(fits, middle, low)
+        high = np.where(fits, high, middle)
+    cap = np.where(demand <= production_total, np.inf, low)
+    allocated: Array = np.minimum(consumption, cap[:, None])
+    return allocated
+
+
+def merit_order_attribution(
+    production: Array, shared: Array, commissioning: Array
+) -> tuple[Array, Array]:
+    """AUTOPROD and SURPLUS when plants are served in order of commissioning.
+
+    For each producer j: ``E = sum_{d_k < d_j} P[t, k]`` (strictly earlier plants),
+    ``G = sum_{d_k = d_j} P[t, k]`` (its group, j included); the group takes
+    ``clip(shared - E, 0, G)`` and j gets its production's part of it.
+    """
+    earlier = (commissioning[None, :] < commissioning[:, None]).astype(np.float64)  # [j, k]
+    same = (commissioning[None, :] == commissioning[:, None]).astype(np.float64)
+    earlier_production = production @ earlier.T
+    group_production = production @ same.T
+    taken = np.clip(shared[:, None] - earlier_production, 0.0, group_production)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        self_consumed = np.where(group_production > 0, taken * (production / group_production), 0.0)
+    return self_consumed, production - self_consumed
+
+
+def italian(consumption: Array, production: Array, commissioning: Array) -> tuple[Array, Array]:
+    """Italy's CER rule: ``(allocated, self_consumed)``.
+
+    Shared energy ``min(P_tot, sum_i C)`` per step, split among consumers in proportion to
+    consumption (:func:`prorata`) and attributed to plants by :func:`merit_order_attribution`.
+    """
+    allocated = prorata(consumption, production)
+    shared = np.minimum(production.sum(axis=1), consumption.sum(axis=1))
+    self_consumed, _ = merit_order_attribution(production, shared, commissioning)
+    return allocated, self_consumed
