@@ -19,7 +19,8 @@ def _check_key(key: Any) -> SharingKey:
     if not isinstance(key, SharingKey):
         raise TypeError(
             f"key must be a sharing key from repartition.keys (Prorata(), Static(...), "
-            f"Dynamic(...), FullDynamic(...)), not {type(key).__name__}."
+            f"Dynamic(...), FullDynamic(...), EqualShare(), WeightedShare(...), ...), "
+            f"not {type(key).__name__}."
         )
     return key
 
@@ -53,8 +54,12 @@ def allocate(
         one producer, named by its ``name``), on the same index as ``consumption``.
         [kWh per step]
     key : SharingKey
-        :class:`~repartition.keys.Prorata`, :class:`~repartition.keys.Static`,
-        :class:`~repartition.keys.Dynamic` or :class:`~repartition.keys.FullDynamic`.
+        The DSO's keys :class:`~repartition.keys.Prorata`,
+        :class:`~repartition.keys.Static`, :class:`~repartition.keys.Dynamic`,
+        :class:`~repartition.keys.FullDynamic`, or another strategy from
+        :mod:`repartition.keys` (:class:`~repartition.keys.EqualShare`,
+        :class:`~repartition.keys.WeightedShare`, :class:`~repartition.keys.SpanishKey`,
+        :class:`~repartition.keys.ItalianKey`).
 
     Returns
     -------

@@ -6,6 +6,8 @@
 - :mod:`repartition.kernels.by_member`: the same keys on member-major arrays (pandas'
   usual layout), read in memory order; :mod:`repartition.kernels.water_by_member` for the
   water-filling.
+- :mod:`repartition.kernels.merit_order`: crediting shared energy to plants in order
+  (the Italian key), plain NumPy.
 - :mod:`repartition.kernels.checks`: one-pass scans used by input validation.
 
 Their NumPy twins are in :mod:`repartition.reference`.
