@@ -1,0 +1,129 @@
+"""The strategies beyond the DSO's keys, timed against Prorata in the same run.
+
+Usage (from the repository root)::
+
+    python benchmarks/strategies.py                      # a year x 1,000 and 10,000 consumers
+    python benchmarks/strategies.py --consumers 1000 --repeat 3 --output run.md
+
+For each size, the benchmarks' synthetic community (a year at 30 min, 5 producers, in
+pandas' usual member-major layout) is allocated with every strategy of :data:`STRATEGIES`,
+best of ``--repeat`` runs after one warm-up (which also compiles the kernels), and each
+time is printed as a ratio to ``Prorata`` measured in the same run. For the water-filling
+strategies the table also says how many passes the steps needed (``Allocation.passes``):
+issue 4 expects them within 4x of Prorata, a few passes over a row that stays in cache.
+
+``benchmarks/test_strategies.py`` runs the same registry once per strategy on a tiny
+community, untimed in CI, so this script cannot rot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+import pandas as pd
+
+from benchmarks import data
+from benchmarks.report import _load, machine
+from repartition import Allocation, allocate, keys
+
+KeyFactory = Callable[[data.Community], keys.SharingKey]
+
+
+def _weights(community: data.Community) -> pd.Series:
+    """Subscribed power (kVA) per consumer: 6, 9 or 12, fixed by position."""
+    kva = np.array([6.0, 9.0, 12.0])[np.arange(community.size.consumers) % 3]
+    return pd.Series(kva, index=community.consumption.columns)
+
+
+def _spanish(community: data.Community) -> pd.Series:
+    return community.static_series / community.static_series.sum()
+
+
+def _italian(community: data.Community) -> pd.Series:
+    producers = community.production.columns
+    return pd.Series(range(len(producers)), index=producers)
+
+
+STRATEGIES: dict[str, KeyFactory] = {
+    "Prorata (baseline)": lambda community: keys.Prorata(),
+    "Static, redistributed": lambda community: keys.Static(
+        community.static_series, redistribute=True
+    ),
+    "EqualShare": lambda community: keys.EqualShare(),
+    "WeightedShare (kVA)": lambda community: keys.WeightedShare(_weights(community)),
+    "SpanishKey (fixed set)": lambda community: keys.SpanishKey(_spanish(community)),
+    "ItalianKey": lambda community: keys.ItalianKey(_italian(community)),
+}
+"""Name -> the key for a community. The first entry is the baseline of the ratios."""
+
+
+def _best(run: Callable[[], Allocation], repeat: int) -> tuple[float, Allocation]:
+    result = run()  # warm-up: compiles, or loads from Numba's cache
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def _passes(result: Allocation) -> str:
+    passes = result.passes
+    if passes is None:
+        return ""
+    values = passes.to_numpy()
+    median, p99 = np.percentile(values, [50, 99])
+    return f"{median:.0f} / {p99:.0f} / {values.max()}"
+
+
+def measure(consumers: int, repeat: int) -> list[str]:
+    """The markdown table of one size."""
+    community = data.community(data.Size(data.YEAR_STEPS, consumers), layout="members")
+    lines = [
+        f"### A year at 30 min, {consumers:,} consumers x {data.PRODUCERS} producers",
+        "",
+        "| strategy | time (s) | x Prorata | passes: median / p99 / max |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    baseline = None
+    for name, factory in STRATEGIES.items():
+        key = factory(community)
+        seconds, result = _best(
+            lambda key=key: allocate(community.consumption, community.production, key), repeat
+        )
+        baseline = baseline or seconds
+        lines.append(f"| {name} | {seconds:.3f} | {seconds / baseline:.2f}x | {_passes(result)} |")
+        del result
+    return [*lines, ""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--consumers", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs, best kept")
+    parser.add_argument("--output", type=Path, help="also write the markdown to this file")
+    args = parser.parse_args(argv)
+    lines = ["# Strategies against Prorata", "", "| machine | |", "| --- | --- |"]
+    lines += [f"| {name} | {value} |" for name, value in machine()]
+    lines += [f"| load average before | {_load()} |", ""]
+    for consumers in args.consumers:
+        lines += measure(consumers, args.repeat)
+    text = "\n".join(lines)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
