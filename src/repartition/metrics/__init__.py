@@ -15,6 +15,8 @@ sources. See ``docs/metrics.md`` for all of them side by side.
   selling everything as surplus. [EUR]
 - :func:`gini`, :func:`jain`: fairness indices over any per-member quantity.
 - :func:`members_served`: consumers receiving local energy at each step.
+- :func:`shapley_values`, :func:`coalition_value`: each consumer's share of the community's
+  gain (exact up to 15 consumers, sampled beyond, with its standard error). [EUR]
 
 >>> import pandas as pd
 >>> from repartition import allocate, keys, metrics
@@ -31,14 +33,17 @@ sources. See ``docs/metrics.md`` for all of them side by side.
 from repartition.metrics.fairness import gini, jain
 from repartition.metrics.money import bills, producer_revenue
 from repartition.metrics.rates import members_served, rates
+from repartition.metrics.shapley import coalition_value, shapley_values
 from repartition.metrics.tariffs import Tariffs
 
 __all__ = [
     "Tariffs",
     "bills",
+    "coalition_value",
     "gini",
     "jain",
     "members_served",
     "producer_revenue",
     "rates",
+    "shapley_values",
 ]
