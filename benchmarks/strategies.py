@@ -53,6 +53,23 @@ def _italian(community: data.Community) -> pd.Series:
     return pd.Series(range(len(producers)), index=producers)
 
 
+def _values(community: data.Community) -> pd.Series:
+    """Value of a local kWh per consumer (EUR/kWh): retail minus local price, 0.02 to 0.10."""
+    value = 0.02 + 0.08 * (np.arange(community.size.consumers) % 5) / 4
+    return pd.Series(value, index=community.consumption.columns)
+
+
+def _cascade(community: data.Community) -> keys.PriorityCascade:
+    """The first tenth of the consumers (public buildings) first, then everyone else."""
+    members = list(community.consumption.columns)
+    first = members[: max(1, len(members) // 10)]
+    rest = members[len(first) :]
+    groups = [("public", first, keys.Prorata())]
+    if rest:
+        groups.append(("households", rest, keys.EqualShare()))
+    return keys.PriorityCascade(groups)
+
+
 STRATEGIES: dict[str, KeyFactory] = {
     "Prorata (baseline)": lambda community: keys.Prorata(),
     "Static, redistributed": lambda community: keys.Static(
@@ -62,6 +79,10 @@ STRATEGIES: dict[str, KeyFactory] = {
     "WeightedShare (kVA)": lambda community: keys.WeightedShare(_weights(community)),
     "SpanishKey (fixed set)": lambda community: keys.SpanishKey(_spanish(community)),
     "ItalianKey": lambda community: keys.ItalianKey(_italian(community)),
+    "PriorityCascade (prorata, then equal share)": _cascade,
+    "EconomicGreedy (a value per consumer)": lambda community: keys.EconomicGreedy(
+        _values(community)
+    ),
 }
 """Name -> the key for a community. The first entry is the baseline of the ratios."""
 

@@ -50,15 +50,20 @@ from repartition.kernels import full_dynamic as full_dynamic_kernels
 
 __all__ = [
     "SUM_TOLERANCE",
+    "CascadeGroup",
     "Dynamic",
+    "EconomicGreedy",
     "EqualShare",
     "FullDynamic",
     "ItalianKey",
+    "PriorityCascade",
     "Prorata",
     "SharingKey",
     "SpanishKey",
     "Static",
     "WeightedShare",
+    "WholeWh",
+    "to_whole_wh",
 ]
 
 
@@ -326,6 +331,8 @@ class FullDynamic(SharingKey):
 # The strategies beyond the DSO's keys live in their own module, which builds on the
 # classes above: imported last, so that it finds them defined (the package imports this
 # module first, whichever of the two a user imports).
+from repartition.cascade import CascadeGroup, PriorityCascade  # noqa: E402
+from repartition.economic import EconomicGreedy, WholeWh, to_whole_wh  # noqa: E402
 from repartition.strategies import (  # noqa: E402
     EqualShare,
     ItalianKey,

@@ -9,6 +9,8 @@ All energies in kWh per step; shapes as in :mod:`repartition.kernels.pooled`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -21,6 +23,7 @@ __all__ = [
     "italian",
     "max_min_fair",
     "merit_order_attribution",
+    "priority_cascade",
     "prorata",
     "static",
     "static_limit",
@@ -192,3 +195,52 @@ def italian(consumption: Array, production: Array, commissioning: Array) -> tupl
     shared = np.minimum(production.sum(axis=1), consumption.sum(axis=1))
     self_consumed, _ = merit_order_attribution(production, shared, commissioning)
     return allocated, self_consumed
+
+
+def priority_cascade(
+    consumption: Array,
+    production: Array,
+    groups: list[tuple[NDArray[np.intp], Callable[[Array, Array], Array]]],
+) -> tuple[Array, Array]:
+    """Priority cascade: ``(allocated, self_consumed)``.
+
+    ``groups`` lists, first served first, the column numbers of each group and its rule
+    ``rule(group_consumption, production_left) -> group_allocated`` (e.g. :func:`prorata`).
+    Each group's energy is taken from the producers by :func:`attribute_pooled` on what they
+    have left, which is what the next group shares.
+    """
+    allocated = np.zeros_like(consumption)
+    self_consumed = np.zeros_like(production)
+    left = production
+    for columns, rule in groups:
+        group_allocated = rule(consumption[:, columns], left)
+        allocated[:, columns] = group_allocated
+        taken, left = attribute_pooled(group_allocated, left)
+        self_consumed = self_consumed + taken
+    return allocated, self_consumed
+
+
+def economic_greedy(
+    consumption: Array, production: Array, values: Array, serve_zero: bool = True
+) -> Array:
+    """Economic greedy allocation, without sorting: each consumer against every other.
+
+    ``values`` has shape (consumers,) or (steps, consumers). A consumer ``i`` that is served
+    at all (``value > 0``, or ``>= 0`` with ``serve_zero``) gets what is left after every
+    consumer of strictly higher value, ``left = P_tot - sum_{v_k > v_i} C_k``, shared with
+    the consumers of equal value in proportion to consumption:
+    ``A[t, i] = C[t, i] * clip(left / sum_{v_k = v_i} C_k, 0, 1)``. Pairwise comparisons,
+    (steps, consumers, consumers): for small tables only.
+    """
+    production_total = production.sum(axis=1)
+    value = np.broadcast_to(values, consumption.shape)
+    higher = value[:, None, :] > value[:, :, None]  # [t, i, k]: k before i
+    equal = value[:, None, :] == value[:, :, None]
+    before = (higher * consumption[:, None, :]).sum(axis=2)
+    group = (equal * consumption[:, None, :]).sum(axis=2)
+    left = production_total[:, None] - before
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(group > 0, np.clip(left / group, 0.0, 1.0), 0.0)
+    served = value > 0 if not serve_zero else value >= 0
+    allocated: Array = np.where(served, consumption * fraction, 0.0)
+    return allocated
