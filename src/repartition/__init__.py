@@ -14,6 +14,7 @@ dynamic, full dynamic) reproduced exactly, on pandas tables or plain NumPy array
 
 from repartition import errors, keys, metrics
 from repartition.allocation import Allocation, AllocationArrays, AllocationSummary
+from repartition.compare import compare, plot_comparison
 from repartition.engine import allocate, allocate_arrays
 from repartition.to_key import to_dynamic_key
 
@@ -23,9 +24,11 @@ __all__ = [
     "AllocationSummary",
     "allocate",
     "allocate_arrays",
+    "compare",
     "errors",
     "keys",
     "metrics",
+    "plot_comparison",
     "to_dynamic_key",
 ]
 

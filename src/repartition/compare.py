@@ -1,0 +1,174 @@
+"""Every strategy on the same data, side by side: :func:`compare` and :func:`plot_comparison`.
+
+A PMO choosing its key, or a researcher comparing strategies, wants one table: one row per
+strategy, the rates, the energy left as surplus, the money (with tariffs) and how fairly it
+is spread. Every column is computed by :mod:`repartition.metrics` from one
+:func:`repartition.allocate` per strategy, so each formula is the one documented there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from repartition.engine import allocate
+from repartition.keys import SharingKey
+from repartition.metrics import Tariffs, bills, gini, jain, producer_revenue
+
+__all__ = ["compare", "plot_comparison"]
+
+
+def compare(
+    consumption: pd.DataFrame,
+    production: pd.DataFrame | pd.Series,
+    keys: Mapping[str, SharingKey] | Sequence[SharingKey],
+    *,
+    tariffs: Tariffs | None = None,
+    per_member: bool = False,
+) -> pd.DataFrame:
+    """Allocate the same data with every key and compare the results in one table.
+
+    Parameters
+    ----------
+    consumption, production
+        As for :func:`repartition.allocate`. [kWh per step]
+    keys
+        The strategies: a mapping name -> key, or a sequence of keys (named by their
+        ``label()``).
+    tariffs
+        Prices for the money columns (:class:`repartition.metrics.Tariffs`); without
+        them, the table has energies, rates and fairness of self-sufficiency only.
+    per_member
+        Also add one column per consumer with its savings (``savings <id>``); needs
+        ``tariffs``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per strategy (in the order given), with columns:
+
+        - ``self_consumption_rate`` ``= sum A / sum P_tot`` (*taux d'autoconsommation*)
+          and ``self_sufficiency_rate`` ``= sum A / sum C`` (*taux d'autoproduction*);
+        - ``allocated_kwh`` (AUTOCONS), ``surplus_kwh`` (SURPLUS) [kWh];
+        - ``gini_self_sufficiency`` and ``jain_self_sufficiency``: fairness of the
+          consumers' own rates ``A_i / C_i`` (consumers who consumed nothing left out);
+        - with tariffs: ``savings_total``, ``savings_mean``, ``savings_min``,
+          ``savings_max`` (consumers' savings against buying everything from their
+          supplier), ``producer_gain`` (producers' gain against selling everything as
+          surplus), ``community_gain`` (their sum) [currency], and ``gini_savings``,
+          ``jain_savings`` (Jain is NaN when a consumer loses money, since it is only
+          defined for non-negative values).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from repartition import keys
+    >>> index = pd.date_range("2025-06-01 12:00", periods=2, freq="30min", tz="Europe/Paris")
+    >>> consumption = pd.DataFrame({"A": [1.0, 3.0], "B": [3.0, 1.0]}, index=index)
+    >>> production = pd.Series([2.0, 2.0], index=index, name="PV")
+    >>> table = compare(consumption, production,
+    ...                 {"prorata": keys.Prorata(), "equal": keys.EqualShare()})
+    >>> table[["self_sufficiency_rate", "gini_self_sufficiency"]]
+             self_sufficiency_rate  gini_self_sufficiency
+    prorata                    0.5                    0.0
+    equal                      0.5                    0.0
+    """
+    named = _named(keys)
+    if per_member and tariffs is None:
+        raise ValueError("per_member=True needs tariffs (the savings are in money).")
+    rows: dict[str, dict[str, float]] = {}
+    for name, key in named.items():
+        allocation = allocate(consumption, production, key)
+        summary = allocation.summary()
+        sufficiency = allocation.by_consumer()["self_sufficiency_rate"].dropna()
+        row: dict[str, float] = {
+            "self_consumption_rate": summary.self_consumption_rate,
+            "self_sufficiency_rate": summary.self_sufficiency_rate,
+            "allocated_kwh": summary.allocated_kwh,
+            "surplus_kwh": summary.surplus_kwh,
+            "gini_self_sufficiency": gini(sufficiency) if len(sufficiency) else np.nan,
+            "jain_self_sufficiency": jain(sufficiency) if len(sufficiency) else np.nan,
+        }
+        if tariffs is not None:
+            savings = bills(allocation, tariffs)["savings"]
+            gain = float(producer_revenue(allocation, tariffs)["gain"].sum())
+            row.update(
+                savings_total=float(savings.sum()),
+                savings_mean=float(savings.mean()),
+                savings_min=float(savings.min()),
+                savings_max=float(savings.max()),
+                producer_gain=gain,
+                community_gain=float(savings.sum()) + gain,
+                gini_savings=gini(savings),
+                jain_savings=jain(savings) if (savings >= 0).all() else np.nan,
+            )
+            if per_member:
+                row.update({f"savings {member}": float(v) for member, v in savings.items()})
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _named(keys: Mapping[str, SharingKey] | Sequence[SharingKey]) -> dict[str, SharingKey]:
+    if isinstance(keys, Mapping):
+        named = {str(name): key for name, key in keys.items()}
+    else:
+        named = {}
+        for key in keys:
+            label = key.label() if isinstance(key, SharingKey) else repr(key)
+            if label in named:
+                raise ValueError(
+                    f"Two keys are both labelled {label!r}: pass a mapping name -> key."
+                )
+            named[label] = key
+    if not named:
+        raise ValueError("compare needs at least one key.")
+    for name, key in named.items():
+        if not isinstance(key, SharingKey):
+            raise TypeError(
+                f"{name!r} is a {type(key).__name__}, not a sharing key from repartition.keys."
+            )
+    return named
+
+
+def plot_comparison(
+    table: pd.DataFrame,
+    columns: Sequence[str] = ("self_sufficiency_rate", "self_consumption_rate"),
+    *,
+    ax: Any = None,
+) -> Any:
+    """Plot columns of a :func:`compare` table as grouped horizontal bars, one group per
+    strategy.
+
+    Needs matplotlib (``pip install "repartition[plot]"``).
+
+    Parameters
+    ----------
+    table
+        The result of :func:`compare`.
+    columns
+        The columns to show (same unit, for one axis to make sense).
+    ax
+        A matplotlib ``Axes`` to draw on; a new figure's by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'plot_comparison needs matplotlib: pip install "repartition[plot]"'
+        ) from error
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise KeyError(f"The table has no column {missing[0]!r}; it has {list(table.columns)}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.6 + 0.5 * len(table) * max(1, len(columns))))
+    table.loc[::-1, list(columns)].plot.barh(ax=ax)
+    ax.set_xlabel(", ".join(columns))
+    ax.legend(loc="best")
+    return ax
