@@ -58,6 +58,7 @@ __all__ = [
     "ItalianKey",
     "PriorityCascade",
     "Prorata",
+    "ProsumerKey",
     "SharingKey",
     "SpanishKey",
     "Static",
@@ -333,6 +334,7 @@ class FullDynamic(SharingKey):
 # module first, whichever of the two a user imports).
 from repartition.cascade import CascadeGroup, PriorityCascade  # noqa: E402
 from repartition.economic import EconomicGreedy, WholeWh, to_whole_wh  # noqa: E402
+from repartition.prosumer import ProsumerKey  # noqa: E402
 from repartition.strategies import (  # noqa: E402
     EqualShare,
     ItalianKey,

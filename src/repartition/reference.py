@@ -244,3 +244,55 @@ def economic_greedy(
     served = value > 0 if not serve_zero else value >= 0
     allocated: Array = np.where(served, consumption * fraction, 0.0)
     return allocated
+
+
+def prosumer_optimal(
+    consumption: Array, production: Array, coefficients: Array, owners: NDArray[np.intp]
+) -> tuple[Array, Array]:
+    """Prosumer-aware "optimal" key, step by step and round by round (plain loops).
+
+    ``coefficients`` are the static ``k_i`` (sum ``S <= 1``), ``owners`` the owner column of
+    each producer (``-1``: none). Producer ``j`` first offers ``P[t, j] * k_i * S / (S -
+    k_owner)`` to each consumer ``i != owner`` (the relative key); a consumer offered more
+    than it needs takes all its offers scaled by one factor and is saturated. Then, while a
+    round saturates someone new, each producer offers what it has left to its open
+    consumers (``i != owner``, ``k_i > 0``, not saturated) in proportion to ``k_i``; the
+    first such round always runs (it hands on the share ``1 - S`` too).
+    Returns ``(allocated, flows)`` with ``flows`` of shape (steps, producers, consumers).
+    """
+    steps, consumers = consumption.shape
+    producers = production.shape[1]
+    total = float(coefficients.sum())
+    allocated = np.zeros((steps, consumers))
+    flows = np.zeros((steps, producers, consumers))
+    for t in range(steps):
+        weights = np.zeros((producers, consumers))
+        for j in range(producers):
+            for i in range(consumers):
+                if i != owners[j]:
+                    weights[j, i] = coefficients[i]
+            others = weights[j].sum()
+            weights[j] = weights[j] * (total / others) if others > 0 else 0.0
+            weights[j] /= max(1.0, weights[j].sum())
+        offer = production[t][:, None] * weights
+        saturated = np.zeros(consumers, dtype=bool)
+        for round_ in range(consumers + 2):
+            need = consumption[t] - allocated[t]
+            demand = offer.sum(axis=0)
+            capped = demand > need
+            for i in range(consumers):
+                factor = need[i] / demand[i] if capped[i] else 1.0
+                flows[t, :, i] += offer[:, i] * factor
+                allocated[t, i] = consumption[t, i] if capped[i] else allocated[t, i] + demand[i]
+            newly = capped & ~saturated
+            saturated = saturated | capped
+            if round_ > 0 and not newly.any():
+                break
+            for j in range(producers):
+                open_weights = np.where(saturated, 0.0, coefficients)
+                if owners[j] >= 0:
+                    open_weights[owners[j]] = 0.0
+                left = max(production[t, j] - flows[t, j].sum(), 0.0)
+                weight_total = open_weights.sum()
+                offer[j] = open_weights * (left / weight_total) if weight_total > 0 else 0.0
+    return allocated, flows

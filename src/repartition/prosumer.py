@@ -1,0 +1,275 @@
+"""Prosumer-aware keys (Belgium, Flemish protocol): nobody receives its own production.
+
+A prosumer both produces and consumes. Its meter already nets its own consumption against
+its production behind the meter; what it injects is shared among the *other* consumers of
+the community. The sharing is therefore per producer: producer ``j`` (owned by consumer
+``o(j)``, or by nobody) offers each consumer ``i``
+
+    ``offered[t, j, i] = P[t, j] * k[j, i]``, with ``k[j, o(j)] = 0``,
+
+and a consumer offered more than it consumes has all its pair shares scaled down by one
+factor so that they sum to ``C[t, i]`` (the rule of :class:`~repartition.keys.FullDynamic`).
+Three variants, from static coefficients ``k_i`` (``S = sum_i k_i <= 1``):
+
+- ``"fixed"``: ``k[j, i] = k_i`` for ``i != o(j)``; the owner's share stays unallocated
+  (surplus), not renormalised;
+- ``"relative"``: ``k[j, i] = k_i * S / (S - k_{o(j)})`` for ``i != o(j)``, i.e.
+  ``k_i / (1 - k_owner)`` for coefficients summing to 1 (the owner's share goes to the
+  others in proportion to their keys); a producer whose owner holds every share gives
+  nothing (``S - k_owner = 0``);
+- ``"optimal"``: ``"relative"``, then what saturated consumers could not use is handed on,
+  producer by producer, to the consumers that are neither saturated nor its owner, in
+  proportion to ``k_i``, round after round, up to the exact limit; the share ``1 - S``
+  that no coefficient covers is handed on too (see :class:`ProsumerKey`).
+
+The class is best imported from :mod:`repartition.keys`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from repartition import errors
+from repartition._coefficients import SUM_TOLERANCE, member_vector, within_one
+from repartition._inputs import Array, Axis
+from repartition._shares import PairSplit, Shares, like
+from repartition.keys import FullDynamic, SharingKey
+
+__all__ = ["VARIANTS", "ProsumerKey", "owner_columns", "pair_coefficients"]
+
+VARIANTS = ("fixed", "relative", "optimal")
+"""The variants of :class:`ProsumerKey`, as in the Flemish protocol."""
+
+Variant = Literal["fixed", "relative", "optimal"]
+
+
+def owner_columns(
+    owners: Mapping[Hashable, Hashable] | None, producers: pd.Index, consumers: pd.Index
+) -> NDArray[np.intp]:
+    """The consumer column owning each producer (``-1``: none), in the data's order.
+
+    ``owners=None`` pairs a producer with the consumer of the same id, if any.
+    """
+    if owners is None:
+        return np.asarray(consumers.get_indexer(producers), dtype=np.intp)
+    if not isinstance(owners, Mapping):
+        raise TypeError(
+            f"ProsumerKey owners must be a mapping producer id -> consumer id, not {owners!r}."
+        )
+    columns = np.full(len(producers), -1, dtype=np.intp)
+    known_producers = {producer: j for j, producer in enumerate(producers)}
+    known_consumers = {consumer: i for i, consumer in enumerate(consumers)}
+    for producer, consumer in owners.items():
+        if producer not in known_producers:
+            raise errors.UnknownMemberError(
+                f"ProsumerKey owners name producer {producer!r}, which the data does not "
+                "have. Check the id, or add its production column.",
+                member=producer,
+                column=producer,
+            )
+        if consumer not in known_consumers:
+            raise errors.UnknownMemberError(
+                f"ProsumerKey owners give producer {producer!r} the owner {consumer!r}, "
+                "which is not a consumer of the data. Check the id, or add its consumption "
+                "column.",
+                member=consumer,
+                column=consumer,
+            )
+        columns[known_producers[producer]] = known_consumers[consumer]
+    return columns
+
+
+def pair_coefficients(coefficients: Array, owners: NDArray[np.intp], variant: str) -> Array:
+    """Per-producer coefficients ``k[j, i]``, shape (producers, consumers).
+
+    ``coefficients`` are the checked ``k_i`` (sum at most 1); ``owners`` the owner column of
+    each producer (``-1``: none). ``"fixed"`` zeroes the owner's share; ``"relative"`` and
+    ``"optimal"`` also scale the others' by ``S / (S - k_owner)`` (0 when nothing is left).
+    """
+    table = np.repeat(coefficients[None, :], len(owners), axis=0)
+    owned = np.flatnonzero(owners >= 0)
+    table[owned, owners[owned]] = 0.0
+    if variant == "fixed":
+        return table
+    total = float(coefficients.sum())
+    # The others' sum, summed rather than subtracted: their ratio to S stays exact.
+    others = table.sum(axis=1)
+    # Divided first, then scaled: each ratio is at most 1, so nothing overflows.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = np.where(others[:, None] > 0.0, table / others[:, None], 0.0) * total
+    return within_one(table, table.sum(axis=1))
+
+
+@dataclass(frozen=True, eq=False)
+class ProsumerKey(SharingKey):
+    """Prosumer-aware key (Flemish protocol): fixed, relative or optimal.
+
+    Producer ``j`` is shared among the consumers other than its owner ``o(j)``:
+    ``offered[t, j, i] = P[t, j] * k[j, i]`` with ``k[j, o(j)] = 0`` and
+
+    - ``"fixed"``: ``k[j, i] = k_i``; the owner's share ``k_{o(j)} * P[t, j]`` is surplus;
+    - ``"relative"``: ``k[j, i] = k_i * S / (S - k_{o(j)})`` (``k_i / (1 - k_{o(j)})`` when
+      ``S = sum_i k_i = 1``).
+
+    Each consumer's pair shares are scaled by ``min(1, C[t, i] / sum_j offered[t, j, i])``
+    (as :class:`~repartition.keys.FullDynamic`, which computes these two variants from the
+    tables ``k[j, i]`` repeated over the steps), so ``A[t, i] = min(C[t, i], sum_j
+    offered[t, j, i])``, and ``AUTOPROD[t, j]`` is what producer ``j``'s pairs delivered.
+
+    ``"optimal"`` starts from ``"relative"`` and redistributes per producer (*choice*: not
+    pooled, since each producer excludes its own owner): in each round, what producer ``j``
+    has left, ``P[t, j] - sum_i flow[t, j, i]``, is offered to the consumers ``i != o(j)``
+    with ``k_i > 0`` that are not saturated, in proportion to ``k_i``; each consumer's
+    offers are capped together by what it still needs, scaled by one factor. What is left
+    includes the share ``1 - S`` no coefficient covers (as
+    ``Static(k, redistribute=True)``: coefficients then act as relative weights). A
+    redistribution round that saturates nobody ends the step, so the exact limit is
+    reached in at most one round per consumer, plus two. Vectorised over steps in NumPy (twin:
+    :func:`repartition.reference.prosumer_optimal`).
+
+    Parameters
+    ----------
+    coefficients : mapping, pandas.Series or 1-D array
+        Consumer id -> share ``k_i`` in [0, 1], ``sum_i k_i <= 1``, matched like
+        :class:`~repartition.keys.Static`'s.
+    variant : {"fixed", "relative", "optimal"}, default "relative"
+    owners : mapping producer id -> consumer id, optional
+        Who owns each producer. By default (``None``) a producer is owned by the consumer
+        with the same id, if there is one. With :func:`repartition.allocate_arrays` the ids
+        are column numbers, so producer column ``j`` is then owned by consumer column ``j``:
+        pass ``owners={}`` for no prosumer. Producers not named have no owner.
+
+    Raises
+    ------
+    repartition.errors.CoefficientSumError
+        For coefficients summing above 1.
+    repartition.errors.UnknownMemberError
+        For an owner mapping naming a producer or consumer the data does not have.
+
+    Notes
+    -----
+    Without prosumers, ``"fixed"`` and ``"relative"`` are :class:`~repartition.keys.Static`
+    and ``"optimal"`` is ``Static(k, redistribute=True)``. ``passes`` (``"optimal"``) counts
+    the rounds each step needed. Flows keep one (steps, consumers) table per producer.
+
+    References
+    ----------
+    domain.md, "Rules abroad": Belgium (Flanders protocol; Wallonia), fixed, relative and
+    optimal keys, a member not sharing with itself.
+
+    Examples
+    --------
+    Producer 0 belongs to consumer 0, whose 50 % share stays unallocated (fixed) or goes to
+    the others (relative: 0.25 / 0.5 = 50 % each):
+
+    >>> import numpy as np
+    >>> from repartition import allocate_arrays
+    >>> from repartition.prosumer import ProsumerKey
+    >>> C, P = np.array([[5.0, 5.0, 1.0]]), np.array([[4.0]])
+    >>> allocate_arrays(C, P, ProsumerKey([0.5, 0.25, 0.25], "fixed")).allocated
+    array([[0., 1., 1.]])
+    >>> allocate_arrays(C, P, ProsumerKey([0.5, 0.25, 0.25], "relative")).allocated
+    array([[0., 2., 1.]])
+    >>> allocate_arrays(C, P, ProsumerKey([0.5, 0.25, 0.25], "optimal")).allocated
+    array([[0., 3., 1.]])
+    """
+
+    coefficients: Mapping[Any, float] | pd.Series | Sequence[float] | np.ndarray
+    variant: Variant = "relative"
+    owners: Mapping[Hashable, Hashable] | None = None
+    name: ClassVar[str] = "prosumer"
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(
+                f"ProsumerKey variant must be one of {', '.join(VARIANTS)}, not {self.variant!r}."
+            )
+
+    def label(self) -> str:
+        return f"{self.name} ({self.variant})"
+
+    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
+        coefficients = member_vector(self.coefficients, axis.consumers, "ProsumerKey")
+        total = float(coefficients.sum())
+        if total > 1.0 + SUM_TOLERANCE:
+            raise errors.CoefficientSumError(
+                f"ProsumerKey coefficients sum to {total:.12g}, above 1: the consumers would "
+                "receive more than is produced. Scale them down so that they sum to 1 or less.",
+            )
+        coefficients = within_one(coefficients, np.asarray(total))
+        owners = owner_columns(self.owners, axis.producers, axis.consumers)
+        pairs = pair_coefficients(coefficients, owners, self.variant)
+        if self.variant != "optimal":
+            steps = consumption.shape[0]
+            tables = np.ascontiguousarray(
+                np.broadcast_to(pairs[:, None, :], (len(pairs), steps, pairs.shape[1]))
+            )
+            return FullDynamic(tables)._share(consumption, production, axis)
+        return _optimal(consumption, production, pairs)
+
+
+def _optimal(consumption: Array, production: Array, pairs: Array) -> Shares:
+    """The ``"optimal"`` variant: relative offers, then rounds over the open consumers."""
+    steps, consumers = consumption.shape
+    producers = production.shape[1]
+    need_base = np.ascontiguousarray(consumption)
+    allocated = np.zeros((steps, consumers))
+    flows = [np.zeros((steps, consumers)) for _ in range(producers)]
+    offers = [production[:, j, None] * pairs[j][None, :] for j in range(producers)]
+    saturated = np.zeros((steps, consumers), dtype=bool)
+    active = np.ones(steps, dtype=bool)
+    passes = np.zeros(steps, dtype=np.int32)
+    for round_ in range(consumers + 2):
+        passes += active
+        demand = np.zeros((steps, consumers))
+        for offer in offers:
+            demand += offer
+        need = need_base - allocated
+        capped = (demand > need) & active[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(capped, need / demand, 1.0)
+        for flow, offer in zip(flows, offers, strict=True):
+            flow += offer * scale
+        allocated = np.where(capped, need_base, allocated + np.where(active[:, None], demand, 0.0))
+        newly = capped & ~saturated
+        saturated |= capped
+        if round_ > 0:  # the first redistribution round always runs
+            active &= newly.any(axis=1)
+        if not active.any():
+            break
+        open_ = ~saturated & active[:, None]
+        for j in range(producers):
+            weights = np.where(open_, pairs[j][None, :], 0.0)
+            weight_total = weights.sum(axis=1)
+            left = np.maximum(production[:, j] - flows[j].sum(axis=1), 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(weight_total[:, None] > 0.0, weights / weight_total[:, None], 0.0)
+            offers[j] = ratio * left[:, None]
+    allocated = np.clip(allocated, 0.0, need_base)
+    self_consumed = np.empty(production.shape)
+    for j, flow in enumerate(flows):
+        self_consumed[:, j] = np.minimum(flow.sum(axis=1), production[:, j])
+    surplus = production - self_consumed
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tables = [
+            like(
+                np.where(production[:, j, None] > 0.0, flow / production[:, j, None], 0.0),
+                consumption,
+            )
+            for j, flow in enumerate(flows)
+        ]
+    split = PairSplit(coefficients=tables, scale=like(np.ones((steps, consumers)), consumption))
+    return Shares(
+        like(allocated, consumption),
+        like(need_base - allocated, consumption),
+        self_consumed,
+        surplus,
+        split=split,
+        passes=passes,
+    )

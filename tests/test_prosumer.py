@@ -1,0 +1,290 @@
+"""Prosumer-aware keys (issue 4, Belgian / Flemish protocol): fixed, relative, optimal.
+
+Golden cases are worked by hand in the comments from domain.md ("Rules abroad": Belgium)
+and :class:`repartition.prosumer.ProsumerKey`'s docstring; domain.md's invariants are
+hypothesis properties (helpers of test_properties.py); then each variant against an
+independent computation (:mod:`repartition.reference`) and the keys it reduces to.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import strategies as gen
+from repartition import allocate, allocate_arrays, errors, keys, reference
+from repartition.prosumer import VARIANTS, ProsumerKey, owner_columns, pair_coefficients
+from test_properties import (  # _one_numba_thread: autouse fixture, kernels on one thread
+    _flow_scale,
+    _one_numba_thread,  # noqa: F401
+    assert_close,
+    assert_le,
+    check_flows,
+    check_invariants,
+    step_scale,
+)
+
+TOL = {"rtol": 1e-12, "atol": 1e-12}
+
+
+def half_hours(periods: int) -> pd.DatetimeIndex:
+    return pd.date_range("2025-06-01 10:00", periods=periods, freq="30min", tz="Europe/Paris")
+
+
+# --- golden cases, worked by hand ---------------------------------------------------------
+
+# Three consumers: "ann" owns the plant "ann" (same id: a prosumer), "bob" and "cat" do not
+# produce. Keys k = (ann 0.5, bob 0.3, cat 0.2), sum S = 1. Two steps.
+#   step 0: C = (ann 4, bob 10, cat 1), P_ann = 10
+#   step 1: C = (ann 0, bob 1, cat 1),  P_ann = 2
+GOLDEN_C = pd.DataFrame(
+    {"ann": [4.0, 0.0], "bob": [10.0, 1.0], "cat": [1.0, 1.0]}, index=half_hours(2)
+)
+GOLDEN_P = pd.DataFrame({"ann": [10.0, 2.0]}, index=half_hours(2))
+GOLDEN_K = {"ann": 0.5, "bob": 0.3, "cat": 0.2}
+
+GOLDEN = {
+    # fixed: ann's own share 0.5 is not allocated.
+    #   step 0: bob 0.3 * 10 = 3 (<= 10), cat 0.2 * 10 = 2 -> capped at 1. A = (0, 3, 1),
+    #           AUTOPROD = 4, SURPLUS = 6.
+    #   step 1: bob 0.3 * 2 = 0.6, cat 0.2 * 2 = 0.4. A = (0, 0.6, 0.4), AUTOPROD = 1, SURPLUS 1.
+    "fixed": ([[0.0, 3.0, 1.0], [0.0, 0.6, 0.4]], [4.0, 1.0]),
+    # relative: k / (1 - 0.5): bob 0.6, cat 0.4.
+    #   step 0: bob 6, cat 4 -> capped at 1. A = (0, 6, 1), AUTOPROD 7, SURPLUS 3.
+    #   step 1: bob 1.2 -> capped at 1, cat 0.8. A = (0, 1, 0.8), AUTOPROD 1.8, SURPLUS 0.2.
+    "relative": ([[0.0, 6.0, 1.0], [0.0, 1.0, 0.8]], [7.0, 1.8]),
+    # optimal: relative, then the leftover to the open non-owners.
+    #   step 0: left 10 - 7 = 3, cat saturated, only bob open: bob 6 + 3 = 9 (<= 10).
+    #           A = (0, 9, 1), AUTOPROD 10, SURPLUS 0.
+    #   step 1: left 2 - 1.8 = 0.2, bob saturated, cat open: 0.8 + 0.2 = 1 (= its C).
+    #           A = (0, 1, 1), AUTOPROD 2, SURPLUS 0.
+    "optimal": ([[0.0, 9.0, 1.0], [0.0, 1.0, 1.0]], [10.0, 2.0]),
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_golden_prosumer_by_same_id(variant: str) -> None:
+    result = allocate(GOLDEN_C, GOLDEN_P, ProsumerKey(GOLDEN_K, variant))
+    allocated, self_consumed = GOLDEN[variant]
+    np.testing.assert_allclose(result.allocated.to_numpy(), allocated, **TOL)
+    np.testing.assert_allclose(result.self_consumed["ann"].to_numpy(), self_consumed, **TOL)
+    np.testing.assert_allclose(
+        result.surplus["ann"].to_numpy(), GOLDEN_P["ann"].to_numpy() - self_consumed, **TOL
+    )
+    flows = result.flows()
+    # A prosumer never receives its own production.
+    assert flows.loc["ann", "ann"] == 0.0
+    # One producer: every consumer's energy comes from it.
+    np.testing.assert_allclose(flows.loc["ann"].to_numpy(), np.sum(allocated, axis=0), **TOL)
+
+
+def test_golden_two_producers_explicit_owners() -> None:
+    # Plants "pv1" owned by "ann", "pv2" owned by "bob"; k = (ann 0.5, bob 0.5). One step,
+    # C = (ann 4, bob 4), P = (pv1 2, pv2 6).
+    #   fixed:    pv1 -> bob 0.5 * 2 = 1; pv2 -> ann 0.5 * 6 = 3. A = (3, 1), AUTOPROD (1, 3).
+    #   relative: k / (1 - 0.5) = 1: pv1 -> bob 2; pv2 -> ann 6, capped at 4.
+    #             A = (4, 2), AUTOPROD (2, 4), SURPLUS (0, 2).
+    #   optimal:  pv2's 2 left could only go to bob, its owner: nobody open. Same as relative.
+    consumption = pd.DataFrame({"ann": [4.0], "bob": [4.0]}, index=half_hours(1))
+    production = pd.DataFrame({"pv1": [2.0], "pv2": [6.0]}, index=half_hours(1))
+    owners = {"pv1": "ann", "pv2": "bob"}
+    expected = {
+        "fixed": ([3.0, 1.0], [1.0, 3.0]),
+        "relative": ([4.0, 2.0], [2.0, 4.0]),
+        "optimal": ([4.0, 2.0], [2.0, 4.0]),
+    }
+    for variant, (allocated, self_consumed) in expected.items():
+        result = allocate(consumption, production, ProsumerKey([0.5, 0.5], variant, owners))
+        np.testing.assert_allclose(result.allocated.to_numpy()[0], allocated, **TOL)
+        np.testing.assert_allclose(result.self_consumed.to_numpy()[0], self_consumed, **TOL)
+        flows = result.flows()
+        assert flows.loc["pv1", "ann"] == 0.0
+        assert flows.loc["pv2", "bob"] == 0.0
+
+
+def test_plain_arrays_pair_columns_by_number_unless_told() -> None:
+    # allocate_arrays: ids are column numbers, so producer 0 is consumer 0's by default.
+    # C = (2, 2), P = 2, k = (0.5, 0.5), fixed: default -> (0, 1); owners={} -> (1, 1).
+    C, P = np.array([[2.0, 2.0]]), np.array([[2.0]])
+    owned = allocate_arrays(C, P, ProsumerKey([0.5, 0.5], "fixed"))
+    free = allocate_arrays(C, P, ProsumerKey([0.5, 0.5], "fixed", owners={}))
+    np.testing.assert_allclose(owned.allocated, [[0.0, 1.0]], **TOL)
+    np.testing.assert_allclose(free.allocated, [[1.0, 1.0]], **TOL)
+
+
+def test_owner_holding_every_share_leaves_everything_unallocated() -> None:
+    # k = (1, 0): producer 0's owner holds all the key; relative S - k_owner = 0 -> nothing.
+    C, P = np.array([[2.0, 2.0]]), np.array([[3.0]])
+    for variant in VARIANTS:
+        result = allocate_arrays(C, P, ProsumerKey([1.0, 0.0], variant))
+        np.testing.assert_allclose(result.allocated, [[0.0, 0.0]], **TOL)
+        np.testing.assert_allclose(result.surplus, [[3.0]], **TOL)
+
+
+def test_pair_coefficients() -> None:
+    # k = (0.5, 0.3, 0.2); producer 0 owned by 0, producer 1 by nobody.
+    coefficients = np.array([0.5, 0.3, 0.2])
+    owners = np.array([0, -1])
+    fixed = pair_coefficients(coefficients, owners, "fixed")
+    np.testing.assert_allclose(fixed, [[0.0, 0.3, 0.2], [0.5, 0.3, 0.2]], **TOL)
+    # relative: 0.3 / 0.5 = 0.6, 0.2 / 0.5 = 0.4.
+    relative = pair_coefficients(coefficients, owners, "relative")
+    np.testing.assert_allclose(relative, [[0.0, 0.6, 0.4], [0.5, 0.3, 0.2]], **TOL)
+    # S = 0.8 < 1: k_i * S / (S - k_owner) keeps 1 - S unallocated: 0.3 * 0.8 / 0.5 = 0.48.
+    partial = pair_coefficients(np.array([0.3, 0.3, 0.2]), np.array([0]), "relative")
+    np.testing.assert_allclose(partial, [[0.0, 0.48, 0.32]], **TOL)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def test_unknown_owner_producer_and_consumer_are_named() -> None:
+    with pytest.raises(errors.UnknownMemberError, match="'pv9'"):
+        allocate(GOLDEN_C, GOLDEN_P, ProsumerKey(GOLDEN_K, owners={"pv9": "ann"}))
+    with pytest.raises(errors.UnknownMemberError, match="'zed'") as caught:
+        allocate(GOLDEN_C, GOLDEN_P, ProsumerKey(GOLDEN_K, owners={"ann": "zed"}))
+    assert caught.value.member == "zed"
+
+
+def test_bad_variant_and_sum() -> None:
+    with pytest.raises(ValueError, match="variant"):
+        ProsumerKey(GOLDEN_K, "pooled")  # type: ignore[arg-type]
+    with pytest.raises(errors.CoefficientSumError, match="above 1"):
+        allocate(GOLDEN_C, GOLDEN_P, ProsumerKey({"ann": 0.6, "bob": 0.3, "cat": 0.2}))
+    with pytest.raises(TypeError, match="mapping"):
+        owner_columns([("a", "b")], pd.Index(["a"]), pd.Index(["b"]))  # type: ignore[arg-type]
+
+
+def test_label() -> None:
+    assert ProsumerKey(GOLDEN_K, "optimal").label() == "prosumer (optimal)"
+
+
+# --- properties -----------------------------------------------------------------------------
+
+
+@st.composite
+def prosumer_cases(draw: st.DrawFn) -> tuple[gen.Frames, pd.Series, dict[str, str]]:
+    """Frames, keys ``k_i`` and an owner (or none) per producer."""
+    _, frames = draw(gen.community_frames())
+    coefficients = pd.Series(
+        draw(gen.static_coefficients(len(frames.consumers))), index=frames.consumers
+    )
+    owners = {}
+    for producer in frames.producers:
+        owner = draw(st.one_of(st.none(), st.sampled_from(list(frames.consumers))))
+        if owner is not None:
+            owners[producer] = owner
+    return frames, coefficients, owners
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@given(case=prosumer_cases())
+def test_invariants_flows_and_no_self_sharing(variant: str, case) -> None:
+    frames, coefficients, owners = case
+    key = ProsumerKey(coefficients, variant, owners)
+    allocation = allocate(frames.consumption, frames.production, key)
+    check_invariants(allocation)
+    check_flows(allocation, frames)
+    flows = allocation.flows()
+    for producer, owner in owners.items():
+        assert flows.loc[producer, owner] == 0.0
+
+
+@pytest.mark.parametrize("variant", ["fixed", "relative"])
+@given(case=prosumer_cases())
+def test_fixed_and_relative_agree_with_the_full_dynamic_reference(variant: str, case) -> None:
+    frames, coefficients, owners = case
+    C, P = frames.consumption.to_numpy(), frames.production.to_numpy()
+    result = allocate(
+        frames.consumption, frames.production, ProsumerKey(coefficients, variant, owners)
+    )
+    columns = owner_columns(owners, frames.producers, frames.consumers)
+    pairs = pair_coefficients(coefficients.to_numpy(), columns, variant)
+    tables = np.broadcast_to(pairs[:, None, :], (len(pairs), *C.shape))
+    allocated, self_consumed, _ = reference.full_dynamic(C, P, tables)
+    scale = step_scale(C, P)
+    assert_close(result.allocated.to_numpy(), allocated, scale, "allocated")
+    assert_close(result.self_consumed.to_numpy(), self_consumed, scale, "self_consumed")
+
+
+@given(case=prosumer_cases())
+def test_optimal_agrees_with_its_reference_and_beats_relative(case) -> None:
+    frames, coefficients, owners = case
+    C, P = frames.consumption.to_numpy(), frames.production.to_numpy()
+    optimal = allocate(
+        frames.consumption, frames.production, ProsumerKey(coefficients, "optimal", owners)
+    )
+    relative = allocate(
+        frames.consumption, frames.production, ProsumerKey(coefficients, "relative", owners)
+    )
+    columns = owner_columns(owners, frames.producers, frames.consumers)
+    allocated, flows = reference.prosumer_optimal(C, P, coefficients.to_numpy(), columns)
+    scale = step_scale(C, P)
+    assert_close(optimal.allocated.to_numpy(), allocated, scale, "allocated")
+    assert_close(optimal.arrays.flows_per_step(), flows, scale[:, :, None], "flows per step")
+    # Round 1 of optimal is relative; later rounds only add: more AUTOCONS at every step.
+    assert_le(
+        relative.allocated.to_numpy().sum(axis=1)[:, None],
+        optimal.allocated.to_numpy().sum(axis=1)[:, None],
+        scale,
+        "relative <= optimal",
+    )
+
+
+@given(case=prosumer_cases())
+def test_without_prosumers_the_variants_are_static(case) -> None:
+    frames, coefficients, _ = case
+    C, P = frames.consumption, frames.production
+    scale = step_scale(C.to_numpy(), P.to_numpy())
+    static = allocate(C, P, keys.Static(coefficients))
+    limit = allocate(C, P, keys.Static(coefficients, redistribute=True))
+    for variant, expected in (("fixed", static), ("relative", static), ("optimal", limit)):
+        result = allocate(C, P, ProsumerKey(coefficients, variant, owners={}))
+        for table in ("allocated", "self_consumed", "surplus"):
+            assert_close(
+                getattr(result, table).to_numpy(),
+                getattr(expected, table).to_numpy(),
+                scale,
+                f"{variant} {table}",
+            )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@given(case=prosumer_cases(), data=st.data())
+def test_member_order_does_not_change_results(variant: str, case, data: st.DataObject) -> None:
+    frames, coefficients, owners = case
+    key = ProsumerKey(coefficients, variant, owners)
+    expected = allocate(frames.consumption, frames.production, key)
+    consumer_order = data.draw(st.permutations(list(frames.consumers)), label="consumer order")
+    producer_order = data.draw(st.permutations(list(frames.producers)), label="producer order")
+    shuffled = allocate(frames.consumption[consumer_order], frames.production[producer_order], key)
+    scale = step_scale(frames.consumption.to_numpy(), frames.production.to_numpy())
+    for table in ("allocated", "self_consumed", "surplus"):
+        want = getattr(expected, table)
+        got = getattr(shuffled, table)[want.columns]
+        assert_close(got.to_numpy(), want.to_numpy(), scale, f"{table} after reordering")
+    flows = expected.flows()
+    assert_close(
+        shuffled.flows().loc[flows.index, flows.columns].to_numpy(),
+        flows.to_numpy(),
+        _flow_scale(frames),
+        "flows",
+    )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@given(case=prosumer_cases())
+def test_row_major_and_member_major_arrays_agree(variant: str, case) -> None:
+    frames, coefficients, owners = case
+    C, P = frames.consumption.to_numpy(), frames.production.to_numpy()
+    columns = owner_columns(owners, frames.producers, frames.consumers)
+    by_number = {int(j): int(i) for j, i in enumerate(columns) if i >= 0}
+    key = ProsumerKey(coefficients.to_numpy(), variant, by_number)
+    rows = allocate_arrays(np.ascontiguousarray(C), P, key)
+    members = allocate_arrays(np.asfortranarray(C), P, key)
+    scale = step_scale(C, P)
+    for table in ("allocated", "grid_supply", "self_consumed", "surplus"):
+        assert_close(getattr(members, table), getattr(rows, table), scale, table)
