@@ -597,6 +597,7 @@ def test_row_sums_and_nans_fixed() -> None:
 # --- the same tests without the JIT -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_kernels_pure_python() -> None:
     """This module and the member-major kernels' tests again with ``NUMBA_DISABLE_JIT=1``:
     the kernels as plain Python, which coverage can see (style.md point 3)."""
