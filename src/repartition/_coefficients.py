@@ -88,26 +88,35 @@ def _check_numbers(series: pd.Series, key: str) -> None:
     )
 
 
-def member_vector(coefficients: Any, consumers: pd.Index, key: str) -> Array:
-    """One coefficient per consumer, in the data's column order, checked to lie in [0, 1]."""
-    if isinstance(coefficients, Mapping | pd.Series):
-        series = coefficients if isinstance(coefficients, pd.Series) else pd.Series(coefficients)
+def member_values(values: Any, consumers: pd.Index, key: str, noun: str = "coefficients") -> Array:
+    """One number per consumer, in the data's column order, without range checks.
+
+    Labelled values (a mapping or Series) are matched by id, every consumer exactly once;
+    a plain array is taken in column order. ``noun`` names the values in the errors.
+    """
+    if isinstance(values, Mapping | pd.Series):
+        series = values if isinstance(values, pd.Series) else pd.Series(values)
         _check_numbers(series, key)
         _check_ids(series.index, consumers, key, "consumer")
-        values = np.ascontiguousarray(series.reindex(consumers).to_numpy(dtype=np.float64))
-    else:
-        array = np.asarray(coefficients)
-        if not is_number(array.dtype):
-            raise errors.NonNumericCoefficientError(
-                f"{key} coefficients have dtype {array.dtype}, not numbers: give shares as "
-                "floats (0.25 for 25 %)."
-            )
-        values = np.ascontiguousarray(array, dtype=np.float64)
-        if values.ndim != 1 or len(values) != len(consumers):
-            raise errors.MemberError(
-                f"{key} coefficients given as an array must have one value per consumer "
-                f"({len(consumers)}), not shape {values.shape}."
-            )
+        return np.ascontiguousarray(series.reindex(consumers).to_numpy(dtype=np.float64))
+    array = np.asarray(values)
+    if not is_number(array.dtype):
+        raise errors.NonNumericCoefficientError(
+            f"{key} {noun} have dtype {array.dtype}, not numbers: give floats "
+            "(0.25 for a 25 % share)."
+        )
+    vector = np.ascontiguousarray(array, dtype=np.float64)
+    if vector.ndim != 1 or len(vector) != len(consumers):
+        raise errors.MemberError(
+            f"{key} {noun} given as an array must have one value per consumer "
+            f"({len(consumers)}), not shape {vector.shape}."
+        )
+    return vector
+
+
+def member_vector(coefficients: Any, consumers: pd.Index, key: str) -> Array:
+    """One coefficient per consumer, in the data's column order, checked to lie in [0, 1]."""
+    values = member_values(coefficients, consumers, key)
     missing = np.flatnonzero(np.isnan(values))
     if len(missing):
         member = consumers[missing[0]]

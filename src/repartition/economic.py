@@ -20,8 +20,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._coefficients import _check_ids, _check_numbers, step_table
-from repartition._inputs import Array, Axis, is_number
+from repartition._coefficients import member_values, step_table
+from repartition._inputs import Array, Axis
 from repartition._shares import Shares, empty_shares
 from repartition.allocation import Allocation, AllocationArrays
 from repartition.kernels import greedy, pooled
@@ -48,26 +48,6 @@ def _finite(values: Array, axis: Axis, key: str) -> None:
         column=member,
         timestamp=axis.timestamp(row) if per_step else None,
     )
-
-
-def _member_values(values: Any, consumers: pd.Index, key: str) -> Array:
-    """One value per consumer, in the data's column order."""
-    if isinstance(values, Mapping | pd.Series):
-        series = values if isinstance(values, pd.Series) else pd.Series(values)
-        _check_numbers(series, key)
-        _check_ids(series.index, consumers, key, "consumer")
-        return np.ascontiguousarray(series.reindex(consumers).to_numpy(dtype=np.float64))
-    array = np.asarray(values)
-    if not is_number(array.dtype):
-        raise errors.NonNumericCoefficientError(
-            f"{key} values have dtype {array.dtype}, not numbers."
-        )
-    if array.ndim != 1 or len(array) != len(consumers):
-        raise errors.MemberError(
-            f"{key} values given as an array must have one value per consumer "
-            f"({len(consumers)}), not shape {array.shape}."
-        )
-    return np.ascontiguousarray(array, dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,7 +126,7 @@ class EconomicGreedy(SharingKey):
         table = (
             step_table(values, axis, key)
             if per_step
-            else _member_values(values, axis.consumers, key)
+            else member_values(values, axis.consumers, key, "values")
         )
         _finite(table, axis, key)
         rows = np.ascontiguousarray(consumption)  # one copy for member-major data

@@ -28,8 +28,8 @@ from repartition import errors
 from repartition._coefficients import (
     SUM_TOLERANCE,
     _check_ids,
-    _check_numbers,
     checked_rows,
+    member_values,
     member_vector,
     step_table,
     within_one,
@@ -78,23 +78,7 @@ class EqualShare(SharingKey):
 
 def _weights(weights: Any, consumers: pd.Index, key: str) -> Array:
     """Non-negative finite weights per consumer, in the data's column order, not all zero."""
-    if isinstance(weights, Mapping | pd.Series):
-        series = weights if isinstance(weights, pd.Series) else pd.Series(weights)
-        _check_numbers(series, key)
-        _check_ids(series.index, consumers, key, "consumer")
-        values = np.ascontiguousarray(series.reindex(consumers).to_numpy(dtype=np.float64))
-    else:
-        array = np.asarray(weights)
-        if not is_number(array.dtype):
-            raise errors.NonNumericCoefficientError(
-                f"{key} weights have dtype {array.dtype}, not numbers."
-            )
-        values = np.ascontiguousarray(array, dtype=np.float64)
-        if values.ndim != 1 or len(values) != len(consumers):
-            raise errors.MemberError(
-                f"{key} weights given as an array must have one value per consumer "
-                f"({len(consumers)}), not shape {values.shape}."
-            )
+    values = member_values(weights, consumers, key, "weights")
     bad = np.flatnonzero(~(np.isfinite(values) & (values >= 0.0)))
     if len(bad):
         member = consumers[bad[0]]
