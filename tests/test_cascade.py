@@ -23,12 +23,12 @@ from repartition import allocate, allocate_arrays, errors, keys, reference
 from repartition.cascade import CascadeGroup, PriorityCascade
 from repartition.keys import SharingKey
 from test_properties import (  # _one_numba_thread: autouse fixture, kernels on one thread
-    _flow_scale,
     _one_numba_thread,  # noqa: F401
     assert_close,
     assert_le,
     check_flows,
     check_invariants,
+    check_member_order,
     check_pooled_flows,
     step_scale,
 )
@@ -142,18 +142,7 @@ def test_invariants_and_flows_with_any_inner_keys(case, data: st.DataObject) -> 
 def test_member_order_does_not_change_results(case, data: st.DataObject) -> None:
     _, frames = case
     key, _ = make_cascade(data, frames, INNER_KINDS)
-    expected = allocate(frames.consumption, frames.production, key)
-    consumer_order = data.draw(st.permutations(list(frames.consumers)), label="consumer order")
-    producer_order = data.draw(st.permutations(list(frames.producers)), label="producer order")
-    shuffled = allocate(frames.consumption[consumer_order], frames.production[producer_order], key)
-    scale = step_scale(frames.consumption.to_numpy(), frames.production.to_numpy())
-    for table in ("allocated", "grid_supply", "self_consumed", "surplus"):
-        want = getattr(expected, table)
-        got = getattr(shuffled, table)[want.columns]
-        assert_close(got.to_numpy(), want.to_numpy(), scale, f"{table} after reordering")
-    flows = expected.flows()
-    got_flows = shuffled.flows().loc[flows.index, flows.columns]
-    assert_close(got_flows.to_numpy(), flows.to_numpy(), _flow_scale(frames), "flows")
+    check_member_order(frames, key, data)
 
 
 @given(case=gen.community_frames(), data=st.data())

@@ -23,11 +23,11 @@ from repartition import allocate, allocate_arrays, errors, keys, reference
 from repartition.economic import EconomicGreedy, WholeWh, apportion, to_whole_wh, whole_wh
 from repartition.keys import SharingKey
 from test_properties import (  # _one_numba_thread: autouse fixture, kernels on one thread
-    _flow_scale,
     _one_numba_thread,  # noqa: F401
     assert_close,
     check_flows,
     check_invariants,
+    check_member_order,
     check_pooled_flows,
     step_scale,
 )
@@ -173,19 +173,7 @@ def test_invariants_and_flows_hold_at_every_step(case, data: st.DataObject) -> N
 @given(case=gen.community_frames(), data=st.data())
 def test_member_order_does_not_change_results(case, data: st.DataObject) -> None:
     _, frames = case
-    key = data.draw(greedy_keys(frames))
-    expected_allocation = allocate(frames.consumption, frames.production, key)
-    consumer_order = data.draw(st.permutations(list(frames.consumers)), label="consumer order")
-    producer_order = data.draw(st.permutations(list(frames.producers)), label="producer order")
-    shuffled = allocate(frames.consumption[consumer_order], frames.production[producer_order], key)
-    scale = step_scale(frames.consumption.to_numpy(), frames.production.to_numpy())
-    for table in ("allocated", "grid_supply", "self_consumed", "surplus"):
-        expected = getattr(expected_allocation, table)
-        actual = getattr(shuffled, table)[expected.columns]
-        assert_close(actual.to_numpy(), expected.to_numpy(), scale, f"{table} after reordering")
-    flows = expected_allocation.flows()
-    shuffled_flows = shuffled.flows().loc[flows.index, flows.columns]
-    assert_close(shuffled_flows.to_numpy(), flows.to_numpy(), _flow_scale(frames), "flows")
+    check_member_order(frames, data.draw(greedy_keys(frames)), data)
 
 
 @given(case=gen.communities(), data=st.data())

@@ -155,6 +155,30 @@ def _flow_scale(frames: gen.Frames) -> np.ndarray:
     return np.array(max(float(total), np.finfo(float).tiny))
 
 
+RESULT_TABLES = ("allocated", "grid_supply", "self_consumed", "surplus")
+
+
+def check_member_order(
+    frames: gen.Frames,
+    key: SharingKey,
+    data: st.DataObject,
+    tables: tuple[str, ...] = RESULT_TABLES,
+) -> None:
+    """Invariant 5: shuffling consumers and producers changes nobody's result or flows."""
+    reference = allocate(frames.consumption, frames.production, key)
+    consumer_order = data.draw(st.permutations(list(frames.consumers)), label="consumer order")
+    producer_order = data.draw(st.permutations(list(frames.producers)), label="producer order")
+    shuffled = allocate(frames.consumption[consumer_order], frames.production[producer_order], key)
+    scale = step_scale(frames.consumption.to_numpy(), frames.production.to_numpy())
+    for table in tables:
+        expected = getattr(reference, table)
+        actual = getattr(shuffled, table)[expected.columns]
+        assert_close(actual.to_numpy(), expected.to_numpy(), scale, f"{table} after reordering")
+    flows = reference.flows()
+    shuffled_flows = shuffled.flows().loc[flows.index, flows.columns]
+    assert_close(shuffled_flows.to_numpy(), flows.to_numpy(), _flow_scale(frames), "flows")
+
+
 def check_flows(allocation: Allocation, frames: gen.Frames) -> None:
     """``flows()`` adds up to AUTOCONS per consumer and AUTOPROD per producer, and agrees
     with ``flows("step")`` and ``flows("D")``."""
@@ -236,19 +260,7 @@ def test_invariants_and_flows_hold_at_every_step(kind: str, case, data: st.DataO
 @given(case=gen.community_frames(), data=st.data())
 def test_member_order_does_not_change_results(kind: str, case, data: st.DataObject) -> None:
     _, frames = case
-    key = make_key(data, kind, frames)
-    reference = allocate(frames.consumption, frames.production, key)
-    consumer_order = data.draw(st.permutations(list(frames.consumers)), label="consumer order")
-    producer_order = data.draw(st.permutations(list(frames.producers)), label="producer order")
-    shuffled = allocate(frames.consumption[consumer_order], frames.production[producer_order], key)
-    scale = step_scale(frames.consumption.to_numpy(), frames.production.to_numpy())
-    for table in ("allocated", "grid_supply", "self_consumed", "surplus"):
-        expected = getattr(reference, table)
-        actual = getattr(shuffled, table)[expected.columns]
-        assert_close(actual.to_numpy(), expected.to_numpy(), scale, f"{table} after reordering")
-    flows = reference.flows()
-    shuffled_flows = shuffled.flows().loc[flows.index, flows.columns]
-    assert_close(shuffled_flows.to_numpy(), flows.to_numpy(), _flow_scale(frames), "flows")
+    check_member_order(frames, make_key(data, kind, frames), data)
 
 
 # --- static keys with redistribution ------------------------------------------------------

@@ -18,12 +18,12 @@ import strategies as gen
 from repartition import allocate, allocate_arrays, errors, keys, reference
 from repartition.prosumer import VARIANTS, ProsumerKey, owner_columns, pair_coefficients
 from test_properties import (  # _one_numba_thread: autouse fixture, kernels on one thread
-    _flow_scale,
     _one_numba_thread,  # noqa: F401
     assert_close,
     assert_le,
     check_flows,
     check_invariants,
+    check_member_order,
     step_scale,
 )
 
@@ -257,22 +257,7 @@ def test_without_prosumers_the_variants_are_static(case) -> None:
 def test_member_order_does_not_change_results(variant: str, case, data: st.DataObject) -> None:
     frames, coefficients, owners = case
     key = ProsumerKey(coefficients, variant, owners)
-    expected = allocate(frames.consumption, frames.production, key)
-    consumer_order = data.draw(st.permutations(list(frames.consumers)), label="consumer order")
-    producer_order = data.draw(st.permutations(list(frames.producers)), label="producer order")
-    shuffled = allocate(frames.consumption[consumer_order], frames.production[producer_order], key)
-    scale = step_scale(frames.consumption.to_numpy(), frames.production.to_numpy())
-    for table in ("allocated", "self_consumed", "surplus"):
-        want = getattr(expected, table)
-        got = getattr(shuffled, table)[want.columns]
-        assert_close(got.to_numpy(), want.to_numpy(), scale, f"{table} after reordering")
-    flows = expected.flows()
-    assert_close(
-        shuffled.flows().loc[flows.index, flows.columns].to_numpy(),
-        flows.to_numpy(),
-        _flow_scale(frames),
-        "flows",
-    )
+    check_member_order(frames, key, data, ("allocated", "self_consumed", "surplus"))
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -21,12 +21,12 @@ from repartition import allocate, allocate_arrays, errors, keys, reference
 from repartition.kernels import merit_order
 from repartition.keys import SharingKey
 from test_properties import (  # _one_numba_thread: autouse fixture, kernels on one thread
-    _flow_scale,
     _one_numba_thread,  # noqa: F401
     assert_close,
     assert_le,
     check_flows,
     check_invariants,
+    check_member_order,
     check_pooled_flows,
     step_scale,
 )
@@ -115,19 +115,7 @@ def test_invariants_and_flows_hold_at_every_step(kind: str, case, data: st.DataO
 @given(case=gen.community_frames(), data=st.data())
 def test_member_order_does_not_change_results(kind: str, case, data: st.DataObject) -> None:
     _, frames = case
-    key = make_key(data, kind, frames)
-    reference_allocation = allocate(frames.consumption, frames.production, key)
-    consumer_order = data.draw(st.permutations(list(frames.consumers)), label="consumer order")
-    producer_order = data.draw(st.permutations(list(frames.producers)), label="producer order")
-    shuffled = allocate(frames.consumption[consumer_order], frames.production[producer_order], key)
-    scale = step_scale(frames.consumption.to_numpy(), frames.production.to_numpy())
-    for table in ("allocated", "grid_supply", "self_consumed", "surplus"):
-        expected = getattr(reference_allocation, table)
-        actual = getattr(shuffled, table)[expected.columns]
-        assert_close(actual.to_numpy(), expected.to_numpy(), scale, f"{table} after reordering")
-    flows = reference_allocation.flows()
-    shuffled_flows = shuffled.flows().loc[flows.index, flows.columns]
-    assert_close(shuffled_flows.to_numpy(), flows.to_numpy(), _flow_scale(frames), "flows")
+    check_member_order(frames, make_key(data, kind, frames), data)
 
 
 # --- each key against an independent computation ------------------------------------------
