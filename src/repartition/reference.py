@@ -136,7 +136,7 @@ def full_dynamic(
     """
     offered = np.transpose(coefficients, (1, 0, 2)) * production[:, :, None]
     demand = offered.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         scale = np.where(demand > consumption, consumption / demand, 1.0)
     flows = offered * scale[:, None, :]
     allocated = np.minimum(consumption, demand)
