@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from repartition import allocate, allocate_arrays, keys, reference
 from repartition._shares import is_by_member
 from repartition.kernels import by_member, checks, full_dynamic, pooled, water_by_member
-from test_kernels import staircase
+from test_kernels import frozen, staircase
 
 RTOL = 1e-12
 
@@ -32,7 +32,7 @@ def community(seed: int, steps: int, consumers: int, producers: int):
     C[::7] = 0.0
     P = rng.gamma(1.0, consumers / 2, size=(steps, producers))
     P[::5] = 0.0
-    return C, P
+    return C, frozen(P)
 
 
 def member_major(values: np.ndarray) -> np.ndarray:
@@ -90,7 +90,7 @@ def test_prorata(steps, consumers, producers, threads) -> None:
 @pytest.mark.parametrize("threads", THREADS, indirect=True)
 def test_static(steps, consumers, producers, threads) -> None:
     C, P = community(2, steps, consumers, producers)
-    k = np.random.default_rng(3).dirichlet(np.ones(consumers)) * 0.9
+    k = frozen(np.random.default_rng(3).dirichlet(np.ones(consumers)) * 0.9)
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     total = pooled.pooled_production(P)
@@ -106,6 +106,7 @@ def test_static_redistributed(steps, consumers, producers, threads, rounds) -> N
     C, P = community(4, steps, consumers, producers)
     k = np.random.default_rng(5).dirichlet(np.ones(consumers)) * 0.95
     k[0] = 0.0
+    k = frozen(k)
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     passes = np.full(steps, -1, dtype=np.int32)
@@ -120,7 +121,7 @@ def test_static_redistributed(steps, consumers, producers, threads, rounds) -> N
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
     row_passes = np.full(steps, -1, dtype=np.int32)
     outputs = (np.empty_like(C), np.empty_like(C), np.empty_like(P), np.empty_like(P))
-    pooled.static_redistributed(np.ascontiguousarray(C), P, total, k, rounds, *outputs, row_passes)
+    pooled.static_redistributed(frozen(C), P, total, k, rounds, *outputs, row_passes)
     # The same passes as the row-major kernel, up to one where a total summed in another
     # order lands on the other side of "everything is allocated" (a last round that would
     # hand on a rounding residue).
@@ -251,7 +252,8 @@ def test_water_filling_staircase_on_every_step() -> None:
     k, row = staircase(consumers)  # one step, 1 kWh produced
     scale = np.linspace(0.5, 1.5, steps)[:, None]  # scaling C and P together keeps the stairs
     C = row * scale
-    P = scale.copy()
+    P = frozen(scale)
+    k = frozen(k)
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     passes = np.zeros(steps, dtype=np.int32)

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from repartition import errors
 from repartition._inputs import Array, Axis, first_cell, is_number, memory_order
-from repartition._shares import contiguous, is_by_member
+from repartition._shares import contiguous, is_by_member, read_only
 from repartition.kernels import checks
 
 SUM_TOLERANCE = 1e-9
@@ -57,7 +57,7 @@ def _is_out_of_range(values: Array) -> NDArray[np.bool_]:
 
 
 def _check_range(values: Array, key: str, members: pd.Index, axis: Axis | None) -> None:
-    position = int(checks.first_invalid_coefficient(memory_order(values)))
+    position = int(checks.first_invalid_coefficient(read_only(memory_order(values))))
     if position < 0:
         return
     row, column = first_cell(position, values, _is_out_of_range)
@@ -193,9 +193,9 @@ def checked_rows(values: Array, axis: Axis, key: str, *, allow_missing_rows: boo
     # One read for the range, NaN and sum checks; the first value out of range is located
     # (by a second scan) only when there is one.
     if is_by_member(values):
-        sums, missing, outside = checks.column_sums_and_nans(values.T)
+        sums, missing, outside = checks.column_sums_and_nans(read_only(values.T))
     else:
-        sums, missing, outside = checks.row_sums_and_nans(values)
+        sums, missing, outside = checks.row_sums_and_nans(read_only(values))
     if outside:
         _check_range(values, key, axis.consumers, axis)
     columns = values.shape[1]

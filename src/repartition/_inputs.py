@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._shares import contiguous, is_by_member
+from repartition._shares import contiguous, is_by_member, read_only
 from repartition.kernels import by_member, checks
 
 Array = NDArray[np.float64]
@@ -233,7 +233,7 @@ def frame_values(frame: pd.DataFrame, table: str) -> Array:
 
     The result is a view of the frame's data where it is contiguous (pandas usually stores
     it member by member: the array is then column-major), otherwise a row-major copy. It is
-    never written to.
+    never written to, and read-only (:func:`repartition._shares.read_only`).
     """
     check_members(frame.columns, table)
     dtypes = frame.dtypes
@@ -245,11 +245,12 @@ def frame_values(frame: pd.DataFrame, table: str) -> Array:
             column=member,
             member=member,
         )
-    return contiguous(frame.to_numpy(dtype=np.float64, na_value=np.nan))
+    return read_only(contiguous(frame.to_numpy(dtype=np.float64, na_value=np.nan)))
 
 
 def energy_array(values: Any, table: str, rows: int | None = None) -> Array:
-    """Check a plain array of energies (steps, members); return it as contiguous float64."""
+    """Check a plain array of energies (steps, members); return it as contiguous, read-only
+    float64."""
     array = np.asarray(values)
     if array.ndim == 1:
         array = array[:, None]
@@ -265,7 +266,7 @@ def energy_array(values: Any, table: str, rows: int | None = None) -> Array:
         raise errors.IndexMismatchError(
             f"{table} has {array.shape[0]} steps where consumption has {rows}."
         )
-    return contiguous(np.asarray(array, dtype=np.float64))
+    return read_only(contiguous(np.asarray(array, dtype=np.float64)))
 
 
 def check_same_steps(index: pd.DatetimeIndex, other: pd.Index, table: str) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
+ArrayT = TypeVar("ArrayT", bound=NDArray[Any])
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +65,21 @@ def contiguous(values: Array) -> Array:
     if values.flags.c_contiguous or values.flags.f_contiguous:
         return values
     return np.ascontiguousarray(values)
+
+
+def read_only(values: ArrayT) -> ArrayT:
+    """A read-only view of ``values`` (``values`` itself when it is already read-only).
+
+    Every array a kernel only reads is handed to it read-only. Numba compiles one machine
+    code per argument type, and a read-only array is another type than a writable one: a
+    kernel fed both kinds would be compiled (and cached) twice, or more with several
+    inputs. It also guarantees that no kernel writes into the caller's data.
+    """
+    if not values.flags.writeable:
+        return values
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 def like(values: Array, reference: Array) -> Array:

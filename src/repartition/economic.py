@@ -22,9 +22,9 @@ from numpy.typing import NDArray
 from repartition import errors
 from repartition._coefficients import member_values, step_table
 from repartition._inputs import Array, Axis
-from repartition._shares import Shares, empty_shares
+from repartition._shares import Shares, empty_shares, is_by_member, read_only
 from repartition.allocation import Allocation, AllocationArrays
-from repartition.kernels import greedy, pooled
+from repartition.kernels import by_member, greedy, pooled
 from repartition.keys import SharingKey
 
 __all__ = ["EconomicGreedy", "WholeWh", "to_whole_wh"]
@@ -88,11 +88,12 @@ class EconomicGreedy(SharingKey):
 
     Notes
     -----
-    Computed by :func:`repartition.kernels.greedy.greedy_fixed` (one value per consumer,
-    sorted once) or :func:`repartition.kernels.greedy.greedy_per_step` (each row sorted),
-    on row-major data: member-major consumption (pandas' usual layout) is copied once into
-    row-major, and so are per-step values; results are row-major. NumPy twin:
-    :func:`repartition.reference.economic_greedy`.
+    One value per consumer (sorted once): :func:`repartition.kernels.greedy.greedy_fixed`
+    on row-major data, :func:`~repartition.kernels.greedy.greedy_fixed_by_member` on
+    member-major data (pandas' usual layout), results in the input's layout. A value per
+    step: :func:`~repartition.kernels.greedy.greedy_per_step` sorts each row, on row-major
+    data (member-major consumption and values are copied once into row-major; results are
+    row-major). NumPy twin: :func:`repartition.reference.economic_greedy`.
 
     References
     ----------
@@ -129,25 +130,53 @@ class EconomicGreedy(SharingKey):
             else member_values(values, axis.consumers, key, "values")
         )
         _finite(table, axis, key)
-        rows = np.ascontiguousarray(consumption)  # one copy for member-major data
-        allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(rows, production)
+        production = read_only(production)
         production_total = pooled.pooled_production(production)
         serve_zero = bool(self.serve_zero)
+        if not per_step and is_by_member(consumption):
+            outputs = empty_shares(consumption, production)  # member-major, like the input
+            allocated, grid_supply, self_consumed, surplus = outputs
+            greedy.greedy_fixed_by_member(
+                read_only(consumption).T,
+                production,
+                production_total,
+                read_only(table),
+                _order(table),
+                serve_zero,
+                allocated.T,
+                grid_supply.T,
+                self_consumed,
+                surplus,
+                by_member.CHUNKS,
+            )
+            return Shares(*outputs)
+        rows = read_only(np.ascontiguousarray(consumption))  # one copy for member-major data
+        allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(rows, production)
         if per_step:
             greedy.greedy_per_step(
                 rows,
                 production,
                 production_total,
-                np.ascontiguousarray(table),
+                read_only(np.ascontiguousarray(table)),
                 serve_zero,
                 *outputs,
             )
         else:
-            order = np.argsort(-table, kind="stable")
             greedy.greedy_fixed(
-                rows, production, production_total, table, order, serve_zero, *outputs
+                rows,
+                production,
+                production_total,
+                read_only(table),
+                _order(table),
+                serve_zero,
+                *outputs,
             )
         return Shares(allocated, grid_supply, self_consumed, surplus)
+
+
+def _order(values: Array) -> NDArray[np.intp]:
+    """Consumers by decreasing value; equal values keep their column order."""
+    return read_only(np.argsort(-values, kind="stable"))
 
 
 # --- whole Wh ------------------------------------------------------------------------------

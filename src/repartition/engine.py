@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from repartition import _inputs
 from repartition._inputs import Axis
+from repartition._shares import read_only
 from repartition.allocation import Allocation, AllocationArrays
 from repartition.keys import SharingKey
 
@@ -26,13 +28,13 @@ def _check_key(key: Any) -> SharingKey:
 
 
 def _run(key: SharingKey, consumption: Any, production: Any, axis: Axis) -> AllocationArrays:
+    # Production is small (steps x producers): keep an own row-major copy, so that flows()
+    # never depends on what the caller does with its table afterwards, and every kernel
+    # sees production with one type.
+    production = read_only(np.array(production, dtype=np.float64, order="C"))
     shares = key._share(consumption, production, axis)
     for array in (shares.allocated, shares.grid_supply, shares.self_consumed, shares.surplus):
         array.flags.writeable = False
-    # Production is small (steps x producers): keep an own copy, so that flows() never
-    # depends on what the caller does with its table afterwards.
-    production = production.copy()
-    production.flags.writeable = False
     return AllocationArrays(consumption, production, shares)
 
 

@@ -44,7 +44,7 @@ from repartition._coefficients import (
     within_one,
 )
 from repartition._inputs import Array, Axis
-from repartition._shares import PairSplit, Shares, empty_shares, is_by_member, like
+from repartition._shares import PairSplit, Shares, empty_shares, is_by_member, like, read_only
 from repartition.kernels import by_member, pooled, water_by_member
 from repartition.kernels import full_dynamic as full_dynamic_kernels
 
@@ -103,6 +103,11 @@ def _run_pooled(
     transposed too), with ``member_options`` as keywords.
     """
     allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(consumption, production)
+    consumption, production = read_only(consumption), read_only(production)
+    parameters = tuple(
+        read_only(parameter) if isinstance(parameter, np.ndarray) else parameter
+        for parameter in parameters
+    )
     production_total = pooled.pooled_production(production)
     tail = () if passes is None else (passes,)
     if is_by_member(consumption):
@@ -305,7 +310,8 @@ class FullDynamic(SharingKey):
             checked_rows(table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False)
             for producer, table in zip(axis.producers, tables, strict=True)
         ]
-        tables = [like(table, consumption) for table in tables]
+        tables = [read_only(like(table, consumption)) for table in tables]
+        consumption, production = read_only(consumption), read_only(production)
         allocated, grid_supply, self_consumed, surplus = empty_shares(consumption, production)
         scale = np.empty_like(allocated)  # holds the offered energy, then the scale factor
         if is_by_member(consumption):

@@ -7,11 +7,17 @@ cannot serve the whole group, the group shares it in proportion to consumption (
 the result does not depend on the column order). Consumers of negative value receive
 nothing; consumers of value 0 are served last, or not at all (``serve_zero``).
 
-Row-major (C-contiguous) data only: :class:`repartition.economic.EconomicGreedy` copies
-member-major consumption once into row-major before calling. Shapes and conventions as in
-:mod:`repartition.kernels.pooled` (whose producer attribution, prorata of production, is
-reused). Energies in kWh per step. The NumPy twin is
+:func:`greedy_fixed` and :func:`greedy_per_step` take row-major (C-contiguous) data;
+:func:`greedy_fixed_by_member` reads member-major data (pandas' usual layout) in memory
+order, for one value per consumer. With a value per step, each row is sorted on its own,
+so :class:`repartition.economic.EconomicGreedy` copies member-major consumption into
+row-major first. Shapes and conventions as in :mod:`repartition.kernels.pooled` and
+:mod:`repartition.kernels.by_member` (whose producer attribution, prorata of production,
+is reused). Energies in kWh per step. The NumPy twin is
 :func:`repartition.reference.economic_greedy`.
+
+A group that cannot be served whole gets ``C[t, i] * left / demand``; a group of one
+consumer gets exactly ``left``, so that no rounding can hand out more than is left.
 """
 
 from __future__ import annotations
@@ -51,6 +57,12 @@ def _greedy_row(  # type: ignore[no-untyped-def]
                 grid_supply[t, i] = 0.0
                 allocated_total += c
             remaining -= demand
+        elif end == start + 1:
+            i = order[start]
+            allocated[t, i] = remaining
+            grid_supply[t, i] = consumption[t, i] - remaining
+            allocated_total += remaining
+            remaining = 0.0
         else:
             ratio = remaining / demand  # < 1: every share stays below its consumption
             for position in range(start, end):
@@ -109,3 +121,123 @@ def greedy_per_step(  # type: ignore[no-untyped-def]
             consumption, t, row, order, total, serve_zero, allocated, grid_supply
         )
         _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+
+
+@serial_kernel
+def _serve_member(  # type: ignore[no-untyped-def]
+    consumption_by_member,
+    i,
+    first,
+    remaining,
+    allocated_by_member,
+    grid_supply_by_member,
+    allocated_total,
+):
+    """Serve consumer i alone on steps ``first + t``: ``min(C, left)``."""
+    for t in range(remaining.shape[0]):
+        c = consumption_by_member[i, first + t]
+        left = remaining[t]
+        share = c if c <= left else left
+        allocated_by_member[i, first + t] = share
+        grid_supply_by_member[i, first + t] = c - share
+        allocated_total[t] += share
+        remaining[t] = left - share
+
+
+@serial_kernel
+def _serve_group(  # type: ignore[no-untyped-def]
+    consumption_by_member,
+    group,
+    first,
+    remaining,
+    demand,
+    allocated_by_member,
+    grid_supply_by_member,
+    allocated_total,
+):
+    """Serve the consumers ``group`` (equal value) together on steps ``first + t``."""
+    width = remaining.shape[0]
+    demand[:] = 0.0
+    for i in group:
+        for t in range(width):
+            demand[t] += consumption_by_member[i, first + t]
+    for i in group:
+        for t in range(width):
+            c = consumption_by_member[i, first + t]
+            share = c
+            if demand[t] > remaining[t]:
+                share = c * (remaining[t] / demand[t])  # < c: the group shares what is left
+            allocated_by_member[i, first + t] = share
+            grid_supply_by_member[i, first + t] = c - share
+            allocated_total[t] += share
+    for t in range(width):
+        remaining[t] = max(remaining[t] - demand[t], 0.0)
+
+
+@parallel_kernel
+def greedy_fixed_by_member(  # type: ignore[no-untyped-def]
+    consumption_by_member,
+    production,
+    production_total,
+    values,
+    order,
+    serve_zero,
+    allocated_by_member,
+    grid_supply_by_member,
+    self_consumed,
+    surplus,
+    chunks,
+):
+    """:func:`greedy_fixed` on member-major data, shape (consumers, steps).
+
+    The steps are cut in ``chunks`` blocks, shared among the threads; each block walks the
+    consumers in ``order``, reading each one's block of steps in memory order, with what is
+    left of the production per step in the block's own buffer. Consumers of negative
+    value (or 0 without ``serve_zero``) receive nothing.
+    """
+    members, steps = consumption_by_member.shape
+    for chunk in prange(chunks):
+        first = chunk * steps // chunks
+        stop = (chunk + 1) * steps // chunks
+        remaining = production_total[first:stop].copy()
+        allocated_total = np.zeros(stop - first)
+        demand = np.empty(stop - first)
+        start = 0
+        while start < members:
+            value = values[order[start]]
+            end = start + 1
+            while end < members and values[order[end]] == value:
+                end += 1
+            if value < 0.0 or (value == 0.0 and not serve_zero):
+                remaining[:] = 0.0  # nobody else is served
+            if end == start + 1:
+                _serve_member(
+                    consumption_by_member,
+                    order[start],
+                    first,
+                    remaining,
+                    allocated_by_member,
+                    grid_supply_by_member,
+                    allocated_total,
+                )
+            else:
+                _serve_group(
+                    consumption_by_member,
+                    order[start:end],
+                    first,
+                    remaining,
+                    demand,
+                    allocated_by_member,
+                    grid_supply_by_member,
+                    allocated_total,
+                )
+            start = end
+        for t in range(stop - first):
+            _attribute_row(
+                production,
+                first + t,
+                production_total[first + t],
+                allocated_total[t],
+                self_consumed,
+                surplus,
+            )

@@ -31,6 +31,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
+from repartition._shares import read_only
 from repartition.allocation import Allocation
 from repartition.engine import allocate, allocate_arrays
 from repartition.kernels import shapley as kernels
@@ -195,9 +196,10 @@ class _Game:
     def __init__(self, allocation: Allocation, value: Array, key: KeyFor) -> None:
         self.consumers = allocation.consumers
         self.members = len(self.consumers)
-        self.consumption = np.ascontiguousarray(allocation.arrays.consumption)
-        self.production = np.ascontiguousarray(allocation.arrays.production)
-        self.value_table = np.ascontiguousarray(value)
+        # Read-only, so that each kernel is compiled for one type of array (see read_only).
+        self.consumption = read_only(np.ascontiguousarray(allocation.arrays.consumption))
+        self.production = read_only(np.ascontiguousarray(allocation.arrays.production))
+        self.value_table = read_only(np.ascontiguousarray(value))
         self.key = key
         self.cache: dict[bytes, float] = {}
 
