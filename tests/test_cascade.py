@@ -90,9 +90,10 @@ def inner_key(data: st.DataObject, kind: str, members: list[str], frames: gen.Fr
 
 
 @st.composite
-def partitions(draw: st.DrawFn, members: list[str]) -> list[list[str]]:
-    """``members`` shuffled and cut into 1 to 3 non-empty groups."""
-    shuffled = draw(st.permutations(members))
+def partitions(draw: st.DrawFn, members: list[str], runs: bool = False) -> list[list[str]]:
+    """``members`` shuffled and cut into 1 to 3 non-empty groups (``runs``: not shuffled, so
+    that each group is a run of consecutive columns, which the cascade serves in place)."""
+    shuffled = members if runs else draw(st.permutations(members))
     count = draw(st.integers(1, min(3, len(members))))
     cuts = (
         sorted(
@@ -106,9 +107,9 @@ def partitions(draw: st.DrawFn, members: list[str]) -> list[list[str]]:
 
 
 def make_cascade(
-    data: st.DataObject, frames: gen.Frames, kinds: list[str]
+    data: st.DataObject, frames: gen.Frames, kinds: list[str], runs: bool = False
 ) -> tuple[PriorityCascade, list[list[str]]]:
-    groups = data.draw(partitions(list(frames.consumers)), label="groups")
+    groups = data.draw(partitions(list(frames.consumers), runs), label="groups")
     specs = [
         (members, inner_key(data, data.draw(st.sampled_from(kinds), label="kind"), members, frames))
         for members in groups
@@ -176,11 +177,17 @@ def test_one_group_is_its_inner_key(kind: str, case, data: st.DataObject) -> Non
     np.testing.assert_allclose(cascade.flows(), alone.flows(), rtol=1e-12, atol=1e-9)
 
 
+@pytest.mark.parametrize("runs", [False, True], ids=["any-groups", "runs-of-columns"])
 @given(case=gen.community_frames(), data=st.data())
-def test_each_group_is_served_as_if_alone_on_what_is_left(case, data: st.DataObject) -> None:
-    """Chain public ``allocate`` calls: group g on its columns and the previous surplus."""
+def test_each_group_is_served_as_if_alone_on_what_is_left(
+    runs: bool, case, data: st.DataObject
+) -> None:
+    """Chain public ``allocate`` calls: group g on its columns and the previous surplus.
+
+    With groups in runs of columns of member-major frames, the groups' keys write into the
+    cascade's results in place; otherwise into their own arrays, copied in."""
     _, frames = case
-    key, groups = make_cascade(data, frames, INNER_KINDS)
+    key, groups = make_cascade(data, frames, INNER_KINDS, runs)
     cascade = allocate(frames.consumption, frames.production, key)
     scale = step_scale(frames.consumption.to_numpy(), frames.production.to_numpy())
     left = frames.production

@@ -38,6 +38,10 @@ class Axis:
     step: pd.Timedelta | None = None
     consumption_total: Array | None = None
     """Per-step total consumption [kWh], when the input scan computed it (member-major data)."""
+    outputs: tuple[Array, Array] | None = None
+    """Where the key may write AUTOCONS and COMPLEMENT, when its caller provides them (views
+    into a larger result, given by :class:`repartition.keys.PriorityCascade` to its groups'
+    keys). A key that cannot use them allocates its own."""
 
     def timestamp(self, row: int) -> Any:
         """The label of step ``row``: its timestamp, or the row number for plain arrays."""

@@ -89,13 +89,30 @@ def like(values: Array, reference: Array) -> Array:
     return values if values.flags.c_contiguous else np.ascontiguousarray(values)
 
 
-def empty_shares(consumption: Array, production: Array) -> tuple[Array, Array, Array, Array]:
+def empty_shares(
+    consumption: Array, production: Array, out: tuple[Array, Array] | None = None
+) -> tuple[Array, Array, Array, Array]:
     """Output buffers for a kernel: allocated, grid_supply (stored like ``consumption``),
-    self_consumed, surplus."""
-    order: Literal["C", "F"] = "F" if is_by_member(consumption) else "C"
+    self_consumed, surplus.
+
+    ``out``, a caller's (allocated, grid_supply) buffers (e.g. views into a larger result),
+    is used when it is stored like ``consumption``; otherwise fresh arrays are allocated.
+    """
+    by_member = is_by_member(consumption)
+    if out is not None and all(
+        buffer.shape == consumption.shape
+        and buffer.flags.writeable
+        and (buffer.flags.f_contiguous if by_member else buffer.flags.c_contiguous)
+        for buffer in out
+    ):
+        allocated, grid_supply = out
+    else:
+        order: Literal["C", "F"] = "F" if by_member else "C"
+        allocated = np.empty(consumption.shape, order=order)
+        grid_supply = np.empty(consumption.shape, order=order)
     return (
-        np.empty(consumption.shape, order=order),
-        np.empty(consumption.shape, order=order),
+        allocated,
+        grid_supply,
         np.empty(production.shape),
         np.empty(production.shape),
     )

@@ -234,22 +234,43 @@ class PriorityCascade(SharingKey):
 
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
         positions = self._positions(axis.consumers)
-        allocated, grid_supply, self_consumed, _ = empty_shares(consumption, production)
+        allocated, grid_supply, self_consumed, _ = empty_shares(
+            consumption, production, axis.outputs
+        )
         self_consumed[:] = 0.0
         remaining = np.array(production, dtype=np.float64, order="C")
         parts: list[tuple[NDArray[np.intp], Array, Shares]] = []
         whole = len(positions) == 1 and np.array_equal(positions[0], np.arange(len(axis.consumers)))
         for group, columns in zip(self.cascade_groups, positions, strict=True):
+            written: tuple[Array, Array] | None
             if whole:
-                group_consumption, group_axis = consumption, axis
+                group_consumption, written = consumption, (allocated, grid_supply)
+                group_axis = replace(axis, outputs=written)
             else:
-                group_consumption = like(consumption[:, columns], consumption)
+                # A run of columns is a view, and so are its outputs: on member-major data
+                # (pandas' usual layout) the group's key reads and writes in place.
+                where = _as_slice(columns)
+                group_consumption = like(consumption[:, where], consumption)
+                # (Fancy indexing would give copies, not views: no outputs then.)
+                written = (
+                    (allocated[:, where], grid_supply[:, where])
+                    if isinstance(where, slice)
+                    else None
+                )
                 group_axis = replace(
-                    axis, consumers=axis.consumers[columns], consumption_total=None
+                    axis,
+                    consumers=axis.consumers[columns],
+                    consumption_total=None,
+                    outputs=written,
                 )
             shares = group.key._share(group_consumption, remaining, group_axis)
-            allocated[:, columns] = shares.allocated
-            grid_supply[:, columns] = shares.grid_supply
+            if (
+                written is None
+                or shares.allocated is not written[0]
+                or shares.grid_supply is not written[1]
+            ):
+                allocated[:, columns] = shares.allocated
+                grid_supply[:, columns] = shares.grid_supply
             self_consumed += shares.self_consumed
             parts.append((columns, remaining, shares))
             remaining = np.maximum(remaining - shares.self_consumed, 0.0)
@@ -261,6 +282,14 @@ class PriorityCascade(SharingKey):
             split=_split(parts, production, allocated.shape),
             passes=_passes([shares.passes for _, _, shares in parts]),
         )
+
+
+def _as_slice(columns: NDArray[np.intp]) -> slice | NDArray[np.intp]:
+    """``columns`` as a slice when they are a run of consecutive columns, else as they are."""
+    first = int(columns[0])
+    if np.array_equal(columns, np.arange(first, first + len(columns))):
+        return slice(first, first + len(columns))
+    return columns
 
 
 def _passes(passes: list[NDArray[np.int32] | None]) -> NDArray[np.int32] | None:

@@ -94,15 +94,18 @@ def _run_pooled(
     *,
     passes: NDArray[np.int32] | None = None,
     member_options: dict[str, Any] | None = None,
+    out: tuple[Array, Array] | None = None,
 ) -> Shares:
     """Run a pooled key's kernel for the layout of ``consumption``.
 
     Both kernels take ``(consumption, production, production_total, *parameters, allocated,
     grid_supply, self_consumed, surplus[, passes])``: the row-major one on (steps, members)
     arrays, the member-major one on their (members, steps) transposes (2-D parameters are
-    transposed too), with ``member_options`` as keywords.
+    transposed too), with ``member_options`` as keywords. ``out``: see
+    :func:`repartition._shares.empty_shares`.
     """
-    allocated, grid_supply, self_consumed, surplus = outputs = empty_shares(consumption, production)
+    outputs = empty_shares(consumption, production, out)
+    allocated, grid_supply, self_consumed, surplus = outputs
     consumption, production = read_only(consumption), read_only(production)
     parameters = tuple(
         read_only(parameter) if isinstance(parameter, np.ndarray) else parameter
@@ -152,6 +155,7 @@ class Prorata(SharingKey):
             pooled.prorata,
             by_member.prorata,
             member_options={"consumption_total": axis.consumption_total},
+            out=axis.outputs,
         )
 
 
@@ -230,7 +234,12 @@ class Static(SharingKey):
         coefficients = within_one(coefficients, np.asarray(total))
         if not self.redistribute and not self.rounds:
             return _run_pooled(
-                consumption, production, pooled.static, by_member.static, (coefficients,)
+                consumption,
+                production,
+                pooled.static,
+                by_member.static,
+                (coefficients,),
+                out=axis.outputs,
             )
         rounds = pooled.EXACT if self.redistribute else int(self.rounds or 0)
         return _run_pooled(
@@ -240,6 +249,7 @@ class Static(SharingKey):
             water_by_member.static_redistributed,
             (coefficients, rounds),
             passes=np.empty(consumption.shape[0], dtype=np.int32),
+            out=axis.outputs,
         )
 
 
@@ -277,6 +287,7 @@ class Dynamic(SharingKey):
             by_member.dynamic,
             (like(coefficients, consumption),),
             member_options={"consumption_total": axis.consumption_total},
+            out=axis.outputs,
         )
 
 

@@ -205,7 +205,14 @@ class SpanishKey(SharingKey):
                     "Scale them so that they do.",
                 )
             fixed = within_one(fixed, np.asarray(total))
-            return _run_pooled(consumption, production, pooled.static, by_member.static, (fixed,))
+            return _run_pooled(
+                consumption,
+                production,
+                pooled.static,
+                by_member.static,
+                (fixed,),
+                out=axis.outputs,
+            )
         table = checked_rows(
             step_table(self.coefficients, axis, key), axis, key, allow_missing_rows=False
         )
@@ -226,6 +233,7 @@ class SpanishKey(SharingKey):
             by_member.dynamic,
             (like(table, consumption),),
             member_options={"consumption_total": axis.consumption_total},
+            out=axis.outputs,
         )
 
 
