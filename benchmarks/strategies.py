@@ -70,6 +70,20 @@ def _cascade(community: data.Community) -> keys.PriorityCascade:
     return keys.PriorityCascade(groups)
 
 
+def _prosumer(variant: str) -> KeyFactory:
+    """Static-like shares, each producer owned by a consumer (the first ones): prosumers."""
+
+    def factory(community: data.Community) -> keys.ProsumerKey:
+        consumers = community.consumption.columns
+        owners = {
+            producer: consumers[j % len(consumers)]
+            for j, producer in enumerate(community.production.columns)
+        }
+        return keys.ProsumerKey(community.static_series, variant, owners)  # type: ignore[arg-type]
+
+    return factory
+
+
 STRATEGIES: dict[str, KeyFactory] = {
     "Prorata (baseline)": lambda community: keys.Prorata(),
     "Static, redistributed": lambda community: keys.Static(
@@ -83,6 +97,8 @@ STRATEGIES: dict[str, KeyFactory] = {
     "EconomicGreedy (a value per consumer)": lambda community: keys.EconomicGreedy(
         _values(community)
     ),
+    "ProsumerKey (relative)": _prosumer("relative"),
+    "ProsumerKey (optimal)": _prosumer("optimal"),
 }
 """Name -> the key for a community. The first entry is the baseline of the ratios."""
 

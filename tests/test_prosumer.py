@@ -196,18 +196,26 @@ def test_invariants_flows_and_no_self_sharing(variant: str, case) -> None:
 @pytest.mark.parametrize("variant", ["fixed", "relative"])
 @given(case=prosumer_cases())
 def test_fixed_and_relative_agree_with_the_full_dynamic_reference(variant: str, case) -> None:
+    """Both kernels (row-major and member-major data) against the NumPy full dynamic rule
+    on the pair tables repeated over the steps: allocations, AUTOPROD and every flow."""
     frames, coefficients, owners = case
     C, P = frames.consumption.to_numpy(), frames.production.to_numpy()
-    result = allocate(
-        frames.consumption, frames.production, ProsumerKey(coefficients, variant, owners)
-    )
     columns = owner_columns(owners, frames.producers, frames.consumers)
     pairs = pair_coefficients(coefficients.to_numpy(), columns, variant)
     tables = np.broadcast_to(pairs[:, None, :], (len(pairs), *C.shape))
-    allocated, self_consumed, _ = reference.full_dynamic(C, P, tables)
+    allocated, self_consumed, flows = reference.full_dynamic(C, P, tables)
     scale = step_scale(C, P)
-    assert_close(result.allocated.to_numpy(), allocated, scale, "allocated")
-    assert_close(result.self_consumed.to_numpy(), self_consumed, scale, "self_consumed")
+    by_number = {int(j): int(i) for j, i in enumerate(columns) if i >= 0}
+    key = ProsumerKey(coefficients.to_numpy(), variant, by_number)
+    for layout in (np.ascontiguousarray, np.asfortranarray):
+        result = allocate_arrays(layout(C), P, key)
+        assert_close(result.allocated, allocated, scale, f"allocated, {layout.__name__}")
+        assert_close(result.self_consumed, self_consumed, scale, "self_consumed")
+        assert_close(result.flows_per_step(), flows, scale[:, :, None], "flows per step")
+    labelled = allocate(
+        frames.consumption, frames.production, ProsumerKey(coefficients, variant, owners)
+    )
+    assert_close(labelled.allocated.to_numpy(), allocated, scale, "allocated, labelled")
 
 
 @given(case=prosumer_cases())
@@ -225,6 +233,13 @@ def test_optimal_agrees_with_its_reference_and_beats_relative(case) -> None:
     scale = step_scale(C, P)
     assert_close(optimal.allocated.to_numpy(), allocated, scale, "allocated")
     assert_close(optimal.arrays.flows_per_step(), flows, scale[:, :, None], "flows per step")
+    # Both kernels: row-major and member-major arrays.
+    by_number = {int(j): int(i) for j, i in enumerate(columns) if i >= 0}
+    key = ProsumerKey(coefficients.to_numpy(), "optimal", by_number)
+    for layout in (np.ascontiguousarray, np.asfortranarray):
+        result = allocate_arrays(layout(C), P, key)
+        assert_close(result.allocated, allocated, scale, f"allocated, {layout.__name__}")
+        assert_close(result.flows_per_step(), flows, scale[:, :, None], "flows per step")
     # Round 1 of optimal is relative; later rounds only add: more AUTOCONS at every step.
     assert_le(
         relative.allocated.to_numpy().sum(axis=1)[:, None],

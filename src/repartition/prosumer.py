@@ -38,8 +38,10 @@ from numpy.typing import NDArray
 from repartition import errors
 from repartition._coefficients import SUM_TOLERANCE, member_vector, within_one
 from repartition._inputs import Array, Axis
-from repartition._shares import PairSplit, Shares, like
-from repartition.keys import FullDynamic, SharingKey
+from repartition._shares import PairSplit, Shares, empty_shares, is_by_member, read_only
+from repartition.kernels import by_member
+from repartition.kernels import prosumer as prosumer_kernels
+from repartition.keys import SharingKey
 
 __all__ = ["VARIANTS", "ProsumerKey", "owner_columns", "pair_coefficients"]
 
@@ -118,9 +120,10 @@ class ProsumerKey(SharingKey):
       ``S = sum_i k_i = 1``).
 
     Each consumer's pair shares are scaled by ``min(1, C[t, i] / sum_j offered[t, j, i])``
-    (as :class:`~repartition.keys.FullDynamic`, which computes these two variants from the
-    tables ``k[j, i]`` repeated over the steps), so ``A[t, i] = min(C[t, i], sum_j
-    offered[t, j, i])``, and ``AUTOPROD[t, j]`` is what producer ``j``'s pairs delivered.
+    (the rule of :class:`~repartition.keys.FullDynamic`, with tables ``k[j, i]`` constant
+    over the steps: :mod:`repartition.kernels.prosumer` computes it from the (producers,
+    consumers) table alone), so ``A[t, i] = min(C[t, i], sum_j offered[t, j, i])``, and
+    ``AUTOPROD[t, j]`` is what producer ``j``'s pairs delivered.
 
     ``"optimal"`` starts from ``"relative"`` and redistributes per producer (*choice*: not
     pooled, since each producer excludes its own owner): in each round, what producer ``j``
@@ -130,8 +133,10 @@ class ProsumerKey(SharingKey):
     includes the share ``1 - S`` no coefficient covers (as
     ``Static(k, redistribute=True)``: coefficients then act as relative weights). A
     redistribution round that saturates nobody ends the step, so the exact limit is
-    reached in at most one round per consumer, plus two. Vectorised over steps in NumPy (twin:
-    :func:`repartition.reference.prosumer_optimal`).
+    reached in at most one round per consumer, plus two. Computed step by step by
+    :func:`repartition.kernels.prosumer.optimal` (member-major data: its twin
+    :func:`~repartition.kernels.prosumer.optimal_by_member`); NumPy twin:
+    :func:`repartition.reference.prosumer_optimal`.
 
     Parameters
     ----------
@@ -206,70 +211,79 @@ class ProsumerKey(SharingKey):
         owners = owner_columns(self.owners, axis.producers, axis.consumers)
         pairs = pair_coefficients(coefficients, owners, self.variant)
         if self.variant != "optimal":
-            steps = consumption.shape[0]
-            tables = np.ascontiguousarray(
-                np.broadcast_to(pairs[:, None, :], (len(pairs), steps, pairs.shape[1]))
-            )
-            return FullDynamic(tables)._share(consumption, production, axis)
-        return _optimal(consumption, production, pairs)
+            return _pair_shares(consumption, production, pairs, axis)
+        return _optimal(consumption, production, pairs, axis)
 
 
-def _optimal(consumption: Array, production: Array, pairs: Array) -> Shares:
-    """The ``"optimal"`` variant: relative offers, then rounds over the open consumers."""
+def _pair_shares(consumption: Array, production: Array, pairs: Array, axis: Axis) -> Shares:
+    """The ``"fixed"`` and ``"relative"`` variants: the full dynamic rule with the tables
+    ``k[j, i]`` constant over the steps, never repeated in memory."""
+    consumption, production = read_only(consumption), read_only(production)
+    pairs = read_only(np.ascontiguousarray(pairs))
+    outputs = empty_shares(consumption, production, axis.outputs)
+    allocated, grid_supply, self_consumed, surplus = outputs
+    scale = np.empty_like(allocated)  # same layout as the data
+    if is_by_member(consumption):
+        prosumer_kernels.pair_shares_by_member(
+            consumption.T,
+            np.ascontiguousarray(production.T),
+            pairs,
+            allocated.T,
+            grid_supply.T,
+            scale.T,
+            self_consumed,
+            surplus,
+            by_member.CHUNKS,
+        )
+    else:
+        prosumer_kernels.pair_shares(
+            consumption, production, pairs, *outputs[:2], scale, *outputs[2:]
+        )
+    # Each producer's table is its row of pairs, repeated over the steps without a copy.
+    tables = [np.broadcast_to(row, consumption.shape) for row in pairs]
+    return Shares(*outputs, split=PairSplit(coefficients=tables, scale=scale))
+
+
+def _optimal(consumption: Array, production: Array, pairs: Array, axis: Axis) -> Shares:
+    """The ``"optimal"`` variant: relative offers, then rounds over the open consumers, step
+    by step (:func:`repartition.kernels.prosumer.optimal` and its member-major twin)."""
+    consumption, production = read_only(consumption), read_only(production)
+    pairs = read_only(np.ascontiguousarray(pairs))
     steps, consumers = consumption.shape
-    producers = production.shape[1]
-    need_base = np.ascontiguousarray(consumption)
-    allocated = np.zeros((steps, consumers))
-    flows = [np.zeros((steps, consumers)) for _ in range(producers)]
-    offers = [production[:, j, None] * pairs[j][None, :] for j in range(producers)]
-    saturated = np.zeros((steps, consumers), dtype=bool)
-    active = np.ones(steps, dtype=bool)
-    passes = np.zeros(steps, dtype=np.int32)
-    for round_ in range(consumers + 2):
-        passes += active
-        demand = np.zeros((steps, consumers))
-        for offer in offers:
-            demand += offer
-        need = need_base - allocated
-        capped = (demand > need) & active[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(capped, need / demand, 1.0)
-        for flow, offer in zip(flows, offers, strict=True):
-            flow += offer * scale
-        allocated = np.where(capped, need_base, allocated + np.where(active[:, None], demand, 0.0))
-        newly = capped & ~saturated
-        saturated |= capped
-        if round_ > 0:  # the first redistribution round always runs
-            active &= newly.any(axis=1)
-        if not active.any():
-            break
-        open_ = ~saturated & active[:, None]
-        for j in range(producers):
-            weights = np.where(open_, pairs[j][None, :], 0.0)
-            weight_total = weights.sum(axis=1)
-            left = np.maximum(production[:, j] - flows[j].sum(axis=1), 0.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(weight_total[:, None] > 0.0, weights / weight_total[:, None], 0.0)
-            offers[j] = ratio * left[:, None]
-    allocated = np.clip(allocated, 0.0, need_base)
-    self_consumed = np.empty(production.shape)
-    for j, flow in enumerate(flows):
-        self_consumed[:, j] = np.minimum(flow.sum(axis=1), production[:, j])
-    surplus = production - self_consumed
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tables = [
-            like(
-                np.where(production[:, j, None] > 0.0, flow / production[:, j, None], 0.0),
-                consumption,
-            )
-            for j, flow in enumerate(flows)
-        ]
-    split = PairSplit(coefficients=tables, scale=like(np.ones((steps, consumers)), consumption))
-    return Shares(
-        like(allocated, consumption),
-        like(need_base - allocated, consumption),
-        self_consumed,
-        surplus,
-        split=split,
-        passes=passes,
-    )
+    producers = pairs.shape[0]
+    outputs = empty_shares(consumption, production, axis.outputs)
+    allocated, grid_supply, self_consumed, surplus = outputs
+    passes = np.empty(steps, dtype=np.int32)
+    if is_by_member(consumption):
+        tables = np.empty((producers, consumers, steps))
+        prosumer_kernels.optimal_by_member(
+            consumption.T,
+            production,
+            pairs,
+            allocated.T,
+            grid_supply.T,
+            tables,
+            self_consumed,
+            surplus,
+            passes,
+            by_member.CHUNKS,
+        )
+        per_producer = [table.T for table in tables]  # (steps, consumers), member-major
+    else:
+        tables = np.empty((producers, steps, consumers))
+        prosumer_kernels.optimal(
+            consumption,
+            production,
+            pairs,
+            allocated,
+            grid_supply,
+            tables,
+            self_consumed,
+            surplus,
+            passes,
+            by_member.CHUNKS,
+        )
+        per_producer = list(tables)
+    # flow[t, j, i] = tables[j][t, i] * P[t, j]: the scale is 1 everywhere.
+    split = PairSplit(coefficients=per_producer, scale=np.broadcast_to(1.0, consumption.shape))
+    return Shares(*outputs, split=split, passes=passes)
