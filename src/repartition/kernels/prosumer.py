@@ -117,22 +117,25 @@ def pair_shares_by_member(  # type: ignore[no-untyped-def]
 
 
 @serial_kernel
-def _optimal_step(consumption, production, pairs, allocated, flows, offers, saturated, sums):  # type: ignore[no-untyped-def]
+def _optimal_step(consumption, production, pairs, allocated, flows, offers, scratch):  # type: ignore[no-untyped-def]
     """One step of the optimal variant; returns the rounds it took.
 
     ``consumption`` (consumers,) and ``production`` (producers,) are the step's rows;
     ``allocated`` (consumers,) and ``flows`` (producers, consumers) receive the result
-    (``flows[j, i]``: energy from producer j to consumer i); ``offers``, ``saturated`` and
-    ``sums`` (2, consumers) are scratch. Round 0 offers ``P[j] * pairs[j, i]`` (the relative
+    (``flows[j, i]``: energy from producer j to consumer i); ``offers`` and ``scratch``
+    (3, consumers) are work space. Round 0 offers ``P[j] * pairs[j, i]`` (the relative
     key); a consumer offered more than it still needs takes all its offers scaled by one
     factor and is saturated. Then, while a round saturates someone new (the first
     redistribution round always runs), each producer offers what it has left to its open
     consumers in proportion to ``pairs[j, i]`` (0 for its owner).
     """
     producers, consumers = pairs.shape
+    demand = scratch[0]
+    factor = scratch[1]
+    open_ = scratch[2]  # 1 for a consumer not yet saturated, else 0
     for i in range(consumers):
         allocated[i] = 0.0
-        saturated[i] = False
+        open_[i] = 1.0
     for j in range(producers):
         for i in range(consumers):
             flows[j, i] = 0.0
@@ -144,8 +147,6 @@ def _optimal_step(consumption, production, pairs, allocated, flows, offers, satu
     for j in range(producers):
         for i in range(consumers):
             offers[j, i] = production[j] * pairs[j, i]
-    demand = sums[0]
-    factor = sums[1]
     rounds = 0
     for round_ in range(consumers + 2):
         rounds += 1
@@ -154,14 +155,14 @@ def _optimal_step(consumption, production, pairs, allocated, flows, offers, satu
         for j in range(producers):
             for i in range(consumers):
                 demand[i] += offers[j, i]
-        newly = 0
+        newly = 0.0
         for i in range(consumers):
             need = consumption[i] - allocated[i]
             capped = demand[i] > need
             factor[i] = need / demand[i] if capped else 1.0
             allocated[i] = consumption[i] if capped else allocated[i] + demand[i]
-            newly += capped and not saturated[i]
-            saturated[i] = saturated[i] or capped
+            newly += open_[i] if capped else 0.0
+            open_[i] = 0.0 if capped else open_[i]
         for j in range(producers):
             delivered = 0.0
             weight_total = 0.0
@@ -169,14 +170,14 @@ def _optimal_step(consumption, production, pairs, allocated, flows, offers, satu
                 flow = flows[j, i] + offers[j, i] * factor[i]
                 flows[j, i] = flow
                 delivered += flow
-                weight_total += 0.0 if saturated[i] else pairs[j, i]
-            if round_ > 0 and newly == 0:
+                weight_total += pairs[j, i] * open_[i]
+            if round_ > 0 and newly == 0.0:
                 continue  # the step is done: no new offers
             left = max(production[j] - delivered, 0.0)
             ratio = left / weight_total if weight_total > 0.0 else 0.0
             for i in range(consumers):
-                offers[j, i] = 0.0 if saturated[i] else pairs[j, i] * ratio
-        if round_ > 0 and newly == 0:
+                offers[j, i] = pairs[j, i] * open_[i] * ratio
+        if round_ > 0 and newly == 0.0:
             break
     for i in range(consumers):
         allocated[i] = min(max(allocated[i], 0.0), consumption[i])
@@ -220,11 +221,10 @@ def optimal(  # type: ignore[no-untyped-def]
     for chunk in prange(chunks):
         flows = np.empty((producers, consumers))
         offers = np.empty((producers, consumers))
-        saturated = np.empty(consumers, dtype=np.bool_)
-        sums = np.empty((2, consumers))
+        scratch = np.empty((3, consumers))
         for t in range(chunk * steps // chunks, (chunk + 1) * steps // chunks):
             passes[t] = _optimal_step(
-                consumption[t], production[t], pairs, allocated[t], flows, offers, saturated, sums
+                consumption[t], production[t], pairs, allocated[t], flows, offers, scratch
             )
             for i in range(consumers):
                 grid_supply[t, i] = consumption[t, i] - allocated[t, i]
@@ -264,8 +264,7 @@ def optimal_by_member(  # type: ignore[no-untyped-def]
         tables = np.empty((producers, BLOCK, consumers))
         flows = np.empty((producers, consumers))
         offers = np.empty((producers, consumers))
-        saturated = np.empty(consumers, dtype=np.bool_)
-        sums = np.empty((2, consumers))
+        scratch = np.empty((3, consumers))
         for block in range(chunk * blocks // chunks, (chunk + 1) * blocks // chunks):
             first = block * BLOCK
             width = min(BLOCK, steps - first)
@@ -275,7 +274,7 @@ def optimal_by_member(  # type: ignore[no-untyped-def]
             for r in range(width):
                 t = first + r
                 passes[t] = _optimal_step(
-                    rows[r], production[t], pairs, allocated[r], flows, offers, saturated, sums
+                    rows[r], production[t], pairs, allocated[r], flows, offers, scratch
                 )
                 _step_results(production, t, flows, self_consumed, surplus, tables, r)
             for i in range(consumers):
