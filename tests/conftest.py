@@ -1,4 +1,4 @@
-"""Shared test settings: the hypothesis profiles.
+"""Shared test settings: the hypothesis profiles, and the ``threads`` fixture.
 
 ``deadline=None`` because the first call of a kernel compiles it (seconds). The ``ci``
 profile runs more examples; select it with ``HYPOTHESIS_PROFILE=ci``.
@@ -6,6 +6,8 @@ profile runs more examples; select it with ``HYPOTHESIS_PROFILE=ci``.
 
 import os
 
+import numba
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -21,3 +23,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def threads(request):
+    """Run the kernels on ``request.param`` Numba threads (parametrize it ``indirect``)."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(request.param)
+    yield request.param
+    numba.set_num_threads(previous)

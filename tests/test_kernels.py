@@ -599,7 +599,8 @@ def test_row_sums_and_nans_fixed() -> None:
 
 @pytest.mark.slow
 def test_kernels_pure_python() -> None:
-    """This module and the member-major kernels' tests again with ``NUMBA_DISABLE_JIT=1``:
+    """This module, the member-major and the strategies' kernel tests again with
+    ``NUMBA_DISABLE_JIT=1``:
     the kernels as plain Python, which coverage can see (style.md point 3)."""
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
@@ -609,6 +610,7 @@ def test_kernels_pure_python() -> None:
         "pytest",
         str(Path(__file__).resolve()),
         str(Path(__file__).resolve().parent / "test_kernels_by_member.py"),
+        str(Path(__file__).resolve().parent / "test_kernels_strategies.py"),
         "-q",
         "-p",
         "no:cacheprovider",

@@ -65,15 +65,6 @@ SHAPES = [(1, 1, 1), (37, 5, 2), (64, 3, 1), (50, 23, 3)]
 THREADS = [1, 2]
 
 
-@pytest.fixture
-def threads(request):
-    """Run the kernels on ``request.param`` Numba threads."""
-    previous = numba.get_num_threads()
-    numba.set_num_threads(request.param)
-    yield request.param
-    numba.set_num_threads(previous)
-
-
 @pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
 @pytest.mark.parametrize("threads", THREADS, indirect=True)
 def test_prorata(steps, consumers, producers, threads) -> None:

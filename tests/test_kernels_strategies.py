@@ -1,0 +1,160 @@
+"""The strategies' kernels, called directly, agree with their NumPy twins in both layouts.
+
+``repartition.kernels.greedy`` (economic greedy) and ``repartition.kernels.prosumer``
+(prosumer-aware keys), row-major and member-major, on one and two threads, every output
+checked against ``repartition.reference``. Like the other kernel modules, these tests also
+run with ``NUMBA_DISABLE_JIT=1`` (``python -m pytest -m slow``), so that coverage sees the
+kernels' Python code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from repartition import reference
+from repartition.kernels import by_member, greedy, pooled
+from repartition.kernels import prosumer as prosumer_kernels
+from repartition.prosumer import pair_coefficients
+from test_kernels import frozen
+from test_kernels_by_member import THREADS, assert_pooled, buffers, community, member_major
+
+SHAPES = [(1, 1, 1), (37, 5, 2), (50, 23, 3)]
+RTOL = 1e-12
+
+
+def greedy_values(consumers: int) -> np.ndarray:
+    """Values with ties, a zero and a negative value, so that every branch runs."""
+    values = np.round(np.random.default_rng(21).uniform(-0.05, 0.2, consumers), 2)
+    values[::4] = 0.05
+    values[-1] = 0.0
+    return frozen(values)
+
+
+@pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
+@pytest.mark.parametrize("threads", THREADS, indirect=True)
+@pytest.mark.parametrize("serve_zero", [True, False])
+def test_greedy_fixed_both_layouts(steps, consumers, producers, threads, serve_zero) -> None:
+    C, P = community(22, steps, consumers, producers)
+    values = greedy_values(consumers)
+    order = np.argsort(-values, kind="stable")
+    order.flags.writeable = False
+    total = pooled.pooled_production(P)
+    expected = reference.economic_greedy(C, P, values, serve_zero)
+    rows = np.empty(C.shape), np.empty(C.shape), np.empty(P.shape), np.empty(P.shape)
+    greedy.greedy_fixed(frozen(C), P, total, values, order, serve_zero, *rows)
+    assert_pooled(C, P, *rows, expected)
+    allocated, grid_supply, self_consumed, surplus = buffers(C, P)
+    greedy.greedy_fixed_by_member(
+        member_major(C).T,
+        P,
+        total,
+        values,
+        order,
+        serve_zero,
+        allocated.T,
+        grid_supply.T,
+        self_consumed,
+        surplus,
+        by_member.CHUNKS,
+    )
+    assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
+
+
+def prosumer_case(steps: int, consumers: int, producers: int):
+    """Consumption, production, static keys and producer 0 owned by consumer 0."""
+    C, P = community(23, steps, consumers, producers)
+    k = np.random.default_rng(24).dirichlet(np.ones(consumers)) * 0.9
+    owners = np.full(producers, -1, dtype=np.intp)
+    owners[0] = 0
+    return C, P, k, owners
+
+
+def assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows):
+    """Against ``reference.full_dynamic``'s outputs: allocations, AUTOPROD and every flow."""
+    scale = np.maximum(C.max(initial=0.0), P.sum(axis=1).max(initial=0.0)) + 1.0
+    atol = RTOL * scale
+    expected_allocated = flows.sum(axis=1).clip(max=C)
+    np.testing.assert_allclose(allocated, expected_allocated, rtol=RTOL, atol=atol)
+    np.testing.assert_array_equal(grid_supply, C - allocated)
+    expected_self = np.minimum(flows.sum(axis=2), P)
+    np.testing.assert_allclose(self_consumed, expected_self, rtol=RTOL, atol=atol)
+    np.testing.assert_allclose(surplus, P - expected_self, rtol=RTOL, atol=atol)
+    got = np.stack([table * P[:, j, None] for j, table in enumerate(tables)], axis=1)
+    np.testing.assert_allclose(got, flows, rtol=RTOL, atol=atol)
+
+
+@pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
+@pytest.mark.parametrize("threads", THREADS, indirect=True)
+@pytest.mark.parametrize("variant", ["fixed", "relative"])
+def test_pair_shares_both_layouts(steps, consumers, producers, threads, variant) -> None:
+    C, P, k, owners = prosumer_case(steps, consumers, producers)
+    pairs = frozen(pair_coefficients(k, owners, variant))
+    repeated = np.broadcast_to(pairs[:, None, :], (producers, steps, consumers))
+    _, _, flows = reference.full_dynamic(C, P, repeated)
+    rows = [np.empty(C.shape) for _ in range(3)]
+    rows_self, rows_surplus = np.empty(P.shape), np.empty(P.shape)
+    prosumer_kernels.pair_shares(frozen(C), P, pairs, *rows, rows_self, rows_surplus)
+    allocated, grid_supply, scale = rows
+    tables = [pairs[j] * scale for j in range(producers)]
+    assert_full_dynamic(C, P, allocated, grid_supply, rows_self, rows_surplus, tables, flows)
+    allocated, grid_supply, self_consumed, surplus = buffers(C, P)
+    scale = np.full(C.shape, np.nan, order="F")
+    prosumer_kernels.pair_shares_by_member(
+        member_major(C).T,
+        np.ascontiguousarray(P.T),
+        pairs,
+        allocated.T,
+        grid_supply.T,
+        scale.T,
+        self_consumed,
+        surplus,
+        by_member.CHUNKS,
+    )
+    tables = [pairs[j] * scale for j in range(producers)]
+    assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
+
+
+@pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
+@pytest.mark.parametrize("threads", THREADS, indirect=True)
+def test_optimal_both_layouts(steps, consumers, producers, threads) -> None:
+    C, P, k, owners = prosumer_case(steps, consumers, producers)
+    pairs = frozen(pair_coefficients(k, owners, "optimal"))
+    _, flows = reference.prosumer_optimal(C, P, k, owners)
+    passes = np.full(steps, -1, dtype=np.int32)
+    allocated, grid_supply = np.empty(C.shape), np.empty(C.shape)
+    self_consumed, surplus = np.empty(P.shape), np.empty(P.shape)
+    tables = np.empty((producers, steps, consumers))
+    prosumer_kernels.optimal(
+        frozen(C),
+        P,
+        pairs,
+        allocated,
+        grid_supply,
+        tables,
+        self_consumed,
+        surplus,
+        passes,
+        by_member.CHUNKS,
+    )
+    assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
+    assert (passes >= 1).all()
+    member_passes = np.full(steps, -1, dtype=np.int32)
+    allocated, grid_supply, self_consumed, surplus = buffers(C, P)
+    tables_by_member = np.empty((producers, consumers, steps))
+    prosumer_kernels.optimal_by_member(
+        member_major(C).T,
+        P,
+        pairs,
+        allocated.T,
+        grid_supply.T,
+        tables_by_member,
+        self_consumed,
+        surplus,
+        member_passes,
+        by_member.CHUNKS,
+    )
+    tables = [table.T for table in tables_by_member]
+    assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
+    # Each step is solved by the same function in both layouts: the same rounds.
+    np.testing.assert_array_equal(member_passes, passes)
