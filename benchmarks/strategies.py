@@ -147,10 +147,19 @@ def measure(consumers: int, repeat: int) -> list[str]:
     return [*lines, ""]
 
 
+def _at_least_one(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"--repeat must be 1 or more, not {number}")
+    return number
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consumers", type=int, nargs="+", default=[1_000, 10_000])
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs, best kept")
+    parser.add_argument(
+        "--repeat", type=_at_least_one, default=3, help="timed runs (1 or more), best kept"
+    )
     parser.add_argument("--output", type=Path, help="also write the markdown to this file")
     args = parser.parse_args(argv)
     lines = ["# Strategies against Prorata", "", "| machine | |", "| --- | --- |"]

@@ -38,8 +38,9 @@ class AllocationArrays:
     Attributes
     ----------
     consumption : ndarray, shape (steps, consumers)
-        CONS: the consumption as passed, not copied (a C-contiguous float64 view of it, or
-        a converted copy). No result reads it after the call. [kWh]
+        CONS: the consumption as passed, not copied (a read-only float64 view of it, in its
+        own layout, row- or member-major; or a converted copy). No result reads it after the
+        call. [kWh]
     production : ndarray, shape (steps, producers)
         PROD: a read-only copy of the production. [kWh]
     allocated : ndarray, shape (steps, consumers)

@@ -161,7 +161,9 @@ class ProsumerKey(SharingKey):
     -----
     Without prosumers, ``"fixed"`` and ``"relative"`` are :class:`~repartition.keys.Static`
     and ``"optimal"`` is ``Static(k, redistribute=True)``. ``passes`` (``"optimal"``) counts
-    the rounds each step needed. Flows keep one (steps, consumers) table per producer.
+    the rounds each step needed. Flows: ``"fixed"`` and ``"relative"`` keep the pair table
+    (repeated over the steps as zero-copy views) and the per-step scale; ``"optimal"`` keeps one
+    (steps, consumers) table per producer.
 
     References
     ----------
