@@ -15,7 +15,8 @@ import pytest
 from repartition import reference
 from repartition.kernels import by_member, greedy, pooled
 from repartition.kernels import prosumer as prosumer_kernels
-from repartition.prosumer import pair_coefficients
+from repartition.kernels import prosumer_optimal as optimal_kernels
+from repartition.prosumer import _relative_scale, pair_coefficients
 from test_kernels import frozen
 from test_kernels_by_member import THREADS, assert_pooled, buffers, community, member_major
 
@@ -117,44 +118,74 @@ def test_pair_shares_both_layouts(steps, consumers, producers, threads, variant)
 
 @pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
 @pytest.mark.parametrize("threads", THREADS, indirect=True)
-def test_optimal_both_layouts(steps, consumers, producers, threads) -> None:
+@pytest.mark.parametrize("owned", [0, 2], ids=["one-owned-producer", "two-owned-by-one"])
+def test_optimal_both_layouts(steps, consumers, producers, threads, owned) -> None:
+    """Allocations, AUTOPROD and the flows rebuilt from what the kernels recorded (the round
+    of saturation and the factor then), against the NumPy twin."""
     C, P, k, owners = prosumer_case(steps, consumers, producers)
-    pairs = frozen(pair_coefficients(k, owners, "optimal"))
+    if owned and producers > 1:
+        owners[1] = 0  # consumer 0 owns producers 0 and 1
+    k, owners = frozen(k), np.asarray(owners, dtype=np.intp)
+    owners.flags.writeable = False
+    c = frozen(_relative_scale(k, owners))
     _, flows = reference.prosumer_optimal(C, P, k, owners)
+
+    def rebuilt(saturation, factor, passes):
+        tables = np.empty((producers, steps, consumers))
+        optimal_kernels.flow_tables(
+            P, k, c, owners, frozen_int(saturation), frozen(factor), frozen_int(passes), tables
+        )
+        return tables
+
     passes = np.full(steps, -1, dtype=np.int32)
     allocated, grid_supply = np.empty(C.shape), np.empty(C.shape)
+    saturation, factor = np.empty(C.shape, dtype=np.int32), np.empty(C.shape)
     self_consumed, surplus = np.empty(P.shape), np.empty(P.shape)
-    tables = np.empty((producers, steps, consumers))
-    prosumer_kernels.optimal(
+    optimal_kernels.optimal(
         frozen(C),
         P,
-        pairs,
+        k,
+        c,
+        owners,
         allocated,
         grid_supply,
-        tables,
+        saturation,
+        factor,
         self_consumed,
         surplus,
         passes,
         by_member.CHUNKS,
     )
+    tables = rebuilt(saturation, factor, passes)
     assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
     assert (passes >= 1).all()
     member_passes = np.full(steps, -1, dtype=np.int32)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
-    tables_by_member = np.empty((producers, consumers, steps))
-    prosumer_kernels.optimal_by_member(
+    saturation = np.empty(C.shape, dtype=np.int32)
+    factor = np.empty(C.shape)
+    optimal_kernels.optimal_by_member(
         member_major(C).T,
         P,
-        pairs,
+        k,
+        c,
+        owners,
         allocated.T,
         grid_supply.T,
-        tables_by_member,
+        saturation,
+        factor,
         self_consumed,
         surplus,
         member_passes,
         by_member.CHUNKS,
     )
-    tables = [table.T for table in tables_by_member]
+    tables = rebuilt(saturation, factor, member_passes)
     assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
     # Each step is solved by the same function in both layouts: the same rounds.
     np.testing.assert_array_equal(member_passes, passes)
+
+
+def frozen_int(array: np.ndarray) -> np.ndarray:
+    """A read-only C-contiguous int32 copy."""
+    result = np.array(array, dtype=np.int32, order="C", copy=True)
+    result.flags.writeable = False
+    return result

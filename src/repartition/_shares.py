@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -13,16 +13,37 @@ Array = NDArray[np.float64]
 ArrayT = TypeVar("ArrayT", bound=NDArray[Any])
 
 
+Tables = tuple[Sequence[Array], Array]
+"""Per-producer (steps, consumers) tables and the (steps, consumers) scale of a window."""
+
+
 @dataclass(frozen=True, eq=False)
 class PairSplit:
     """How to recover producer -> consumer flows without storing them.
 
-    Pooled keys (``coefficients is None``): ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]``.
-    Full dynamic keys: ``flow[t, j, i] = coefficients[j][t, i] * P[t, j] * scale[t, i]``.
+    Pooled keys (nothing given): ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]``.
+    Otherwise ``flow[t, j, i] = table_j[t, i] * P[t, j] * scale[t, i]``, with the tables
+    either stored (``coefficients`` and ``scale``, e.g. a full dynamic key's), or rebuilt
+    for a window of steps on demand by ``tables_for(start, stop)`` from what the key
+    recorded (ProsumerKey "optimal").
     """
 
     coefficients: Sequence[Array] | None = None
     scale: Array | None = None
+    tables_for: Callable[[int, int], Tables] | None = None
+
+    @property
+    def pooled(self) -> bool:
+        """True when the flows follow the pooled rule (no tables)."""
+        return self.coefficients is None and self.tables_for is None
+
+    def window(self, start: int, stop: int) -> Tables:
+        """The tables and scale of steps ``[start, stop)``."""
+        if self.tables_for is not None:
+            return self.tables_for(start, stop)
+        if self.coefficients is None or self.scale is None:
+            raise ValueError("A pooled split has no tables: use the pooled rule.")
+        return [table[start:stop] for table in self.coefficients], self.scale[start:stop]
 
 
 @dataclass(frozen=True, eq=False)

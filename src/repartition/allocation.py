@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Allocation", "AllocationArrays", "AllocationSummary"]
 
+FLOW_CHUNK = 2048
+"""Steps per piece when :meth:`AllocationArrays.flows` sums tables over a period (bounded
+memory when a key rebuilds its tables on demand)."""
+
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
@@ -120,17 +124,18 @@ class AllocationArrays:
         producers, consumers = self.production.shape[1], self.allocated.shape[1]
         result = np.zeros((len(starts), producers, consumers))
         split = self.shares.split
-        weights = self._pooled_weights() if split.coefficients is None else None
+        weights = self._pooled_weights() if split.pooled else None
         for g, (start, stop) in enumerate(zip(starts, stops, strict=True)):
-            window = slice(int(start), int(stop))
             if weights is not None:
+                window = slice(int(start), int(stop))
                 result[g] = weights[window].T @ self.allocated[window]
-            else:
-                assert split.coefficients is not None
-                assert split.scale is not None
-                scale = split.scale[window]
-                for j, table in enumerate(split.coefficients):
-                    result[g, j] = self.production[window, j] @ (table[window] * scale)
+                continue
+            # By chunks of steps: tables rebuilt on demand stay small.
+            for first in range(int(start), int(stop), FLOW_CHUNK):
+                last = min(first + FLOW_CHUNK, int(stop))
+                tables, scale = split.window(first, last)
+                for j, table in enumerate(tables):
+                    result[g, j] += self.production[first:last, j] @ (table * scale)
         return result
 
     def flows_per_step(self) -> Array:
@@ -140,14 +145,11 @@ class AllocationArrays:
         producers and 1,000 consumers is 700 MB. Prefer :meth:`flows` over periods.
         """
         split = self.shares.split
-        if split.coefficients is None:
+        if split.pooled:
             return self._pooled_weights()[:, :, None] * self.allocated[:, None, :]
-        assert split.scale is not None
+        tables, scale = split.window(0, self.allocated.shape[0])
         return np.stack(
-            [
-                table * self.production[:, j, None] * split.scale
-                for j, table in enumerate(split.coefficients)
-            ],
+            [table * self.production[:, j, None] * scale for j, table in enumerate(tables)],
             axis=1,
         )
 

@@ -313,7 +313,7 @@ def _split(
     group ``g`` of consumer ``i``, where ``flow_g`` is the flow of ``g``'s key on the
     production it was given, ``R_{g-1}``; scale 1.
     """
-    if all(shares.split.coefficients is None for _, _, shares in parts):
+    if all(shares.split.pooled for _, _, shares in parts):
         return PairSplit()
     producers = production.shape[1]
     tables = [np.zeros(shape) for _ in range(producers)]
@@ -322,7 +322,7 @@ def _split(
             # r[t, j] = R_{g-1}[t, j] / P[t, j]: the part of the producer's energy still there.
             left = np.where(production > 0.0, given / production, 0.0)
             split = shares.split
-            if split.coefficients is None:
+            if split.pooled:
                 # flow = A[t, i] * R[t, j] / R_tot[t]  =>  table = A[t, i] * r[t, j] / R_tot[t]
                 given_total = given.sum(axis=1, keepdims=True)
                 weight = np.where(given_total > 0.0, left / given_total, 0.0)
@@ -330,7 +330,7 @@ def _split(
                     tables[j][:, columns] = shares.allocated * weight[:, j, None]
             else:
                 # flow = k_g[j][t, i] * R[t, j] * s_g[t, i]  =>  table = k_g[j] * s_g * r[t, j]
-                assert split.scale is not None
-                for j, table in enumerate(split.coefficients):
-                    tables[j][:, columns] = table * split.scale * left[:, j, None]
+                group_tables, scale = split.window(0, shape[0])
+                for j, table in enumerate(group_tables):
+                    tables[j][:, columns] = table * scale * left[:, j, None]
     return PairSplit(coefficients=tables, scale=np.ones(shape))

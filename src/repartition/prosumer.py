@@ -38,9 +38,10 @@ from numpy.typing import NDArray
 from repartition import errors
 from repartition._coefficients import SUM_TOLERANCE, member_vector, within_one
 from repartition._inputs import Array, Axis
-from repartition._shares import PairSplit, Shares, empty_shares, is_by_member, read_only
+from repartition._shares import PairSplit, Shares, Tables, empty_shares, is_by_member, read_only
 from repartition.kernels import by_member
 from repartition.kernels import prosumer as prosumer_kernels
+from repartition.kernels import prosumer_optimal as optimal_kernels
 from repartition.keys import SharingKey
 
 __all__ = ["VARIANTS", "ProsumerKey", "owner_columns", "pair_coefficients"]
@@ -211,10 +212,10 @@ class ProsumerKey(SharingKey):
             )
         coefficients = within_one(coefficients, np.asarray(total))
         owners = owner_columns(self.owners, axis.producers, axis.consumers)
+        if self.variant == "optimal":
+            return _optimal(consumption, production, coefficients, owners, axis)
         pairs = pair_coefficients(coefficients, owners, self.variant)
-        if self.variant != "optimal":
-            return _pair_shares(consumption, production, pairs, axis)
-        return _optimal(consumption, production, pairs, axis)
+        return _pair_shares(consumption, production, pairs, axis)
 
 
 def _pair_shares(consumption: Array, production: Array, pairs: Array, axis: Axis) -> Shares:
@@ -246,46 +247,85 @@ def _pair_shares(consumption: Array, production: Array, pairs: Array, axis: Axis
     return Shares(*outputs, split=PairSplit(coefficients=tables, scale=scale))
 
 
-def _optimal(consumption: Array, production: Array, pairs: Array, axis: Axis) -> Shares:
+def _optimal(
+    consumption: Array, production: Array, coefficients: Array, owners: NDArray[np.intp], axis: Axis
+) -> Shares:
     """The ``"optimal"`` variant: relative offers, then rounds over the open consumers, step
-    by step (:func:`repartition.kernels.prosumer.optimal` and its member-major twin)."""
+    by step (:mod:`repartition.kernels.prosumer_optimal`). The flows are rebuilt on demand
+    from the round in which each consumer saturated and its factor then."""
     consumption, production = read_only(consumption), read_only(production)
-    pairs = read_only(np.ascontiguousarray(pairs))
+    k = read_only(np.ascontiguousarray(coefficients))
+    owners = read_only(np.ascontiguousarray(owners, dtype=np.intp))
+    c = read_only(_relative_scale(k, owners))
     steps, consumers = consumption.shape
-    producers = pairs.shape[0]
     outputs = empty_shares(consumption, production, axis.outputs)
     allocated, grid_supply, self_consumed, surplus = outputs
+    # Recorded for the flows only: row-major, whatever the data's layout.
+    saturation = np.empty(consumption.shape, dtype=np.int32)
+    factor = np.empty(consumption.shape)
     passes = np.empty(steps, dtype=np.int32)
     if is_by_member(consumption):
-        tables = np.empty((producers, consumers, steps))
-        prosumer_kernels.optimal_by_member(
+        optimal_kernels.optimal_by_member(
             consumption.T,
             production,
-            pairs,
+            k,
+            c,
+            owners,
             allocated.T,
             grid_supply.T,
-            tables,
+            saturation,
+            factor,
             self_consumed,
             surplus,
             passes,
             by_member.CHUNKS,
         )
-        per_producer = [table.T for table in tables]  # (steps, consumers), member-major
     else:
-        tables = np.empty((producers, steps, consumers))
-        prosumer_kernels.optimal(
+        optimal_kernels.optimal(
             consumption,
             production,
-            pairs,
+            k,
+            c,
+            owners,
             allocated,
             grid_supply,
-            tables,
+            saturation,
+            factor,
             self_consumed,
             surplus,
             passes,
             by_member.CHUNKS,
         )
-        per_producer = list(tables)
-    # flow[t, j, i] = tables[j][t, i] * P[t, j]: the scale is 1 everywhere.
-    split = PairSplit(coefficients=per_producer, scale=np.broadcast_to(1.0, consumption.shape))
-    return Shares(*outputs, split=split, passes=passes)
+    saturation, factor, recorded_passes = (
+        read_only(saturation),
+        read_only(factor),
+        read_only(passes.copy()),
+    )
+
+    def tables_for(start: int, stop: int) -> Tables:
+        tables = np.empty((len(owners), stop - start, consumers))
+        optimal_kernels.flow_tables(
+            production[start:stop],
+            k,
+            c,
+            owners,
+            saturation[start:stop],
+            factor[start:stop],
+            recorded_passes[start:stop],
+            tables,
+        )
+        return list(tables), np.broadcast_to(1.0, (stop - start, consumers))
+
+    return Shares(*outputs, split=PairSplit(tables_for=tables_for), passes=passes)
+
+
+def _relative_scale(coefficients: Array, owners: NDArray[np.intp]) -> Array:
+    """``c[j] = S / (S - k_o(j))``, with ``S - k_o(j)`` summed over the others (0 when the
+    owner holds every share): the relative key gives ``k_i * c[j]`` to each ``i != o(j)``."""
+    total = float(coefficients.sum())
+    scale = np.zeros(len(owners))
+    for j, owner in enumerate(owners):
+        others = float(np.delete(coefficients, owner).sum()) if owner >= 0 else total
+        if others > 0.0:
+            scale[j] = total / others
+    return scale

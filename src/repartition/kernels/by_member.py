@@ -77,8 +77,11 @@ def _prorata_shares(  # type: ignore[no-untyped-def]
 
 
 def _prorata_ratio(consumption_total: Array, production_total: Array) -> Array:
-    """``min(1, P_tot / sum_i C)`` per step, 1 where nobody consumes (then ``A = C = 0``)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    """``min(1, P_tot / sum_i C)`` per step, 1 where nobody consumes (then ``A = C = 0``).
+
+    The quotient ``np.where`` discards (where ``sum_i C <= P_tot``) may overflow or divide by
+    0 on tiny demands: those warnings are silenced, the kept ratios are all below 1."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio: Array = np.where(
             consumption_total > production_total, production_total / consumption_total, 1.0
         )
