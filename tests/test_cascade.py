@@ -51,6 +51,7 @@ INNER_KINDS = [
     "weighted-share",
     "italian",
     "full-dynamic",
+    "prosumer-optimal",
 ]
 POOLED_KINDS = INNER_KINDS[:6]
 
@@ -80,6 +81,10 @@ def inner_key(data: st.DataObject, kind: str, members: list[str], frames: gen.Fr
             st.lists(st.integers(0, 3), min_size=len(producers), max_size=len(producers))
         )
         return keys.ItalianKey(dict(zip(producers, order, strict=True)))
+    if kind == "prosumer-optimal":  # flows rebuilt on demand (PairSplit.tables_for)
+        shares = pd.Series(data.draw(gen.static_coefficients(size)), index=members)
+        owner = data.draw(st.sampled_from(members))
+        return keys.ProsumerKey(shares, "optimal", owners={producers[0]: owner})
     tables = data.draw(gen.full_dynamic_tables(len(producers), steps, size))
     return keys.FullDynamic(
         {

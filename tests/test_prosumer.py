@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import strategies as gen
 from repartition import allocate, allocate_arrays, errors, keys, reference
+from repartition.allocation import FLOW_CHUNK
 from repartition.prosumer import VARIANTS, ProsumerKey, owner_columns, pair_coefficients
 from test_properties import (  # _one_numba_thread: autouse fixture, kernels on one thread
     _one_numba_thread,  # noqa: F401
@@ -288,3 +289,35 @@ def test_row_major_and_member_major_arrays_agree(variant: str, case) -> None:
     scale = step_scale(C, P)
     for table in ("allocated", "grid_supply", "self_consumed", "surplus"):
         assert_close(getattr(members, table), getattr(rows, table), scale, table)
+
+
+def test_optimal_flows_are_rebuilt_by_chunks_and_never_follow_the_input() -> None:
+    """The optimal variant keeps no flow tables: ``flows()`` rebuilds them by chunks of
+    steps (more steps than one chunk here) from what it recorded, so they equal the
+    per-step flows summed, stay the same after the caller overwrites its input, and add
+    up to AUTOCONS and AUTOPROD."""
+    rng = np.random.default_rng(31)
+    steps = 2 * FLOW_CHUNK + 17
+    C = rng.gamma(1.0, 1.0, size=(steps, 4))
+    P = rng.gamma(1.0, 2.0, size=(steps, 2))
+    P[::3] = 0.0
+    key = ProsumerKey([0.4, 0.3, 0.2, 0.1], "optimal", owners={0: 1, 1: 1})
+    for layout in (np.ascontiguousarray, np.asfortranarray):
+        data = layout(C)
+        result = allocate_arrays(data, P, key)
+        per_step = result.flows_per_step()
+        boundaries = np.array([0, 5, FLOW_CHUNK + 3, steps - 1])
+        flows = result.flows(boundaries)
+        data[:] = 0.0  # the caller reuses its buffer
+        again = result.flows(boundaries)
+        np.testing.assert_array_equal(again, flows)
+        stops = [*boundaries[1:], steps]
+        for g, (start, stop) in enumerate(zip(boundaries, stops, strict=True)):
+            np.testing.assert_allclose(
+                flows[g], per_step[start:stop].sum(axis=0), rtol=1e-12, atol=1e-9
+            )
+        np.testing.assert_allclose(per_step.sum(axis=1), result.allocated, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            per_step.sum(axis=2), result.self_consumed, rtol=1e-12, atol=1e-12
+        )
+        assert (per_step[:, :, 1] == 0.0).all()  # consumer 1 owns both producers
