@@ -7,8 +7,9 @@ Usage (from the repository root)::
 
 For each size, the benchmarks' synthetic community (a year at 30 min, 5 producers, in
 pandas' usual member-major layout) is allocated with every strategy of :data:`STRATEGIES`,
-best of ``--repeat`` runs after one warm-up (which also compiles the kernels), and each
-time is printed as a ratio to ``Prorata`` measured in the same run. For the water-filling
+best of ``--repeat`` rounds after one warm-up round (which also compiles the kernels), each
+round running every strategy once (so that a slow spell of the machine hits them all alike),
+and each time is printed as a ratio to ``Prorata`` measured in the same run. For the water-filling
 strategies the table also says how many passes the steps needed (``Allocation.passes``):
 issue 4 expects them within 4x of Prorata, a few passes over a row that stays in cache.
 
@@ -19,6 +20,7 @@ community, untimed in CI, so this script cannot rot.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import sys
 import time
@@ -103,18 +105,11 @@ STRATEGIES: dict[str, KeyFactory] = {
 """Name -> the key for a community. The first entry is the baseline of the ratios."""
 
 
-def _best(run: Callable[[], Allocation], repeat: int) -> tuple[float, Allocation]:
-    run()  # warm-up: compiles, or loads from Numba's cache
-    best = float("inf")
-    result = None
-    for _ in range(repeat):
-        result = None  # one result alive at a time: ProsumerKey's flows are 5x the data
-        gc.collect()
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    assert result is not None
-    return best, result
+def _timed(run: Callable[[], Allocation]) -> tuple[float, Allocation]:
+    gc.collect()
+    start = time.perf_counter()
+    result = run()
+    return time.perf_counter() - start, result
 
 
 def _passes(result: Allocation) -> str:
@@ -135,15 +130,26 @@ def measure(consumers: int, repeat: int) -> list[str]:
         "| strategy | time (s) | x Prorata | passes: median / p99 / max |",
         "| --- | ---: | ---: | ---: |",
     ]
-    baseline = None
-    for name, factory in STRATEGIES.items():
-        key = factory(community)
-        seconds, result = _best(
-            lambda key=key: allocate(community.consumption, community.production, key), repeat
-        )
-        baseline = baseline or seconds
-        lines.append(f"| {name} | {seconds:.3f} | {seconds / baseline:.2f}x | {_passes(result)} |")
-        del result
+    strategy_keys = {name: factory(community) for name, factory in STRATEGIES.items()}
+    runs = {
+        name: functools.partial(allocate, community.consumption, community.production, key)
+        for name, key in strategy_keys.items()
+    }
+    # Round robin: every strategy once per round, so that a slow spell of the machine hits
+    # them all alike; one warm-up round first (it compiles, or loads Numba's cache), and one
+    # result alive at a time (ProsumerKey's are several times the data).
+    best = dict.fromkeys(runs, float("inf"))
+    passes = dict.fromkeys(runs, "")
+    for round_ in range(repeat + 1):
+        for name, run in runs.items():
+            seconds, result = _timed(run)
+            if round_:
+                best[name] = min(best[name], seconds)
+            passes[name] = _passes(result)
+            del result
+    baseline = best[next(iter(runs))]
+    for name, seconds in best.items():
+        lines.append(f"| {name} | {seconds:.3f} | {seconds / baseline:.2f}x | {passes[name]} |")
     return [*lines, ""]
 
 

@@ -135,9 +135,9 @@ class ProsumerKey(SharingKey):
     ``Static(k, redistribute=True)``: coefficients then act as relative weights). A
     redistribution round that saturates nobody ends the step, so the exact limit is
     reached in at most one round per consumer, plus two. Computed step by step by
-    :func:`repartition.kernels.prosumer.optimal` (member-major data: its twin
-    :func:`~repartition.kernels.prosumer.optimal_by_member`); NumPy twin:
-    :func:`repartition.reference.prosumer_optimal`.
+    :func:`repartition.kernels.prosumer_optimal.optimal` (member-major data: its twin
+    :func:`~repartition.kernels.prosumer_optimal.optimal_by_member`), each round in
+    ``O(consumers + producers)``; NumPy twin: :func:`repartition.reference.prosumer_optimal`.
 
     Parameters
     ----------
@@ -163,8 +163,9 @@ class ProsumerKey(SharingKey):
     Without prosumers, ``"fixed"`` and ``"relative"`` are :class:`~repartition.keys.Static`
     and ``"optimal"`` is ``Static(k, redistribute=True)``. ``passes`` (``"optimal"``) counts
     the rounds each step needed. Flows: ``"fixed"`` and ``"relative"`` keep the pair table
-    (repeated over the steps as zero-copy views) and the per-step scale; ``"optimal"`` keeps one
-    (steps, consumers) table per producer.
+    (repeated over the steps as zero-copy views) and the per-step scale; ``"optimal"`` records
+    the round in which each consumer saturated and its factor then, and rebuilds the flows
+    from them when asked (:func:`repartition.kernels.prosumer_optimal.flow_tables`).
 
     References
     ----------
