@@ -16,7 +16,7 @@ from repartition import reference
 from repartition.kernels import by_member, greedy, pooled
 from repartition.kernels import prosumer as prosumer_kernels
 from repartition.kernels import prosumer_optimal as optimal_kernels
-from repartition.prosumer import _relative_scale, pair_coefficients
+from repartition.prosumer import _owner_slots, _relative_scale, pair_coefficients
 from test_kernels import frozen
 from test_kernels_by_member import THREADS, assert_pooled, buffers, community, member_major
 
@@ -128,12 +128,21 @@ def test_optimal_both_layouts(steps, consumers, producers, threads, owned) -> No
     k, owners = frozen(k), np.asarray(owners, dtype=np.intp)
     owners.flags.writeable = False
     c = frozen(_relative_scale(k, owners))
+    producer_slots, consumer_slots = _owner_slots(owners, consumers)
     _, flows = reference.prosumer_optimal(C, P, k, owners)
 
     def rebuilt(saturation, factor, passes):
         tables = np.empty((producers, steps, consumers))
         optimal_kernels.flow_tables(
-            P, k, c, owners, frozen_int(saturation), frozen(factor), frozen_int(passes), tables
+            P,
+            k,
+            c,
+            producer_slots,
+            consumer_slots,
+            frozen_int(saturation),
+            frozen(factor),
+            frozen_int(passes),
+            tables,
         )
         return tables
 
@@ -146,7 +155,8 @@ def test_optimal_both_layouts(steps, consumers, producers, threads, owned) -> No
         P,
         k,
         c,
-        owners,
+        producer_slots,
+        consumer_slots,
         allocated,
         grid_supply,
         saturation,
@@ -168,7 +178,8 @@ def test_optimal_both_layouts(steps, consumers, producers, threads, owned) -> No
         P,
         k,
         c,
-        owners,
+        producer_slots,
+        consumer_slots,
         allocated.T,
         grid_supply.T,
         saturation,

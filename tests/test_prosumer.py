@@ -321,3 +321,87 @@ def test_optimal_flows_are_rebuilt_by_chunks_and_never_follow_the_input() -> Non
             per_step.sum(axis=2), result.self_consumed, rtol=1e-12, atol=1e-12
         )
         assert (per_step[:, :, 1] == 0.0).all()  # consumer 1 owns both producers
+
+
+# --- regressions found by the review of the O(consumers + producers) rounds ----------------
+
+
+def test_optimal_flows_do_not_follow_the_callers_coefficients() -> None:
+    C, P = np.array([[1.0, 2.0, 3.0], [1.5, 1.0, 0.5]]), np.array([[2.0, 3.0], [1.0, 2.0]])
+    coefficients = np.array([0.5, 0.3, 0.2])
+    result = allocate_arrays(C, P, ProsumerKey(coefficients, "optimal", owners={0: 0}))
+    before = result.flows_per_step()
+    coefficients[:] = [0.0, 0.0, 1.0]
+    np.testing.assert_array_equal(result.flows_per_step(), before)
+
+
+@pytest.mark.parametrize(
+    ("C", "P", "k", "owners"),
+    [
+        # A tie (C0 = k0 * P1) next to a large producer consumer 0 owns.
+        ([[0.1, 1.1]], [[0.0, 1 / 3, 1.1]], [0.3, 1 / 3], {2: 0}),
+        # Consumer 0 owns a 1e6 kWh producer; the other makes 1e-10 kWh.
+        ([[1.0, 1e7]], [[1e6, 1e-10]], [0.5, 0.5], {0: 0}),
+        # Every consumer owns a producer (the review's case 296).
+        (
+            [[0.05189205, 0.0], [0.41430894, 0.0]],
+            [[0.28620573, 4.15933103], [1.94553077, 0.70772884]],
+            [0.66202217, 0.33797783],
+            {0: 0, 1: 1},
+        ),
+    ],
+)
+def test_optimal_owners_do_not_cancel_the_others_offers(C, P, k, owners) -> None:
+    """The offers to an owner and the energy a producer delivers are sums, never a total
+    minus the owner's part: the result matches the plain-loop twin, and AUTOPROD >= 0 and
+    SURPLUS <= PROD hold exactly."""
+    C, P, k = np.array(C), np.array(P), np.array(k)
+    result = allocate_arrays(C, P, ProsumerKey(k, "optimal", owners=owners))
+    columns = np.full(P.shape[1], -1, dtype=np.intp)
+    for producer, owner in owners.items():
+        columns[producer] = owner
+    allocated, flows = reference.prosumer_optimal(C, P, k, columns)
+    scale = step_scale(C, P)
+    assert_close(result.allocated, allocated, scale, "allocated")
+    assert_close(result.flows_per_step(), flows, scale[:, :, None], "flows per step")
+    assert (result.self_consumed >= 0.0).all()
+    assert (result.surplus <= P).all()
+
+
+@given(
+    data=st.data(),
+    consumers=st.integers(1, 4),
+    producers=st.integers(1, 3),
+)
+def test_optimal_keeps_autoprod_and_surplus_in_range_exactly(data, consumers, producers) -> None:
+    """On round values, where sums tie exactly, AUTOPROD is in [0, PROD] with no tolerance."""
+    grid = st.sampled_from([0.0, 0.1, 0.2, 0.3, 1 / 3, 0.6, 0.7, 1.1])
+    C = np.array(data.draw(st.lists(grid, min_size=4 * consumers, max_size=4 * consumers)))
+    P = np.array(data.draw(st.lists(grid, min_size=4 * producers, max_size=4 * producers)))
+    shares = st.sampled_from([0.0, 0.1, 0.2, 1 / 3, 0.5])
+    k = np.array(data.draw(st.lists(shares, min_size=consumers, max_size=consumers)))
+    if k.sum() > 1.0:
+        k = k / k.sum()
+    owners = {
+        producer: data.draw(st.integers(0, consumers - 1))
+        for producer in range(producers)
+        if data.draw(st.booleans())
+    }
+    C, P = C.reshape(4, consumers), P.reshape(4, producers)
+    result = allocate_arrays(C, P, ProsumerKey(k, "optimal", owners=owners))
+    assert (result.self_consumed >= 0.0).all()
+    assert (result.surplus <= P).all()
+    assert (result.surplus >= 0.0).all()
+    assert (result.allocated <= C).all()
+
+
+def test_optimal_offers_that_would_overflow_are_an_error_naming_the_step() -> None:
+    """A coefficient of 1e-305 left alone with 1e4 kWh to share: its offer would overflow.
+    The plain-loop twin gives NaN here; the key refuses, naming the step."""
+    index = pd.date_range("2025-06-01 12:00", periods=1, freq="30min", tz="Europe/Paris")
+    consumption = pd.DataFrame([[1.0, 1.0, 2e4]], index=index, columns=["a", "b", "c"])
+    production = pd.DataFrame([[1e4]], index=index, columns=["pv"])
+    key = ProsumerKey({"a": 0.5, "b": 0.5, "c": 1e-305}, "optimal", owners={})
+    with pytest.raises(errors.CoefficientRangeError, match="2025-06-01 12:00") as caught:
+        allocate(consumption, production, key)
+    assert caught.value.timestamp == index[0]

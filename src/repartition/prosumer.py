@@ -254,10 +254,12 @@ def _optimal(
     """The ``"optimal"`` variant: relative offers, then rounds over the open consumers, step
     by step (:mod:`repartition.kernels.prosumer_optimal`). The flows are rebuilt on demand
     from the round in which each consumer saturated and its factor then."""
-    consumption, production = read_only(consumption), read_only(production)
-    k = read_only(np.ascontiguousarray(coefficients))
-    owners = read_only(np.ascontiguousarray(owners, dtype=np.intp))
+    consumption = read_only(consumption)
+    # Own copies: the flows are rebuilt from them later, whatever the caller does meanwhile.
+    production = read_only(np.array(production, dtype=np.float64, order="C"))
+    k = read_only(np.array(coefficients, dtype=np.float64))
     c = read_only(_relative_scale(k, owners))
+    producer_slots, consumer_slots = _owner_slots(owners, len(k))
     steps, consumers = consumption.shape
     outputs = empty_shares(consumption, production, axis.outputs)
     allocated, grid_supply, self_consumed, surplus = outputs
@@ -271,7 +273,8 @@ def _optimal(
             production,
             k,
             c,
-            owners,
+            producer_slots,
+            consumer_slots,
             allocated.T,
             grid_supply.T,
             saturation,
@@ -287,7 +290,8 @@ def _optimal(
             production,
             k,
             c,
-            owners,
+            producer_slots,
+            consumer_slots,
             allocated,
             grid_supply,
             saturation,
@@ -296,6 +300,14 @@ def _optimal(
             surplus,
             passes,
             by_member.CHUNKS,
+        )
+    if (passes < 0).any():
+        row = int(np.argmax(passes < 0))
+        raise errors.CoefficientRangeError(
+            f"ProsumerKey optimal at {axis.step_name(row)}: the consumers still open have "
+            "coefficients so small next to the energy left that their offers overflow "
+            "(above 1e300 kWh per unit of coefficient). Set such coefficients to 0.",
+            timestamp=axis.timestamp(row),
         )
     saturation, factor, recorded_passes = (
         read_only(saturation),
@@ -309,7 +321,8 @@ def _optimal(
             production[start:stop],
             k,
             c,
-            owners,
+            producer_slots,
+            consumer_slots,
             saturation[start:stop],
             factor[start:stop],
             recorded_passes[start:stop],
@@ -318,6 +331,18 @@ def _optimal(
         return list(tables), np.broadcast_to(1.0, (stop - start, consumers))
 
     return Shares(*outputs, split=PairSplit(tables_for=tables_for), passes=passes)
+
+
+def _owner_slots(
+    owners: NDArray[np.intp], consumers: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Number the consumers that own a producer 0, 1, ...: the slot of each producer's owner
+    and each consumer's slot (-1: none), read-only."""
+    owning = np.unique(owners[owners >= 0])
+    consumer_slots = np.full(consumers, -1, dtype=np.intp)
+    consumer_slots[owning] = np.arange(len(owning))
+    producer_slots = np.where(owners >= 0, consumer_slots[np.maximum(owners, 0)], -1)
+    return read_only(producer_slots.astype(np.intp)), read_only(consumer_slots)
 
 
 def _relative_scale(coefficients: Array, owners: NDArray[np.intp]) -> Array:

@@ -31,22 +31,65 @@ from repartition.kernels._config import parallel_kernel, prange, serial_kernel
 BLOCK = 8
 """Steps gathered at a time by :func:`optimal_by_member`: one 64-byte line of a member's row."""
 
+MAX_OFFER_RATE = 1e300
+"""Above this ``rho`` (energy left per unit of open coefficient), offers would overflow:
+the step is reported (``passes = -1``) instead of giving NaN or breaking the invariants."""
+
 
 @serial_kernel
-def _rounds(consumption, production, k, c, owners, allocated, saturation, factor, scratch, own):  # type: ignore[no-untyped-def]
-    """Solve one step; returns the rounds it took.
+def _offered(rho, producer_slots, slot):  # type: ignore[no-untyped-def]
+    """``sum_j rho[j]`` over the producers whose owner is not the consumer of ``slot``
+    (every producer when ``slot < 0``): summed afresh, never as a difference, so that a
+    consumer owning a large producer does not lose the others' offers to cancellation."""
+    total = 0.0
+    for j in range(rho.shape[0]):
+        if slot < 0 or producer_slots[j] != slot:
+            total += rho[j]
+    return total
 
-    ``consumption`` (consumers,) and ``production`` (producers,) are the step's rows;
-    ``allocated``, ``saturation`` (round of saturation, -1 if never) and ``factor`` (the
-    factor then, 0 if never) receive the result. ``scratch`` (2, producers) holds ``rho``
-    and the energy each producer delivered (AUTOPROD is ``min(scratch[1], P)``);
-    ``own`` (consumers,), all 0 on entry and on return, what each consumer's own producers
-    offer in a round.
+
+@serial_kernel
+def _except_owner(free, per_slot, slot):  # type: ignore[no-untyped-def]
+    """``free + sum_s per_slot[s]`` over the owner slots other than ``slot``: a sum of terms
+    >= 0, never a difference."""
+    total = free
+    for other in range(per_slot.shape[0]):
+        if other != slot:
+            total += per_slot[other]
+    return total
+
+
+@serial_kernel
+def _rounds(  # type: ignore[no-untyped-def]
+    consumption,
+    production,
+    k,
+    c,
+    producer_slots,
+    consumer_slots,
+    allocated,
+    saturation,
+    factor,
+    scratch,
+    slot_scratch,
+):
+    """Solve one step; returns the rounds it took, or -1 if an offer overflowed.
+
+    ``consumption`` (consumers,) and ``production`` (producers,) are the step's rows.
+    Owners are numbered by slot: ``producer_slots[j]`` is the slot of producer j's owner
+    and ``consumer_slots[i]`` consumer i's slot (-1: none). ``allocated``, ``saturation``
+    (round of saturation, -1 if never) and ``factor`` (the factor then, 0 if never) receive
+    the result. ``scratch`` (2, producers) holds ``rho`` and the energy each producer
+    delivered (AUTOPROD is ``min(scratch[1], P)``); ``slot_scratch`` (3, owners) the owners'
+    offers, gains and open keys of a round.
     """
     consumers = consumption.shape[0]
     producers = production.shape[0]
     rho = scratch[0]
     delivered = scratch[1]
+    offered_to = slot_scratch[0]
+    owner_gain = slot_scratch[1]
+    owner_open = slot_scratch[2]
     for i in range(consumers):
         allocated[i] = 0.0
         saturation[i] = -1
@@ -61,51 +104,48 @@ def _rounds(consumption, production, k, c, owners, allocated, saturation, factor
     rounds = 0
     for round_ in range(consumers + 2):
         rounds += 1
-        offered = 0.0
-        for j in range(producers):
-            offered += rho[j]
-            if owners[j] >= 0:
-                own[owners[j]] += rho[j]
-        gained = 0.0  # sum over the consumers open this round of k_i * their factor
-        open_key = 0.0  # sum of k_i over the consumers still open after this round
+        offered = _offered(rho, producer_slots, -1)
+        for slot in range(offered_to.shape[0]):
+            offered_to[slot] = _offered(rho, producer_slots, slot)
+            owner_gain[slot] = 0.0
+            owner_open[slot] = 0.0
+        gained = 0.0  # sum of k_i * factor over the non-owners open this round
+        open_key = 0.0  # sum of k_i over the non-owners still open after it
         newly = 0
         for i in range(consumers):
-            was_open = saturation[i] < 0
-            demand = k[i] * (offered - own[i]) if was_open else 0.0
+            if saturation[i] >= 0:
+                continue  # saturated earlier: offered nothing, takes nothing
+            slot = consumer_slots[i]
+            demand = k[i] * (offered if slot < 0 else offered_to[slot])
             need = consumption[i] - allocated[i]
+            share = 1.0
             if demand > need:
                 share = need / demand
                 allocated[i] = consumption[i]
                 saturation[i] = round_
                 factor[i] = share
                 newly += 1
-                gained += k[i] * share
             else:
                 allocated[i] += demand
-                if was_open:
-                    gained += k[i]
-                    open_key += k[i]
+            still_open = 0.0 if demand > need else k[i]
+            if slot < 0:
+                gained += k[i] * share
+                open_key += still_open
+            else:
+                owner_gain[slot] = k[i] * share
+                owner_open[slot] = still_open
         for j in range(producers):
-            owner = owners[j]
-            taken = gained
-            if owner >= 0:
-                own[owner] = 0.0
-                if saturation[owner] < 0:
-                    taken -= k[owner]
-                elif saturation[owner] == round_:
-                    taken -= k[owner] * factor[owner]
-            delivered[j] += rho[j] * taken
+            delivered[j] += rho[j] * _except_owner(gained, owner_gain, producer_slots[j])
         if round_ > 0 and newly == 0:
             break
         for j in range(producers):
-            owner = owners[j]
-            weight = open_key
-            if owner >= 0 and saturation[owner] < 0:
-                weight -= k[owner]
+            weight = _except_owner(open_key, owner_open, producer_slots[j])
             left = max(production[j] - delivered[j], 0.0)
             rho[j] = left / weight if weight > 0.0 else 0.0
+            if rho[j] > MAX_OFFER_RATE:
+                return -1
     for i in range(consumers):
-        allocated[i] = min(max(allocated[i], 0.0), consumption[i])
+        allocated[i] = min(allocated[i], consumption[i])
     return rounds
 
 
@@ -124,7 +164,8 @@ def optimal(  # type: ignore[no-untyped-def]
     production,
     k,
     c,
-    owners,
+    producer_slots,
+    consumer_slots,
     allocated,
     grid_supply,
     saturation,
@@ -137,21 +178,23 @@ def optimal(  # type: ignore[no-untyped-def]
     """The optimal variant on row-major (steps, consumers) data, in parallel over steps."""
     steps = consumption.shape[0]
     producers = production.shape[1]
+    owners = max(1, producer_slots.max() + 1)
     for chunk in prange(chunks):
         scratch = np.empty((2, producers))
-        own = np.zeros(consumption.shape[1])
+        slot_scratch = np.empty((3, owners))
         for t in range(chunk * steps // chunks, (chunk + 1) * steps // chunks):
             passes[t] = _rounds(
                 consumption[t],
                 production[t],
                 k,
                 c,
-                owners,
+                producer_slots,
+                consumer_slots,
                 allocated[t],
                 saturation[t],
                 factor[t],
                 scratch,
-                own,
+                slot_scratch,
             )
             for i in range(consumption.shape[1]):
                 grid_supply[t, i] = consumption[t, i] - allocated[t, i]
@@ -164,7 +207,8 @@ def optimal_by_member(  # type: ignore[no-untyped-def]
     production,
     k,
     c,
-    owners,
+    producer_slots,
+    consumer_slots,
     allocated_by_member,
     grid_supply_by_member,
     saturation,
@@ -184,12 +228,13 @@ def optimal_by_member(  # type: ignore[no-untyped-def]
     """
     consumers, steps = consumption_by_member.shape
     producers = production.shape[1]
+    owners = max(1, producer_slots.max() + 1)
     blocks = (steps + BLOCK - 1) // BLOCK
     for chunk in prange(chunks):
         rows = np.empty((BLOCK, consumers))
         allocated = np.empty((BLOCK, consumers))
         scratch = np.empty((2, producers))
-        own = np.zeros(consumers)
+        slot_scratch = np.empty((3, owners))
         for block in range(chunk * blocks // chunks, (chunk + 1) * blocks // chunks):
             first = block * BLOCK
             width = min(BLOCK, steps - first)
@@ -203,12 +248,13 @@ def optimal_by_member(  # type: ignore[no-untyped-def]
                     production[t],
                     k,
                     c,
-                    owners,
+                    producer_slots,
+                    consumer_slots,
                     allocated[r],
                     saturation[t],
                     factor[t],
                     scratch,
-                    own,
+                    slot_scratch,
                 )
                 _attribute(production, t, scratch[1], self_consumed, surplus)
             for i in range(consumers):
@@ -220,58 +266,55 @@ def optimal_by_member(  # type: ignore[no-untyped-def]
 
 
 @parallel_kernel
-def flow_tables(production, k, c, owners, saturation, factor, passes, tables):  # type: ignore[no-untyped-def]
+def flow_tables(  # type: ignore[no-untyped-def]
+    production, k, c, producer_slots, consumer_slots, saturation, factor, passes, tables
+):
     """Each producer's flows as a share of its production, ``tables[j, t, i] = flow / P``.
 
     For the steps of one window: ``production`` (steps, producers), ``saturation`` and
     ``factor`` (steps, consumers, row-major) and ``passes`` (steps,) as recorded by
-    :func:`optimal`. The rounds' ``rho`` are recomputed from them, as :func:`_rounds` did:
-    the consumption is not needed.
+    :func:`optimal`. The rounds' ``rho`` are recomputed from them with the sums of
+    :func:`_rounds`, in the same order: the consumption is not needed.
     """
     steps, consumers = saturation.shape
     producers = production.shape[1]
+    owners = max(1, producer_slots.max() + 1)
     for t in prange(steps):
         rho = np.empty(producers)
         delivered = np.zeros(producers)
-        received = np.zeros((producers, consumers))  # sum of rho over the rounds taken whole
+        owner_gain = np.empty(owners)
+        owner_open = np.empty(owners)
+        received = np.zeros((producers, consumers))  # k_i * the rho it took, per producer
         for j in range(producers):
             rho[j] = production[t, j] * c[j]
         for round_ in range(passes[t]):
+            owner_gain[:] = 0.0
+            owner_open[:] = 0.0
             gained = 0.0
             open_key = 0.0
             for i in range(consumers):
-                s = saturation[t, i]
-                if s == round_:
-                    gained += k[i] * factor[t, i]
-                    for j in range(producers):
-                        received[j, i] += rho[j] * factor[t, i]
-                elif s < 0 or s > round_:
-                    gained += k[i]
-                    open_key += k[i]
-                    for j in range(producers):
-                        received[j, i] += rho[j]
+                saturated = saturation[t, i]
+                if 0 <= saturated < round_:
+                    continue
+                share = factor[t, i] if saturated == round_ else 1.0
+                still_open = 0.0 if saturated == round_ else k[i]
+                slot = consumer_slots[i]
+                if slot < 0:
+                    gained += k[i] * share
+                    open_key += still_open
+                else:
+                    owner_gain[slot] = k[i] * share
+                    owner_open[slot] = still_open
+                for j in range(producers):
+                    if slot < 0 or producer_slots[j] != slot:
+                        received[j, i] += rho[j] * share
             for j in range(producers):
-                owner = owners[j]
-                taken = gained
-                if owner >= 0:
-                    s = saturation[t, owner]
-                    if s < 0 or s > round_:
-                        taken -= k[owner]
-                    elif s == round_:
-                        taken -= k[owner] * factor[t, owner]
-                delivered[j] += rho[j] * taken
+                delivered[j] += rho[j] * _except_owner(gained, owner_gain, producer_slots[j])
             for j in range(producers):
-                owner = owners[j]
-                weight = open_key
-                if owner >= 0 and (saturation[t, owner] < 0 or saturation[t, owner] > round_):
-                    weight -= k[owner]
+                weight = _except_owner(open_key, owner_open, producer_slots[j])
                 left = max(production[t, j] - delivered[j], 0.0)
                 rho[j] = left / weight if weight > 0.0 else 0.0
         for j in range(producers):
             power = production[t, j]
-            owner = owners[j]
             for i in range(consumers):
-                share = 0.0
-                if power > 0.0 and i != owner:
-                    share = k[i] * received[j, i] / power
-                tables[j, t, i] = share
+                tables[j, t, i] = k[i] * received[j, i] / power if power > 0.0 else 0.0
