@@ -128,7 +128,7 @@ def test_optimal_both_layouts(steps, consumers, producers, threads, owned) -> No
     k, owners = frozen(k), np.asarray(owners, dtype=np.intp)
     owners.flags.writeable = False
     c = frozen(_relative_scale(k, owners))
-    producer_slots, consumer_slots = _owner_slots(owners, consumers)
+    producer_slots, consumer_slots, slot_consumers = _owner_slots(owners, consumers)
     _, flows = reference.prosumer_optimal(C, P, k, owners)
 
     def rebuilt(saturation, factor, passes):
@@ -157,6 +157,7 @@ def test_optimal_both_layouts(steps, consumers, producers, threads, owned) -> No
         c,
         producer_slots,
         consumer_slots,
+        slot_consumers,
         allocated,
         grid_supply,
         saturation,
@@ -180,6 +181,7 @@ def test_optimal_both_layouts(steps, consumers, producers, threads, owned) -> No
         c,
         producer_slots,
         consumer_slots,
+        slot_consumers,
         allocated.T,
         grid_supply.T,
         saturation,

@@ -259,7 +259,7 @@ def _optimal(
     production = read_only(np.array(production, dtype=np.float64, order="C"))
     k = read_only(np.array(coefficients, dtype=np.float64))
     c = read_only(_relative_scale(k, owners))
-    producer_slots, consumer_slots = _owner_slots(owners, len(k))
+    producer_slots, consumer_slots, slot_consumers = _owner_slots(owners, len(k))
     steps, consumers = consumption.shape
     outputs = empty_shares(consumption, production, axis.outputs)
     allocated, grid_supply, self_consumed, surplus = outputs
@@ -275,6 +275,7 @@ def _optimal(
             c,
             producer_slots,
             consumer_slots,
+            slot_consumers,
             allocated.T,
             grid_supply.T,
             saturation,
@@ -292,6 +293,7 @@ def _optimal(
             c,
             producer_slots,
             consumer_slots,
+            slot_consumers,
             allocated,
             grid_supply,
             saturation,
@@ -335,14 +337,18 @@ def _optimal(
 
 def _owner_slots(
     owners: NDArray[np.intp], consumers: int
-) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Number the consumers that own a producer 0, 1, ...: the slot of each producer's owner
-    and each consumer's slot (-1: none), read-only."""
-    owning = np.unique(owners[owners >= 0])
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+    """Number the consumers that own a producer 0, 1, ...: the slot of each producer's owner,
+    each consumer's slot (-1: none) and the consumer of each slot, read-only."""
+    owning = np.unique(owners[owners >= 0]).astype(np.intp)
     consumer_slots = np.full(consumers, -1, dtype=np.intp)
     consumer_slots[owning] = np.arange(len(owning))
     producer_slots = np.where(owners >= 0, consumer_slots[np.maximum(owners, 0)], -1)
-    return read_only(producer_slots.astype(np.intp)), read_only(consumer_slots)
+    return (
+        read_only(producer_slots.astype(np.intp)),
+        read_only(consumer_slots),
+        read_only(owning),
+    )
 
 
 def _relative_scale(coefficients: Array, owners: NDArray[np.intp]) -> Array:

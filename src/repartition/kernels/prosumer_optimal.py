@@ -67,6 +67,7 @@ def _rounds(  # type: ignore[no-untyped-def]
     c,
     producer_slots,
     consumer_slots,
+    slot_consumers,
     allocated,
     saturation,
     factor,
@@ -76,12 +77,14 @@ def _rounds(  # type: ignore[no-untyped-def]
     """Solve one step; returns the rounds it took, or -1 if an offer overflowed.
 
     ``consumption`` (consumers,) and ``production`` (producers,) are the step's rows.
-    Owners are numbered by slot: ``producer_slots[j]`` is the slot of producer j's owner
-    and ``consumer_slots[i]`` consumer i's slot (-1: none). ``allocated``, ``saturation``
-    (round of saturation, -1 if never) and ``factor`` (the factor then, 0 if never) receive
-    the result. ``scratch`` (2, producers) holds ``rho`` and the energy each producer
-    delivered (AUTOPROD is ``min(scratch[1], P)``); ``slot_scratch`` (3, owners) the owners'
-    offers, gains and open keys of a round.
+    Owners are numbered by slot: ``producer_slots[j]`` is the slot of producer j's owner,
+    ``consumer_slots[i]`` consumer i's slot (-1: none) and ``slot_consumers[s]`` the
+    consumer of slot s; owners are served after the others in each round (the order does
+    not matter within a round: each consumer reacts to the round's offers alone).
+    ``allocated``, ``saturation`` (round of saturation, -1 if never) and ``factor`` (the
+    factor then, 0 if never) receive the result. ``scratch`` (2, producers) holds ``rho``
+    and the energy each producer delivered (AUTOPROD is ``min(scratch[1], P)``);
+    ``slot_scratch`` (3, owners) the owners' offers, gains and open keys of a round.
     """
     consumers = consumption.shape[0]
     producers = production.shape[0]
@@ -113,27 +116,38 @@ def _rounds(  # type: ignore[no-untyped-def]
         open_key = 0.0  # sum of k_i over the non-owners still open after it
         newly = 0
         for i in range(consumers):
-            if saturation[i] >= 0:
-                continue  # saturated earlier: offered nothing, takes nothing
-            slot = consumer_slots[i]
-            demand = k[i] * (offered if slot < 0 else offered_to[slot])
+            if saturation[i] >= 0 or consumer_slots[i] >= 0:
+                continue  # saturated earlier (takes nothing), or an owner (below)
+            demand = k[i] * offered
             need = consumption[i] - allocated[i]
-            share = 1.0
             if demand > need:
                 share = need / demand
                 allocated[i] = consumption[i]
                 saturation[i] = round_
                 factor[i] = share
                 newly += 1
+                gained += k[i] * share
             else:
                 allocated[i] += demand
-            still_open = 0.0 if demand > need else k[i]
-            if slot < 0:
-                gained += k[i] * share
-                open_key += still_open
-            else:
+                gained += k[i]
+                open_key += k[i]
+        for slot in range(slot_consumers.shape[0]):
+            i = slot_consumers[slot]
+            if saturation[i] >= 0:
+                continue
+            demand = k[i] * offered_to[slot]
+            need = consumption[i] - allocated[i]
+            if demand > need:
+                share = need / demand
+                allocated[i] = consumption[i]
+                saturation[i] = round_
+                factor[i] = share
+                newly += 1
                 owner_gain[slot] = k[i] * share
-                owner_open[slot] = still_open
+            else:
+                allocated[i] += demand
+                owner_gain[slot] = k[i]
+                owner_open[slot] = k[i]
         for j in range(producers):
             delivered[j] += rho[j] * _except_owner(gained, owner_gain, producer_slots[j])
         if round_ > 0 and newly == 0:
@@ -166,6 +180,7 @@ def optimal(  # type: ignore[no-untyped-def]
     c,
     producer_slots,
     consumer_slots,
+    slot_consumers,
     allocated,
     grid_supply,
     saturation,
@@ -190,6 +205,7 @@ def optimal(  # type: ignore[no-untyped-def]
                 c,
                 producer_slots,
                 consumer_slots,
+                slot_consumers,
                 allocated[t],
                 saturation[t],
                 factor[t],
@@ -209,6 +225,7 @@ def optimal_by_member(  # type: ignore[no-untyped-def]
     c,
     producer_slots,
     consumer_slots,
+    slot_consumers,
     allocated_by_member,
     grid_supply_by_member,
     saturation,
@@ -250,6 +267,7 @@ def optimal_by_member(  # type: ignore[no-untyped-def]
                     c,
                     producer_slots,
                     consumer_slots,
+                    slot_consumers,
                     allocated[r],
                     saturation[t],
                     factor[t],
