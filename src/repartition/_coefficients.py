@@ -129,6 +129,19 @@ def member_vector(coefficients: Any, consumers: pd.Index, key: str) -> Array:
     return values
 
 
+def static_shares(coefficients: Any, consumers: pd.Index, key: str) -> Array:
+    """Static shares ``k_i``, one per consumer, checked (:func:`member_vector`), their sum at
+    most 1 (+ :data:`SUM_TOLERANCE`, then scaled down to exactly 1 by :func:`within_one`)."""
+    values = member_vector(coefficients, consumers, key)
+    total = float(values.sum())
+    if total > 1.0 + SUM_TOLERANCE:
+        raise errors.CoefficientSumError(
+            f"{key} coefficients sum to {total:.12g}, above 1: the consumers would "
+            "receive more than is produced. Scale them down so that they sum to 1 or less.",
+        )
+    return within_one(values, np.asarray(total))
+
+
 def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
     """Steps x consumers coefficients in the data's order, as C-contiguous float64."""
     if isinstance(coefficients, pd.DataFrame):

@@ -34,14 +34,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from repartition import errors
 from repartition._coefficients import (
     SUM_TOLERANCE,
     checked_rows,
-    member_vector,
     producer_tables,
+    static_shares,
     step_table,
-    within_one,
 )
 from repartition._inputs import Array, Axis
 from repartition._shares import PairSplit, Shares, empty_shares, is_by_member, like, read_only
@@ -224,14 +222,7 @@ class Static(SharingKey):
         return "static"
 
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
-        coefficients = member_vector(self.coefficients, axis.consumers, "Static")
-        total = float(coefficients.sum())
-        if total > 1.0 + SUM_TOLERANCE:
-            raise errors.CoefficientSumError(
-                f"Static coefficients sum to {total:.12g}, above 1: the consumers would "
-                "receive more than is produced. Scale them down so that they sum to 1 or less.",
-            )
-        coefficients = within_one(coefficients, np.asarray(total))
+        coefficients = static_shares(self.coefficients, axis.consumers, "Static")
         if not self.redistribute and not self.rounds:
             return _run_pooled(
                 consumption,

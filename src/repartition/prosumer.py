@@ -36,7 +36,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._coefficients import SUM_TOLERANCE, member_vector, within_one
+from repartition._coefficients import static_shares, within_one
 from repartition._inputs import Array, Axis
 from repartition._shares import PairSplit, Shares, Tables, empty_shares, is_by_member, read_only
 from repartition.kernels import by_member
@@ -204,14 +204,7 @@ class ProsumerKey(SharingKey):
         return f"{self.name} ({self.variant})"
 
     def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
-        coefficients = member_vector(self.coefficients, axis.consumers, "ProsumerKey")
-        total = float(coefficients.sum())
-        if total > 1.0 + SUM_TOLERANCE:
-            raise errors.CoefficientSumError(
-                f"ProsumerKey coefficients sum to {total:.12g}, above 1: the consumers would "
-                "receive more than is produced. Scale them down so that they sum to 1 or less.",
-            )
-        coefficients = within_one(coefficients, np.asarray(total))
+        coefficients = static_shares(self.coefficients, axis.consumers, "ProsumerKey")
         owners = owner_columns(self.owners, axis.producers, axis.consumers)
         if self.variant == "optimal":
             return _optimal(consumption, production, coefficients, owners, axis)
@@ -229,19 +222,14 @@ def _pair_shares(consumption: Array, production: Array, pairs: Array, axis: Axis
     scale = np.empty_like(allocated)  # same layout as the data
     if is_by_member(consumption):
         prosumer_kernels.pair_shares_by_member(
-            consumption.T,
-            np.ascontiguousarray(production.T),
-            pairs,
-            allocated.T,
-            grid_supply.T,
-            scale.T,
-            self_consumed,
-            surplus,
+            *(consumption.T, np.ascontiguousarray(production.T), pairs),
+            *(allocated.T, grid_supply.T, scale.T, self_consumed, surplus),
             by_member.CHUNKS,
         )
     else:
         prosumer_kernels.pair_shares(
-            consumption, production, pairs, *outputs[:2], scale, *outputs[2:]
+            *(consumption, production, pairs),
+            *(allocated, grid_supply, scale, self_consumed, surplus),
         )
     # Each producer's table is its row of pairs, repeated over the steps without a copy.
     tables = [np.broadcast_to(row, consumption.shape) for row in pairs]
@@ -254,9 +242,10 @@ def _optimal(
     """The ``"optimal"`` variant: relative offers, then rounds over the open consumers, step
     by step (:mod:`repartition.kernels.prosumer_optimal`). The flows are rebuilt on demand
     from the round in which each consumer saturated and its factor then."""
-    consumption = read_only(consumption)
-    # Own copies: the flows are rebuilt from them later, whatever the caller does meanwhile.
-    production = read_only(np.array(production, dtype=np.float64, order="C"))
+    # The flows are rebuilt later from production and k: production reaching a key is already
+    # the package's own read-only copy (engine._run; a cascade's arrays of what is left), and
+    # the coefficients are copied here, whatever the caller does with its arrays meanwhile.
+    consumption, production = read_only(consumption), read_only(production)
     k = read_only(np.array(coefficients, dtype=np.float64))
     c = read_only(_relative_scale(k, owners))
     producer_slots, consumer_slots, slot_consumers = _owner_slots(owners, len(k))
@@ -267,42 +256,19 @@ def _optimal(
     saturation = np.empty(consumption.shape, dtype=np.int32)
     factor = np.empty(consumption.shape)
     passes = np.empty(steps, dtype=np.int32)
-    if is_by_member(consumption):
-        optimal_kernels.optimal_by_member(
-            consumption.T,
-            production,
-            k,
-            c,
-            producer_slots,
-            consumer_slots,
-            slot_consumers,
-            allocated.T,
-            grid_supply.T,
-            saturation,
-            factor,
-            self_consumed,
-            surplus,
-            passes,
-            by_member.CHUNKS,
-        )
-    else:
-        optimal_kernels.optimal(
-            consumption,
-            production,
-            k,
-            c,
-            producer_slots,
-            consumer_slots,
-            slot_consumers,
-            allocated,
-            grid_supply,
-            saturation,
-            factor,
-            self_consumed,
-            surplus,
-            passes,
-            by_member.CHUNKS,
-        )
+    # The same arguments for both layouts; member-major data and results go transposed.
+    by_member_layout = is_by_member(consumption)
+    kernel = optimal_kernels.optimal_by_member if by_member_layout else optimal_kernels.optimal
+    data, shares = (
+        (consumption.T, (allocated.T, grid_supply.T))
+        if by_member_layout
+        else (consumption, (allocated, grid_supply))
+    )
+    kernel(
+        *(data, production, k, c, producer_slots, consumer_slots, slot_consumers),
+        *(*shares, saturation, factor, self_consumed, surplus, passes),
+        by_member.CHUNKS,
+    )
     if (passes < 0).any():
         row = int(np.argmax(passes < 0))
         raise errors.CoefficientRangeError(

@@ -13,7 +13,7 @@ turns ``D`` into the allocation and the scale factor in place, and
 
 from __future__ import annotations
 
-from repartition.kernels._config import parallel_kernel, prange
+from repartition.kernels._config import parallel_kernel, prange, serial_kernel
 
 
 @parallel_kernel
@@ -29,22 +29,24 @@ def add_offered(coefficients, production, producer, offered, first):  # type: ig
                 offered[t, i] += coefficients[t, i] * power
 
 
+@serial_kernel
+def capped(consumption, offered):  # type: ignore[no-untyped-def]
+    """One consumer at one step offered ``D``: ``(A, C - A, scale)`` with ``A = min(C, D)``
+    and the scale ``min(1, C / D)`` of all its pair shares."""
+    if offered > consumption:
+        return consumption, 0.0, consumption / offered
+    return offered, consumption - offered, 1.0
+
+
 @parallel_kernel
 def cap_offered(consumption, offered, allocated, grid_supply):  # type: ignore[no-untyped-def]
     """``allocated = min(C, D)``, ``grid_supply = C - allocated``; ``offered`` is overwritten
     with the scale ``min(1, C / D)``."""
     for t in prange(consumption.shape[0]):
         for i in range(consumption.shape[1]):
-            c = consumption[t, i]
-            d = offered[t, i]
-            if d > c:
-                allocated[t, i] = c
-                grid_supply[t, i] = 0.0
-                offered[t, i] = c / d
-            else:
-                allocated[t, i] = d
-                grid_supply[t, i] = c - d
-                offered[t, i] = 1.0
+            allocated[t, i], grid_supply[t, i], offered[t, i] = capped(
+                consumption[t, i], offered[t, i]
+            )
 
 
 @parallel_kernel

@@ -24,6 +24,7 @@ import numpy as np
 
 from repartition.kernels._config import parallel_kernel, prange, serial_kernel
 from repartition.kernels.by_member import _chunk
+from repartition.kernels.full_dynamic import capped
 
 
 @serial_kernel
@@ -43,16 +44,9 @@ def pair_shares(  # type: ignore[no-untyped-def]
     steps, consumers = consumption.shape
     for t in prange(steps):
         for i in range(consumers):
-            c = consumption[t, i]
-            d = _offered(pairs, production, t, i)
-            if d > c:
-                allocated[t, i] = c
-                grid_supply[t, i] = 0.0
-                scale[t, i] = c / d
-            else:
-                allocated[t, i] = d
-                grid_supply[t, i] = c - d
-                scale[t, i] = 1.0
+            allocated[t, i], grid_supply[t, i], scale[t, i] = capped(
+                consumption[t, i], _offered(pairs, production, t, i)
+            )
         for j in range(production.shape[1]):
             fraction = 0.0
             for i in range(consumers):
@@ -96,12 +90,9 @@ def pair_shares_by_member(  # type: ignore[no-untyped-def]
                     offered[t] += share * production_by_producer[j, t]
             scale = scale_by_member[i]
             for t in range(steps):
-                c = consumption_by_member[i, t]
-                d = offered[t]
-                capped = d > c
-                allocated_by_member[i, t] = c if capped else d
-                grid_supply_by_member[i, t] = 0.0 if capped else c - d
-                scale[t] = c / d if capped else 1.0
+                allocated_by_member[i, t], grid_supply_by_member[i, t], scale[t] = capped(
+                    consumption_by_member[i, t], offered[t]
+                )
             for j in range(producers):
                 share = pairs[j, i]
                 for t in range(steps):

@@ -60,6 +60,21 @@ def _except_owner(free, per_slot, slot):  # type: ignore[no-untyped-def]
 
 
 @serial_kernel
+def _take(consumption, allocated, saturation, factor, i, demand, round_):  # type: ignore[no-untyped-def]
+    """Consumer i takes ``demand``, or only what it still needs, scaled by one factor: then
+    it saturates in ``round_``. Returns the factor (1 when it took everything)."""
+    need = consumption[i] - allocated[i]
+    if demand > need:
+        share = need / demand
+        allocated[i] = consumption[i]
+        saturation[i] = round_
+        factor[i] = share
+        return share
+    allocated[i] += demand
+    return 1.0
+
+
+@serial_kernel
 def _rounds(  # type: ignore[no-untyped-def]
     consumption,
     production,
@@ -118,36 +133,23 @@ def _rounds(  # type: ignore[no-untyped-def]
         for i in range(consumers):
             if saturation[i] >= 0 or consumer_slots[i] >= 0:
                 continue  # saturated earlier (takes nothing), or an owner (below)
-            demand = k[i] * offered
-            need = consumption[i] - allocated[i]
-            if demand > need:
-                share = need / demand
-                allocated[i] = consumption[i]
-                saturation[i] = round_
-                factor[i] = share
-                newly += 1
-                gained += k[i] * share
-            else:
-                allocated[i] += demand
-                gained += k[i]
+            share = _take(consumption, allocated, saturation, factor, i, k[i] * offered, round_)
+            gained += k[i] * share
+            if saturation[i] < 0:
                 open_key += k[i]
+            else:
+                newly += 1
         for slot in range(slot_consumers.shape[0]):
             i = slot_consumers[slot]
             if saturation[i] >= 0:
                 continue
             demand = k[i] * offered_to[slot]
-            need = consumption[i] - allocated[i]
-            if demand > need:
-                share = need / demand
-                allocated[i] = consumption[i]
-                saturation[i] = round_
-                factor[i] = share
-                newly += 1
-                owner_gain[slot] = k[i] * share
-            else:
-                allocated[i] += demand
-                owner_gain[slot] = k[i]
+            share = _take(consumption, allocated, saturation, factor, i, demand, round_)
+            owner_gain[slot] = k[i] * share
+            if saturation[i] < 0:
                 owner_open[slot] = k[i]
+            else:
+                newly += 1
         for j in range(producers):
             delivered[j] += rho[j] * _except_owner(gained, owner_gain, producer_slots[j])
         if round_ > 0 and newly == 0:
