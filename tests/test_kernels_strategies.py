@@ -16,6 +16,7 @@ from repartition import reference
 from repartition.kernels import by_member, greedy, pooled
 from repartition.kernels import prosumer as prosumer_kernels
 from repartition.kernels import prosumer_optimal as optimal_kernels
+from repartition.kernels import prosumer_optimal_by_member as optimal_by_member
 from repartition.prosumer import _owner_slots, _relative_scale, pair_coefficients
 from test_kernels import frozen
 from test_kernels_by_member import THREADS, assert_pooled, buffers, community, member_major
@@ -120,85 +121,64 @@ def test_pair_shares_both_layouts(steps, consumers, producers, threads, variant)
 @pytest.mark.parametrize("threads", THREADS, indirect=True)
 @pytest.mark.parametrize("owned", [0, 2], ids=["one-owned-producer", "two-owned-by-one"])
 def test_optimal_both_layouts(steps, consumers, producers, threads, owned) -> None:
-    """Allocations, AUTOPROD and the flows rebuilt from what the kernels recorded (the round
-    of saturation and the factor then), against the NumPy twin."""
+    """Allocations, AUTOPROD and the flows rebuilt by replaying the rounds on AUTOCONS,
+    against the NumPy twin; both layouts find the same rounds and levels to the last bit."""
     C, P, k, owners = prosumer_case(steps, consumers, producers)
     if owned and producers > 1:
         owners[1] = 0  # consumer 0 owns producers 0 and 1
     k, owners = frozen(k), np.asarray(owners, dtype=np.intp)
     owners.flags.writeable = False
     c = frozen(_relative_scale(k, owners))
-    producer_slots, consumer_slots, slot_consumers = _owner_slots(owners, consumers)
+    slots = _owner_slots(owners, consumers)
     _, flows = reference.prosumer_optimal(C, P, k, owners)
-
-    def rebuilt(saturation, factor, passes):
+    results = {}
+    for layout in ("rows", "members"):
+        level, owner_level = np.empty(steps), np.empty((steps, len(slots[2])))
+        delivered, passes = np.empty(P.shape), np.full(steps, -9, dtype=np.int32)
+        if layout == "rows":
+            allocated, grid_supply = np.empty(C.shape), np.empty(C.shape)
+            optimal_kernels.optimal(
+                *(frozen(C), P, k, c, *slots, allocated, grid_supply),
+                *(level, owner_level, delivered, passes, by_member.CHUNKS),
+            )
+        else:
+            allocated, grid_supply, _, _ = buffers(C, P)
+            optimal_by_member.optimal_by_member(
+                *(member_major(C).T, P, k, c, *slots, allocated.T, grid_supply.T),
+                *(level, owner_level, delivered, passes, by_member.CHUNKS),
+            )
+        self_consumed = np.minimum(delivered, P)
         tables = np.empty((producers, steps, consumers))
-        optimal_kernels.flow_tables(
-            P,
-            k,
-            c,
-            producer_slots,
-            consumer_slots,
-            frozen_int(saturation),
-            frozen(factor),
-            frozen_int(passes),
-            tables,
+        optimal_kernels.flow_tables(frozen(allocated), P, k, c, *slots, tables)
+        tables = [tables[j] for j in range(producers)]
+        surplus = P - self_consumed
+        assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
+        assert (passes >= 1).all()
+        results[layout] = level, owner_level, passes, allocated
+    for rows, members in zip(results["rows"], results["members"], strict=True):
+        np.testing.assert_array_equal(members, rows)
+
+
+@pytest.mark.parametrize("threads", THREADS, indirect=True)
+def test_optimal_by_member_finishes_steps_row_by_row(threads, monkeypatch) -> None:
+    """With no pass allowed, every step is gathered and solved row by row from the start,
+    and with one pass the rest is finished from where the pass left it: the same results."""
+    C, P, k, owners = prosumer_case(60, 23, 3)
+    owners = np.asarray(owners, dtype=np.intp)
+    c = frozen(_relative_scale(frozen(k), owners))
+    slots = _owner_slots(owners, 23)
+    outputs = []
+    for passes_allowed in (0, 1, optimal_by_member.MAX_PASSES):
+        monkeypatch.setattr(optimal_by_member, "MAX_PASSES", passes_allowed)
+        allocated, grid_supply, _, _ = buffers(C, P)
+        level, owner_level = np.empty(60), np.empty((60, len(slots[2])))
+        delivered, passes = np.empty(P.shape), np.empty(60, dtype=np.int32)
+        optimal_by_member.optimal_by_member(
+            *(member_major(C).T, P, frozen(k), c, *slots, allocated.T, grid_supply.T),
+            *(level, owner_level, delivered, passes, by_member.CHUNKS),
         )
-        return tables
-
-    passes = np.full(steps, -1, dtype=np.int32)
-    allocated, grid_supply = np.empty(C.shape), np.empty(C.shape)
-    saturation, factor = np.empty(C.shape, dtype=np.int32), np.empty(C.shape)
-    self_consumed, surplus = np.empty(P.shape), np.empty(P.shape)
-    optimal_kernels.optimal(
-        frozen(C),
-        P,
-        k,
-        c,
-        producer_slots,
-        consumer_slots,
-        slot_consumers,
-        allocated,
-        grid_supply,
-        saturation,
-        factor,
-        self_consumed,
-        surplus,
-        passes,
-        by_member.CHUNKS,
-    )
-    tables = rebuilt(saturation, factor, passes)
-    assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
-    assert (passes >= 1).all()
-    member_passes = np.full(steps, -1, dtype=np.int32)
-    allocated, grid_supply, self_consumed, surplus = buffers(C, P)
-    saturation = np.empty(C.shape, dtype=np.int32)
-    factor = np.empty(C.shape)
-    optimal_kernels.optimal_by_member(
-        member_major(C).T,
-        P,
-        k,
-        c,
-        producer_slots,
-        consumer_slots,
-        slot_consumers,
-        allocated.T,
-        grid_supply.T,
-        saturation,
-        factor,
-        self_consumed,
-        surplus,
-        member_passes,
-        by_member.CHUNKS,
-    )
-    tables = rebuilt(saturation, factor, member_passes)
-    assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
-    # Each step is solved by the same function in both layouts: the same rounds.
-    np.testing.assert_array_equal(member_passes, passes)
-
-
-def frozen_int(array: np.ndarray) -> np.ndarray:
-    """A read-only C-contiguous int32 copy."""
-    result = np.array(array, dtype=np.int32, order="C", copy=True)
-    result.flags.writeable = False
-    return result
+        outputs.append((allocated, level, owner_level, delivered, passes))
+    for first, other in zip(outputs[0], outputs[2], strict=True):
+        np.testing.assert_array_equal(other, first)
+    for first, other in zip(outputs[1], outputs[2], strict=True):
+        np.testing.assert_array_equal(other, first)

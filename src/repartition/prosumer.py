@@ -42,6 +42,7 @@ from repartition._shares import PairSplit, Shares, Tables, empty_shares, is_by_m
 from repartition.kernels import by_member
 from repartition.kernels import prosumer as prosumer_kernels
 from repartition.kernels import prosumer_optimal as optimal_kernels
+from repartition.kernels import prosumer_optimal_by_member as by_member_kernels
 from repartition.keys import SharingKey
 
 __all__ = ["VARIANTS", "ProsumerKey", "owner_columns", "pair_coefficients"]
@@ -241,33 +242,30 @@ def _optimal(
 ) -> Shares:
     """The ``"optimal"`` variant: relative offers, then rounds over the open consumers, step
     by step (:mod:`repartition.kernels.prosumer_optimal`). The flows are rebuilt on demand
-    from the round in which each consumer saturated and its factor then."""
+    by replaying the rounds on the allocation's own AUTOCONS, as the pooled flows are
+    computed from it."""
     # The flows are rebuilt later from production and k: production reaching a key is already
     # the package's own read-only copy (engine._run; a cascade's arrays of what is left), and
     # the coefficients are copied here, whatever the caller does with its arrays meanwhile.
     consumption, production = read_only(consumption), read_only(production)
     k = read_only(np.array(coefficients, dtype=np.float64))
     c = read_only(_relative_scale(k, owners))
-    producer_slots, consumer_slots, slot_consumers = _owner_slots(owners, len(k))
+    slots = _owner_slots(owners, len(k))
     steps, consumers = consumption.shape
     outputs = empty_shares(consumption, production, axis.outputs)
     allocated, grid_supply, self_consumed, surplus = outputs
-    # Recorded for the flows only: row-major, whatever the data's layout.
-    saturation = np.empty(consumption.shape, dtype=np.int32)
-    factor = np.empty(consumption.shape)
+    level = np.empty(steps)
+    owner_level = np.empty((steps, len(slots[2])))
+    delivered = np.empty(production.shape)
     passes = np.empty(steps, dtype=np.int32)
-    # The same arguments for both layouts; member-major data and results go transposed.
-    by_member_layout = is_by_member(consumption)
-    kernel = optimal_kernels.optimal_by_member if by_member_layout else optimal_kernels.optimal
-    data, shares = (
-        (consumption.T, (allocated.T, grid_supply.T))
-        if by_member_layout
-        else (consumption, (allocated, grid_supply))
-    )
+    if is_by_member(consumption):
+        kernel, data = by_member_kernels.optimal_by_member, consumption.T
+        results = (allocated.T, grid_supply.T)
+    else:
+        kernel, data, results = optimal_kernels.optimal, consumption, (allocated, grid_supply)
     kernel(
-        *(data, production, k, c, producer_slots, consumer_slots, slot_consumers),
-        *(*shares, saturation, factor, self_consumed, surplus, passes),
-        by_member.CHUNKS,
+        *(data, production, k, c, *slots, *results),
+        *(level, owner_level, delivered, passes, by_member.CHUNKS),
     )
     if (passes < 0).any():
         row = int(np.argmax(passes < 0))
@@ -277,24 +275,18 @@ def _optimal(
             "(above 1e300 kWh per unit of coefficient). Set such coefficients to 0.",
             timestamp=axis.timestamp(row),
         )
-    saturation, factor, recorded_passes = (
-        read_only(saturation),
-        read_only(factor),
-        read_only(passes.copy()),
-    )
+    np.minimum(delivered, production, out=self_consumed)
+    np.subtract(production, self_consumed, out=surplus)
+    # The flows replay the rounds on AUTOCONS: min(A_i, k_i L) = min(C_i, k_i L) for every
+    # level L the step went through (kernels.prosumer_optimal), so they need no record.
+    replayed = read_only(allocated)
 
     def tables_for(start: int, stop: int) -> Tables:
         tables = np.empty((len(owners), stop - start, consumers))
         optimal_kernels.flow_tables(
+            read_only(np.ascontiguousarray(replayed[start:stop])),
             production[start:stop],
-            k,
-            c,
-            producer_slots,
-            consumer_slots,
-            saturation[start:stop],
-            factor[start:stop],
-            recorded_passes[start:stop],
-            tables,
+            *(k, c, *slots, tables),
         )
         return list(tables), np.broadcast_to(1.0, (stop - start, consumers))
 

@@ -32,4 +32,12 @@ exact_parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=EXACT_FAS
 exact_serial_kernel = numba.njit(cache=True, fastmath=EXACT_FASTMATH, nogil=True, inline="always")
 """Decorator for the water-filling row helpers."""
 
+strict_parallel_kernel = numba.njit(cache=True, parallel=True, nogil=True)
+"""Decorator for kernels computed exactly as written (no fastmath at all): the "optimal"
+prosumer key sums each step's terms in the same order in both memory layouts, so that both
+find the same rounds to the last bit."""
+
+strict_serial_kernel = numba.njit(cache=True, nogil=True, inline="always")
+"""Decorator for the row helpers of :data:`strict_parallel_kernel` kernels."""
+
 prange = numba.prange

@@ -9,172 +9,308 @@ open consumer ``i`` other than its owner ``o(j)``:
   consumers still open (not saturated) other than its owner:
   ``rho[r + 1, j] = left[j] / sum_{open i != o(j)} k_i``.
 
-A consumer offered more than it still needs takes all its offers scaled by one factor ``f``
-and is saturated; the step ends after a redistribution round that saturates nobody (the
-first one always runs). So a round costs ``O(consumers + producers)``, not one pass per
-producer: a consumer's demand is ``k_i * (sum_j rho[r, j] - sum_{j owned by i} rho[r, j])``.
+A consumer offered more than it still needs takes all its offers scaled by one factor and
+is saturated; the step ends after a redistribution round that saturates nobody (the first
+one always runs).
 
-What a step's flows need is recorded compactly: for each consumer, the round in which it
-saturated (``-1``: never) and its factor then. From these, :func:`flow_tables` rebuilds
-``flow[t, j, i] = k_i * (sum_{r < s_i} rho[r, j] + rho[s_i, j] * f_i)`` (``i != o(j)``;
-a consumer never saturated takes every round whole) on demand, for any window of steps,
-without the consumption. NumPy twin: :func:`repartition.reference.prosumer_optimal`.
-Energies in kWh per step.
+**Levels.** A consumer that owns no producer is offered every producer's ``rho``, so after
+round ``r`` it has been offered ``k_i * L[r]`` in all, with ``L[r] = sum_{q <= r} sum_j
+rho[q, j]`` one *level* per step, and it holds ``min(C_i, k_i * L[r])``: it saturated in
+the first round where ``k_i * L[r] > C_i``. An owner ``s`` has a level of its own,
+``L_s[r]``, summed over the producers it does not own. So a round takes one pass over the
+consumers (the sum of what they took, the keys still open, the count newly saturated) and
+``O(producers * owners)`` to hand on the rest; no per-consumer state is kept, and the
+results are ``A_i = min(C_i, k_i * L)`` with the final levels.
+
+**Flows** come from the same rounds replayed on ``A`` instead of ``C``: ``min(A_i, k_i *
+L[r]) = min(C_i, k_i * L[r])`` for every ``L[r] <= L``, so the replay finds the same levels
+to the last bit, and producer ``j`` gives consumer ``i`` its part ``rho[r, j] / sum_j rho[r,
+j]`` of what ``i`` took in each round (:func:`flow_tables`).
+
+Both layouts sum each step's terms in consumer order without fastmath
+(:data:`~repartition.kernels._config.strict_parallel_kernel`), so they find the same rounds.
+NumPy twin: :func:`repartition.reference.prosumer_optimal`. Energies in kWh per step.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from repartition.kernels._config import parallel_kernel, prange, serial_kernel
-
-BLOCK = 8
-"""Steps gathered at a time by :func:`optimal_by_member`: one 64-byte line of a member's row."""
+from repartition.kernels._config import prange, strict_parallel_kernel, strict_serial_kernel
 
 MAX_OFFER_RATE = 1e300
 """Above this ``rho`` (energy left per unit of open coefficient), offers would overflow:
 the step is reported (``passes = -1``) instead of giving NaN or breaking the invariants."""
 
+CONSUMER_CHUNKS = 16
+"""A step's sums over the consumers are taken chunk by chunk (see :func:`_level_sums`)."""
 
-@serial_kernel
-def _offered(rho, producer_slots, slot):  # type: ignore[no-untyped-def]
-    """``sum_j rho[j]`` over the producers whose owner is not the consumer of ``slot``
-    (every producer when ``slot < 0``): summed afresh, never as a difference, so that a
-    consumer owning a large producer does not lose the others' offers to cancellation."""
+NOTHING_PRODUCED = 2
+"""The rounds of a step with no production: round 0 and the first redistribution round."""
+
+
+@strict_serial_kernel
+def _total(rho):  # type: ignore[no-untyped-def]
     total = 0.0
     for j in range(rho.shape[0]):
-        if slot < 0 or producer_slots[j] != slot:
-            total += rho[j]
+        total += rho[j]
     return total
 
 
-@serial_kernel
-def _except_owner(free, per_slot, slot):  # type: ignore[no-untyped-def]
-    """``free + sum_s per_slot[s]`` over the owner slots other than ``slot``: a sum of terms
-    >= 0, never a difference."""
-    total = free
-    for other in range(per_slot.shape[0]):
-        if other != slot:
-            total += per_slot[other]
-    return total
+@strict_serial_kernel
+def _begin(production, c, rho, delivered, owner_level):  # type: ignore[no-untyped-def]
+    """Round 0's offers ``rho = P * c``; returns 1 to go on, 0 when nothing is produced and
+    -1 when an offer overflows."""
+    produced = False
+    overflow = False
+    for j in range(production.shape[0]):
+        rho[j] = production[j] * c[j]
+        delivered[j] = 0.0
+        produced = produced or production[j] > 0.0
+        overflow = overflow or rho[j] > MAX_OFFER_RATE
+    owner_level[:] = 0.0
+    if overflow:
+        return -1
+    return 1 if produced else 0
 
 
-@serial_kernel
-def _take(consumption, allocated, saturation, factor, i, demand, round_):  # type: ignore[no-untyped-def]
-    """Consumer i takes ``demand``, or only what it still needs, scaled by one factor: then
-    it saturates in ``round_``. Returns the factor (1 when it took everything)."""
-    need = consumption[i] - allocated[i]
-    if demand > need:
-        share = need / demand
-        allocated[i] = consumption[i]
-        saturation[i] = round_
-        factor[i] = share
-        return share
-    allocated[i] += demand
-    return 1.0
+@strict_serial_kernel
+def _taken(need, weight, level, new_level):  # type: ignore[no-untyped-def]
+    """What a consumer of key ``weight`` takes as its level goes from ``level`` to
+    ``new_level``, and whether it saturates then (1), was saturated before (-1) or stays
+    open (0)."""
+    before = weight * level
+    after = weight * new_level
+    taken = (need if need < after else after) - (need if need < before else before)
+    if after <= need:
+        return taken, 0
+    return taken, 1 if before <= need else -1
 
 
-@serial_kernel
-def _rounds(  # type: ignore[no-untyped-def]
-    consumption,
+@strict_serial_kernel
+def _level_sums(row, k, consumer_slots, level, new_level):  # type: ignore[no-untyped-def]
+    """The consumers owning no producer, as their level goes from ``level`` to
+    ``new_level``: what they took, the keys still open, and the count newly saturated.
+
+    Summed over each of ``CONSUMER_CHUNKS`` chunks of consumers, then the chunks in order:
+    the member-major kernel adds the same terms in the same order.
+    """
+    taken = 0.0
+    open_key = 0.0
+    newly = 0
+    consumers = row.shape[0]
+    for chunk in range(CONSUMER_CHUNKS):
+        chunk_taken = 0.0
+        chunk_open = 0.0
+        for i in range(
+            chunk * consumers // CONSUMER_CHUNKS, (chunk + 1) * consumers // CONSUMER_CHUNKS
+        ):
+            weight = k[i]
+            if weight <= 0.0 or consumer_slots[i] >= 0:
+                continue
+            part, state = _taken(row[i], weight, level, new_level)
+            chunk_taken += part
+            if state == 0:
+                chunk_open += weight
+            elif state > 0:
+                newly += 1
+        taken += chunk_taken
+        open_key += chunk_open
+    return taken, open_key, newly
+
+
+@strict_serial_kernel
+def _end_round(  # type: ignore[no-untyped-def]
+    round_,
+    rounds_cap,
+    production,
+    k,
+    producer_slots,
+    slot_consumers,
+    owner_needs,
+    taken,
+    open_key,
+    newly,
+    owner_level,
+    rho,
+    delivered,
+    slot_scratch,
+):
+    """Close a round: the owners take their offers, each producer's delivered energy grows
+    by its part of what everyone took, and what is left is offered for the next round.
+
+    ``taken``, ``open_key`` and ``newly`` are :func:`_level_sums`'s. Returns 0 to go on,
+    1 when the step is settled and -1 when an offer would overflow.
+    """
+    offered_to = slot_scratch[0]
+    owner_taken = slot_scratch[1]
+    owner_open = slot_scratch[2]
+    offered = _total(rho)
+    for s in range(slot_consumers.shape[0]):
+        total = 0.0
+        for j in range(rho.shape[0]):
+            if producer_slots[j] != s:
+                total += rho[j]
+        offered_to[s] = total
+        weight = k[slot_consumers[s]]
+        level = owner_level[s]
+        owner_level[s] = level + total
+        owner_taken[s], state = _taken(owner_needs[s], weight, level, owner_level[s])
+        owner_open[s] = weight if state == 0 else 0.0
+        if state > 0:
+            newly += 1
+    for j in range(rho.shape[0]):
+        # Each term >= 0 and each ratio <= 1: no cancellation, no overflow.
+        part = taken * (rho[j] / offered) if offered > 0.0 else 0.0
+        for s in range(slot_consumers.shape[0]):
+            if s != producer_slots[j] and offered_to[s] > 0.0:
+                part += owner_taken[s] * (rho[j] / offered_to[s])
+        delivered[j] += part
+    if (round_ > 0 and newly == 0) or round_ + 1 >= rounds_cap:
+        return 1
+    for j in range(rho.shape[0]):
+        weight = open_key
+        for s in range(slot_consumers.shape[0]):
+            if s != producer_slots[j]:
+                weight += owner_open[s]
+        left = max(production[j] - delivered[j], 0.0)
+        rho[j] = left / weight if weight > 0.0 else 0.0
+        if rho[j] > MAX_OFFER_RATE:
+            return -1
+    return 0
+
+
+@strict_serial_kernel
+def _record(row, k, consumer_slots, producer_slots, level, new_level, owner_level, rho, received):  # type: ignore[no-untyped-def]
+    """Add each producer's part of what each consumer takes in this round to ``received``
+    (producers, consumers): ``rho[j]`` over the ``rho`` offered to that consumer."""
+    offered = _total(rho)
+    for i in range(row.shape[0]):
+        weight = k[i]
+        slot = consumer_slots[i]
+        if weight <= 0.0:
+            continue
+        if slot < 0:
+            total, start, stop = offered, level, new_level
+        else:
+            total = 0.0
+            for j in range(rho.shape[0]):
+                if producer_slots[j] != slot:
+                    total += rho[j]
+            start, stop = owner_level[slot], owner_level[slot] + total
+        part, _ = _taken(row[i], weight, start, stop)
+        if part > 0.0:
+            for j in range(rho.shape[0]):
+                if slot < 0 or producer_slots[j] != slot:
+                    received[j, i] += part * (rho[j] / total)
+
+
+@strict_serial_kernel
+def _finish(  # type: ignore[no-untyped-def]
+    row,
+    production,
+    k,
+    producer_slots,
+    consumer_slots,
+    slot_consumers,
+    round_,
+    level,
+    owner_level,
+    rho,
+    delivered,
+    owner_needs,
+    slot_scratch,
+    received,
+):
+    """Run the rounds of one step from ``round_`` (state: ``level``, ``owner_level``,
+    ``rho``, ``delivered``) until it settles; returns ``(rounds, level)``, rounds -1 on
+    overflow. With ``received`` of shape (producers, consumers), also records the flows."""
+    for s in range(slot_consumers.shape[0]):
+        owner_needs[s] = row[slot_consumers[s]]
+    rounds_cap = row.shape[0] + 2
+    while True:
+        new_level = level + _total(rho)
+        taken, open_key, newly = _level_sums(row, k, consumer_slots, level, new_level)
+        if received.shape[1] > 0:
+            _record(
+                row, k, consumer_slots, producer_slots, level, new_level, owner_level, rho, received
+            )
+        status = _end_round(
+            round_,
+            rounds_cap,
+            production,
+            k,
+            producer_slots,
+            slot_consumers,
+            owner_needs,
+            taken,
+            open_key,
+            newly,
+            owner_level,
+            rho,
+            delivered,
+            slot_scratch,
+        )
+        level = new_level
+        round_ += 1
+        if status != 0:
+            return (round_ if status > 0 else -1), level
+
+
+@strict_serial_kernel
+def _solve(  # type: ignore[no-untyped-def]
+    row,
     production,
     k,
     c,
     producer_slots,
     consumer_slots,
     slot_consumers,
-    allocated,
-    saturation,
-    factor,
-    scratch,
+    owner_level,
+    rho,
+    delivered,
+    owner_needs,
     slot_scratch,
+    received,
 ):
-    """Solve one step; returns the rounds it took, or -1 if an offer overflowed.
-
-    ``consumption`` (consumers,) and ``production`` (producers,) are the step's rows.
-    Owners are numbered by slot: ``producer_slots[j]`` is the slot of producer j's owner,
-    ``consumer_slots[i]`` consumer i's slot (-1: none) and ``slot_consumers[s]`` the
-    consumer of slot s; owners are served after the others in each round (the order does
-    not matter within a round: each consumer reacts to the round's offers alone).
-    ``allocated``, ``saturation`` (round of saturation, -1 if never) and ``factor`` (the
-    factor then, 0 if never) receive the result. ``scratch`` (2, producers) holds ``rho``
-    and the energy each producer delivered (AUTOPROD is ``min(scratch[1], P)``);
-    ``slot_scratch`` (3, owners) the owners' offers, gains and open keys of a round.
-    """
-    consumers = consumption.shape[0]
-    producers = production.shape[0]
-    rho = scratch[0]
-    delivered = scratch[1]
-    offered_to = slot_scratch[0]
-    owner_gain = slot_scratch[1]
-    owner_open = slot_scratch[2]
-    for i in range(consumers):
-        allocated[i] = 0.0
-        saturation[i] = -1
-        factor[i] = 0.0
-    produced = False
-    for j in range(producers):
-        rho[j] = production[j] * c[j]
-        delivered[j] = 0.0
-        produced = produced or production[j] > 0.0
-    if not produced:
-        return 2  # nothing to share: round 0 and the first redistribution round find it
-    rounds = 0
-    for round_ in range(consumers + 2):
-        rounds += 1
-        offered = _offered(rho, producer_slots, -1)
-        for slot in range(offered_to.shape[0]):
-            offered_to[slot] = _offered(rho, producer_slots, slot)
-            owner_gain[slot] = 0.0
-            owner_open[slot] = 0.0
-        gained = 0.0  # sum of k_i * factor over the non-owners open this round
-        open_key = 0.0  # sum of k_i over the non-owners still open after it
-        newly = 0
-        for i in range(consumers):
-            if saturation[i] >= 0 or consumer_slots[i] >= 0:
-                continue  # saturated earlier (takes nothing), or an owner (below)
-            share = _take(consumption, allocated, saturation, factor, i, k[i] * offered, round_)
-            gained += k[i] * share
-            if saturation[i] < 0:
-                open_key += k[i]
-            else:
-                newly += 1
-        for slot in range(slot_consumers.shape[0]):
-            i = slot_consumers[slot]
-            if saturation[i] >= 0:
-                continue
-            demand = k[i] * offered_to[slot]
-            share = _take(consumption, allocated, saturation, factor, i, demand, round_)
-            owner_gain[slot] = k[i] * share
-            if saturation[i] < 0:
-                owner_open[slot] = k[i]
-            else:
-                newly += 1
-        for j in range(producers):
-            delivered[j] += rho[j] * _except_owner(gained, owner_gain, producer_slots[j])
-        if round_ > 0 and newly == 0:
-            break
-        for j in range(producers):
-            weight = _except_owner(open_key, owner_open, producer_slots[j])
-            left = max(production[j] - delivered[j], 0.0)
-            rho[j] = left / weight if weight > 0.0 else 0.0
-            if rho[j] > MAX_OFFER_RATE:
-                return -1
-    for i in range(consumers):
-        allocated[i] = min(allocated[i], consumption[i])
-    return rounds
+    """One step from the start: ``(rounds, level)``."""
+    status = _begin(production, c, rho, delivered, owner_level)
+    if status <= 0:
+        return (NOTHING_PRODUCED if status == 0 else -1), 0.0
+    return _finish(
+        row,
+        production,
+        k,
+        producer_slots,
+        consumer_slots,
+        slot_consumers,
+        0,
+        0.0,
+        owner_level,
+        rho,
+        delivered,
+        owner_needs,
+        slot_scratch,
+        received,
+    )
 
 
-@serial_kernel
-def _attribute(production, t, delivered, self_consumed, surplus):  # type: ignore[no-untyped-def]
-    for j in range(production.shape[1]):
-        power = production[t, j]
-        shared = min(delivered[j], power)
-        self_consumed[t, j] = shared
-        surplus[t, j] = power - shared
+@strict_serial_kernel
+def _write_row(row, k, consumer_slots, level, owner_level, allocated, grid_supply):  # type: ignore[no-untyped-def]
+    """``A_i = min(C_i, k_i * L)`` (an owner's own level for an owner) and ``C - A``."""
+    for i in range(row.shape[0]):
+        need = row[i]
+        slot = consumer_slots[i]
+        weight = k[i]
+        share = 0.0
+        if weight > 0.0:
+            cap = weight * (level if slot < 0 else owner_level[slot])
+            share = need if need < cap else cap
+        allocated[i] = share
+        grid_supply[i] = need - share
 
 
-@parallel_kernel
+@strict_parallel_kernel
 def optimal(  # type: ignore[no-untyped-def]
     consumption,
     production,
@@ -185,22 +321,28 @@ def optimal(  # type: ignore[no-untyped-def]
     slot_consumers,
     allocated,
     grid_supply,
-    saturation,
-    factor,
-    self_consumed,
-    surplus,
+    level,
+    owner_level,
+    delivered,
     passes,
     chunks,
 ):
-    """The optimal variant on row-major (steps, consumers) data, in parallel over steps."""
+    """The optimal variant on row-major (steps, consumers) data, in parallel over steps.
+
+    Writes AUTOCONS and COMPLEMENT, and per step the final ``level`` (steps,), the owners'
+    ``owner_level`` (steps, owners), the energy each producer ``delivered`` (steps,
+    producers: AUTOPROD is ``min(delivered, P)``) and the rounds in ``passes``.
+    """
     steps = consumption.shape[0]
     producers = production.shape[1]
-    owners = max(1, producer_slots.max() + 1)
+    owners = slot_consumers.shape[0]
     for chunk in prange(chunks):
-        scratch = np.empty((2, producers))
+        rho = np.empty(producers)
+        owner_needs = np.empty(owners)
         slot_scratch = np.empty((3, owners))
+        no_record = np.empty((producers, 0))
         for t in range(chunk * steps // chunks, (chunk + 1) * steps // chunks):
-            passes[t] = _rounds(
+            passes[t], level[t] = _solve(
                 consumption[t],
                 production[t],
                 k,
@@ -208,133 +350,60 @@ def optimal(  # type: ignore[no-untyped-def]
                 producer_slots,
                 consumer_slots,
                 slot_consumers,
-                allocated[t],
-                saturation[t],
-                factor[t],
-                scratch,
+                owner_level[t],
+                rho,
+                delivered[t],
+                owner_needs,
                 slot_scratch,
+                no_record,
             )
-            for i in range(consumption.shape[1]):
-                grid_supply[t, i] = consumption[t, i] - allocated[t, i]
-            _attribute(production, t, scratch[1], self_consumed, surplus)
+            _write_row(
+                consumption[t],
+                k,
+                consumer_slots,
+                level[t],
+                owner_level[t],
+                allocated[t],
+                grid_supply[t],
+            )
 
 
-@parallel_kernel
-def optimal_by_member(  # type: ignore[no-untyped-def]
-    consumption_by_member,
-    production,
-    k,
-    c,
-    producer_slots,
-    consumer_slots,
-    slot_consumers,
-    allocated_by_member,
-    grid_supply_by_member,
-    saturation,
-    factor,
-    self_consumed,
-    surplus,
-    passes,
-    chunks,
-):
-    """The optimal variant on member-major (consumers, steps) data.
-
-    Each step is solved on its own, so the steps are taken a block of ``BLOCK`` at a time:
-    the block is gathered into a row-major buffer (one cache line per member), solved step
-    by step as in :func:`optimal`, and AUTOCONS scattered back; COMPLEMENT is then written
-    member by member, in memory order. ``saturation`` and ``factor``, which only the flows
-    read, stay row-major (steps, consumers): transposing costs more than solving here.
-    """
-    consumers, steps = consumption_by_member.shape
-    producers = production.shape[1]
-    owners = max(1, producer_slots.max() + 1)
-    blocks = (steps + BLOCK - 1) // BLOCK
-    for chunk in prange(chunks):
-        rows = np.empty((BLOCK, consumers))
-        allocated = np.empty((BLOCK, consumers))
-        scratch = np.empty((2, producers))
-        slot_scratch = np.empty((3, owners))
-        for block in range(chunk * blocks // chunks, (chunk + 1) * blocks // chunks):
-            first = block * BLOCK
-            width = min(BLOCK, steps - first)
-            for i in range(consumers):
-                for r in range(width):
-                    rows[r, i] = consumption_by_member[i, first + r]
-            for r in range(width):
-                t = first + r
-                passes[t] = _rounds(
-                    rows[r],
-                    production[t],
-                    k,
-                    c,
-                    producer_slots,
-                    consumer_slots,
-                    slot_consumers,
-                    allocated[r],
-                    saturation[t],
-                    factor[t],
-                    scratch,
-                    slot_scratch,
-                )
-                _attribute(production, t, scratch[1], self_consumed, surplus)
-            for i in range(consumers):
-                for r in range(width):
-                    allocated_by_member[i, first + r] = allocated[r, i]
-    for i in prange(consumers):
-        for t in range(steps):
-            grid_supply_by_member[i, t] = consumption_by_member[i, t] - allocated_by_member[i, t]
-
-
-@parallel_kernel
+@strict_parallel_kernel
 def flow_tables(  # type: ignore[no-untyped-def]
-    production, k, c, producer_slots, consumer_slots, saturation, factor, passes, tables
+    allocated, production, k, c, producer_slots, consumer_slots, slot_consumers, tables
 ):
     """Each producer's flows as a share of its production, ``tables[j, t, i] = flow / P``.
 
-    For the steps of one window: ``production`` (steps, producers), ``saturation`` and
-    ``factor`` (steps, consumers, row-major) and ``passes`` (steps,) as recorded by
-    :func:`optimal`. The rounds' ``rho`` are recomputed from them with the sums of
-    :func:`_rounds`, in the same order: the consumption is not needed.
+    For the steps of one window: ``allocated`` (steps, consumers, row-major) is the key's
+    AUTOCONS and ``production`` (steps, producers); the rounds are replayed on ``A`` (see
+    the module's docstring), so the consumption is not needed.
     """
-    steps, consumers = saturation.shape
+    steps, consumers = allocated.shape
     producers = production.shape[1]
-    owners = max(1, producer_slots.max() + 1)
+    owners = slot_consumers.shape[0]
     for t in prange(steps):
         rho = np.empty(producers)
-        delivered = np.zeros(producers)
-        owner_gain = np.empty(owners)
-        owner_open = np.empty(owners)
-        received = np.zeros((producers, consumers))  # k_i * the rho it took, per producer
-        for j in range(producers):
-            rho[j] = production[t, j] * c[j]
-        for round_ in range(passes[t]):
-            owner_gain[:] = 0.0
-            owner_open[:] = 0.0
-            gained = 0.0
-            open_key = 0.0
-            for i in range(consumers):
-                saturated = saturation[t, i]
-                if 0 <= saturated < round_:
-                    continue
-                share = factor[t, i] if saturated == round_ else 1.0
-                still_open = 0.0 if saturated == round_ else k[i]
-                slot = consumer_slots[i]
-                if slot < 0:
-                    gained += k[i] * share
-                    open_key += still_open
-                else:
-                    owner_gain[slot] = k[i] * share
-                    owner_open[slot] = still_open
-                for j in range(producers):
-                    if slot < 0 or producer_slots[j] != slot:
-                        received[j, i] += rho[j] * share
-            for j in range(producers):
-                delivered[j] += rho[j] * _except_owner(gained, owner_gain, producer_slots[j])
-            for j in range(producers):
-                weight = _except_owner(open_key, owner_open, producer_slots[j])
-                left = max(production[t, j] - delivered[j], 0.0)
-                rho[j] = left / weight if weight > 0.0 else 0.0
+        delivered = np.empty(producers)
+        owner_level = np.empty(owners)
+        owner_needs = np.empty(owners)
+        slot_scratch = np.empty((3, owners))
+        received = np.zeros((producers, consumers))
+        _solve(
+            allocated[t],
+            production[t],
+            k,
+            c,
+            producer_slots,
+            consumer_slots,
+            slot_consumers,
+            owner_level,
+            rho,
+            delivered,
+            owner_needs,
+            slot_scratch,
+            received,
+        )
         for j in range(producers):
             power = production[t, j]
             for i in range(consumers):
-                tables[j, t, i] = k[i] * received[j, i] / power if power > 0.0 else 0.0
+                tables[j, t, i] = received[j, i] / power if power > 0.0 else 0.0
