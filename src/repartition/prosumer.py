@@ -258,15 +258,15 @@ def _optimal(
     owner_level = np.empty((steps, len(slots[2])))
     delivered = np.empty(production.shape)
     passes = np.empty(steps, dtype=np.int32)
+    records = (level, owner_level, delivered, passes, by_member.CHUNKS)
     if is_by_member(consumption):
-        kernel, data = by_member_kernels.optimal_by_member, consumption.T
-        results = (allocated.T, grid_supply.T)
+        by_member_kernels.optimal_by_member(
+            *(consumption.T, production, k, c, *slots, allocated.T, grid_supply.T), *records
+        )
     else:
-        kernel, data, results = optimal_kernels.optimal, consumption, (allocated, grid_supply)
-    kernel(
-        *(data, production, k, c, *slots, *results),
-        *(level, owner_level, delivered, passes, by_member.CHUNKS),
-    )
+        optimal_kernels.optimal(
+            *(consumption, production, k, c, *slots, allocated, grid_supply), *records
+        )
     if (passes < 0).any():
         row = int(np.argmax(passes < 0))
         raise errors.CoefficientRangeError(
