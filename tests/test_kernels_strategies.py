@@ -90,30 +90,31 @@ def assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, ta
 @pytest.mark.parametrize("threads", THREADS, indirect=True)
 @pytest.mark.parametrize("variant", ["fixed", "relative"])
 def test_pair_shares_both_layouts(steps, consumers, producers, threads, variant) -> None:
+    """Allocations, AUTOPROD and the flows, whose scale is rebuilt from AUTOCONS by
+    ``pair_scale``, against the NumPy twin in both layouts."""
     C, P, k, owners = prosumer_case(steps, consumers, producers)
     pairs = frozen(pair_coefficients(k, owners, variant))
     repeated = np.broadcast_to(pairs[:, None, :], (producers, steps, consumers))
     _, _, flows = reference.full_dynamic(C, P, repeated)
-    rows = [np.empty(C.shape) for _ in range(3)]
-    rows_self, rows_surplus = np.empty(P.shape), np.empty(P.shape)
-    prosumer_kernels.pair_shares(frozen(C), P, pairs, *rows, rows_self, rows_surplus)
-    allocated, grid_supply, scale = rows
-    tables = [pairs[j] * scale for j in range(producers)]
-    assert_full_dynamic(C, P, allocated, grid_supply, rows_self, rows_surplus, tables, flows)
-    allocated, grid_supply, self_consumed, surplus = buffers(C, P)
-    scale = np.full(C.shape, np.nan, order="F")
-    prosumer_kernels.pair_shares_by_member(
-        member_major(C).T,
-        np.ascontiguousarray(P.T),
-        pairs,
-        allocated.T,
-        grid_supply.T,
-        scale.T,
-        self_consumed,
-        surplus,
-        by_member.CHUNKS,
+
+    def rebuilt_tables(allocated):
+        scale = np.full(C.shape, np.nan)
+        prosumer_kernels.pair_scale(frozen(allocated), P, pairs, scale)
+        return [pairs[j] * scale for j in range(producers)]
+
+    allocated, grid_supply = np.empty(C.shape), np.empty(C.shape)
+    self_consumed, surplus = np.empty(P.shape), np.empty(P.shape)
+    prosumer_kernels.pair_shares(
+        *(frozen(C), P, pairs, allocated, grid_supply, self_consumed, surplus, by_member.CHUNKS)
     )
-    tables = [pairs[j] * scale for j in range(producers)]
+    tables = rebuilt_tables(allocated)
+    assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
+    allocated, grid_supply, self_consumed, surplus = buffers(C, P)
+    prosumer_kernels.pair_shares_by_member(
+        *(member_major(C).T, np.ascontiguousarray(P.T), pairs),
+        *(allocated.T, grid_supply.T, self_consumed, surplus, by_member.CHUNKS),
+    )
+    tables = rebuilt_tables(allocated)
     assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
 
 

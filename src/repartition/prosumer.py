@@ -164,9 +164,9 @@ class ProsumerKey(SharingKey):
     Without prosumers, ``"fixed"`` and ``"relative"`` are :class:`~repartition.keys.Static`
     and ``"optimal"`` is ``Static(k, redistribute=True)``. ``passes`` (``"optimal"``) counts
     the rounds each step needed. Flows: ``"fixed"`` and ``"relative"`` keep the pair table
-    (repeated over the steps as zero-copy views) and the per-step scale; ``"optimal"`` records
-    the round in which each consumer saturated and its factor then, and rebuilds the flows
-    from them when asked (:func:`repartition.kernels.prosumer_optimal.flow_tables`).
+    (repeated over the steps as zero-copy views) and rebuild the per-step scale from AUTOCONS
+    when the flows are asked for; ``"optimal"`` rebuilds them by replaying its rounds on
+    AUTOCONS (:func:`repartition.kernels.prosumer_optimal.flow_tables`).
 
     References
     ----------
@@ -215,26 +215,38 @@ class ProsumerKey(SharingKey):
 
 def _pair_shares(consumption: Array, production: Array, pairs: Array, axis: Axis) -> Shares:
     """The ``"fixed"`` and ``"relative"`` variants: the full dynamic rule with the tables
-    ``k[j, i]`` constant over the steps, never repeated in memory."""
+    ``k[j, i]`` constant over the steps, never repeated in memory. The scale of the flows is
+    rebuilt from AUTOCONS when they are asked for, as the pooled flows are computed from it."""
     consumption, production = read_only(consumption), read_only(production)
     pairs = read_only(np.ascontiguousarray(pairs))
     outputs = empty_shares(consumption, production, axis.outputs)
     allocated, grid_supply, self_consumed, surplus = outputs
-    scale = np.empty_like(allocated)  # same layout as the data
     if is_by_member(consumption):
         prosumer_kernels.pair_shares_by_member(
             *(consumption.T, np.ascontiguousarray(production.T), pairs),
-            *(allocated.T, grid_supply.T, scale.T, self_consumed, surplus),
+            *(allocated.T, grid_supply.T, self_consumed, surplus),
             by_member.CHUNKS,
         )
     else:
         prosumer_kernels.pair_shares(
             *(consumption, production, pairs),
-            *(allocated, grid_supply, scale, self_consumed, surplus),
+            *(allocated, grid_supply, self_consumed, surplus),
+            by_member.CHUNKS,
         )
-    # Each producer's table is its row of pairs, repeated over the steps without a copy.
-    tables = [np.broadcast_to(row, consumption.shape) for row in pairs]
-    return Shares(*outputs, split=PairSplit(coefficients=tables, scale=scale))
+    replayed = read_only(allocated)
+
+    def tables_for(start: int, stop: int) -> Tables:
+        scale = np.empty((stop - start, consumption.shape[1]))
+        prosumer_kernels.pair_scale(
+            read_only(np.ascontiguousarray(replayed[start:stop])),
+            production[start:stop],
+            pairs,
+            scale,
+        )
+        # Each producer's table is its row of pairs, repeated over the steps without a copy.
+        return [np.broadcast_to(row, scale.shape) for row in pairs], scale
+
+    return Shares(*outputs, split=PairSplit(tables_for=tables_for))
 
 
 def _optimal(

@@ -7,8 +7,11 @@ take the (producers, consumers) table ``pairs`` instead of (steps, consumers) ta
 producer, so nothing of the size of the data is built for the key:
 
 - offered ``D[t, i] = sum_j pairs[j, i] * P[t, j]``; ``A = min(C, D)``, ``C - A``;
-- the scale ``s[t, i] = min(1, C / D)``, kept for the flows;
+- the scale ``s[t, i] = min(1, C / D)``;
 - ``AUTOPROD[t, j] = P[t, j] * min(1, sum_i pairs[j, i] * s[t, i])`` and SURPLUS.
+
+The scale is not kept: :func:`pair_scale` rebuilds it from ``A`` for the flows of any window
+of steps, ``s = A / D`` where ``D > A`` (the consumer was capped: ``A = C``), else 1.
 
 The "optimal" variant is in :mod:`repartition.kernels.prosumer_optimal`.
 
@@ -36,25 +39,39 @@ def _offered(pairs, production, t, i):  # type: ignore[no-untyped-def]
     return offered
 
 
+@serial_kernel
+def _pair_step(consumption, production, pairs, t, scale, allocated, grid_supply):  # type: ignore[no-untyped-def]
+    """Step ``t``: ``A``, ``C - A`` and the scale of each consumer (into ``scale``)."""
+    for i in range(consumption.shape[1]):
+        allocated[t, i], grid_supply[t, i], scale[i] = capped(
+            consumption[t, i], _offered(pairs, production, t, i)
+        )
+
+
+@serial_kernel
+def _attribute_step(production, pairs, t, scale, self_consumed, surplus):  # type: ignore[no-untyped-def]
+    """Step ``t``: AUTOPROD ``= P * min(1, sum_i pairs[j, i] * scale[i])`` and SURPLUS."""
+    for j in range(production.shape[1]):
+        fraction = 0.0
+        for i in range(scale.shape[0]):
+            fraction += pairs[j, i] * scale[i]
+        power = production[t, j]
+        shared = min(1.0, fraction) * power
+        self_consumed[t, j] = shared
+        surplus[t, j] = power - shared
+
+
 @parallel_kernel
 def pair_shares(  # type: ignore[no-untyped-def]
-    consumption, production, pairs, allocated, grid_supply, scale, self_consumed, surplus
+    consumption, production, pairs, allocated, grid_supply, self_consumed, surplus, chunks
 ):
-    """The rule on row-major (steps, consumers) data, in parallel over steps."""
+    """The rule on row-major (steps, consumers) data, in parallel over chunks of steps."""
     steps, consumers = consumption.shape
-    for t in prange(steps):
-        for i in range(consumers):
-            allocated[t, i], grid_supply[t, i], scale[t, i] = capped(
-                consumption[t, i], _offered(pairs, production, t, i)
-            )
-        for j in range(production.shape[1]):
-            fraction = 0.0
-            for i in range(consumers):
-                fraction += pairs[j, i] * scale[t, i]
-            power = production[t, j]
-            shared = min(1.0, fraction) * power
-            self_consumed[t, j] = shared
-            surplus[t, j] = power - shared
+    for chunk in prange(chunks):
+        scale = np.empty(consumers)
+        for t in range(chunk * steps // chunks, (chunk + 1) * steps // chunks):
+            _pair_step(consumption, production, pairs, t, scale, allocated, grid_supply)
+            _attribute_step(production, pairs, t, scale, self_consumed, surplus)
 
 
 @parallel_kernel
@@ -64,7 +81,6 @@ def pair_shares_by_member(  # type: ignore[no-untyped-def]
     pairs,
     allocated_by_member,
     grid_supply_by_member,
-    scale_by_member,
     self_consumed,
     surplus,
     chunks,
@@ -81,6 +97,7 @@ def pair_shares_by_member(  # type: ignore[no-untyped-def]
     partial = np.zeros((chunks, producers, steps))
     for chunk in prange(chunks):
         offered = np.empty(steps)
+        scale = np.empty(steps)
         first, stop = _chunk(chunk, chunks, members)
         for i in range(first, stop):
             offered[:] = 0.0
@@ -88,7 +105,6 @@ def pair_shares_by_member(  # type: ignore[no-untyped-def]
                 share = pairs[j, i]
                 for t in range(steps):
                     offered[t] += share * production_by_producer[j, t]
-            scale = scale_by_member[i]
             for t in range(steps):
                 allocated_by_member[i, t], grid_supply_by_member[i, t], scale[t] = capped(
                     consumption_by_member[i, t], offered[t]
@@ -104,3 +120,14 @@ def pair_shares_by_member(  # type: ignore[no-untyped-def]
             shared = min(1.0, fraction[j, t]) * power
             self_consumed[t, j] = shared
             surplus[t, j] = power - shared
+
+
+@parallel_kernel
+def pair_scale(allocated, production, pairs, scale):  # type: ignore[no-untyped-def]
+    """The scale ``min(1, C / D)`` of a window of steps, from AUTOCONS (row-major (steps,
+    consumers)): ``A / D`` where ``D > A``, else 1."""
+    for t in prange(allocated.shape[0]):
+        for i in range(allocated.shape[1]):
+            offered = _offered(pairs, production, t, i)
+            share = allocated[t, i]
+            scale[t, i] = share / offered if offered > share else 1.0
