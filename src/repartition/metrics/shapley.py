@@ -226,7 +226,10 @@ class _Game:
         cached = self.cache.get(positions.tobytes())
         if cached is not None:
             return cached
-        consumption = self.consumption[:, positions]
+        # Fancy indexing on columns would give a column-major array, and the member-major
+        # kernels' several parallel passes cost ten times more than one row-major kernel
+        # on a few columns.
+        consumption = np.ascontiguousarray(self.consumption[:, positions])
         key = self.key if isinstance(self.key, SharingKey) else self.key(positions)
         allocated = allocate_arrays(consumption, self.production, key).allocated
         result = float(np.sum(self.value_table[:, positions] * allocated))
