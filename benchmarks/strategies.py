@@ -13,6 +13,14 @@ and each time is printed as a ratio to ``Prorata`` measured in the same run. For
 strategies the table also says how many passes the steps needed (``Allocation.passes``):
 issue 4 expects them within 4x of Prorata, a few passes over a row that stays in cache.
 
+**Fresh memory.** On a virtual machine that hands freed memory back to its host (virtio-balloon
+free page reporting, as on the machine of docs/performance.md), the first touch of a page costs
+about 15 times more once the host has taken it back, about a second after it was freed: a
+1.4 GB result then takes 2 to 3 s to write instead of 0.15 s, whatever the key. So before each
+timed call the script writes and frees a buffer the size of the results (``_recycle``), and every
+strategy gets memory in the same state; ``--fresh-memory`` skips this, to see what a first call
+after a pause costs.
+
 ``benchmarks/test_strategies.py`` runs the same registry once per strategy on a tiny
 community, untimed in CI, so this script cannot rot.
 """
@@ -105,8 +113,17 @@ STRATEGIES: dict[str, KeyFactory] = {
 """Name -> the key for a community. The first entry is the baseline of the ratios."""
 
 
-def _timed(run: Callable[[], Allocation]) -> tuple[float, Allocation]:
+def _recycle(nbytes: int) -> None:
+    """Write ``nbytes`` of new memory and free it: pages the guest has just freed are still
+    backed by the host, so the next call's results do not pay the host's page faults."""
+    if nbytes > 0:
+        ballast = np.ones(nbytes // 8)
+        del ballast
+
+
+def _timed(run: Callable[[], Allocation], recycle: int = 0) -> tuple[float, Allocation]:
     gc.collect()
+    _recycle(recycle)
     start = time.perf_counter()
     result = run()
     return time.perf_counter() - start, result
@@ -121,9 +138,11 @@ def _passes(result: Allocation) -> str:
     return f"{median:.0f} / {p99:.0f} / {values.max()}"
 
 
-def measure(consumers: int, repeat: int) -> list[str]:
+def measure(consumers: int, repeat: int, fresh_memory: bool = False) -> list[str]:
     """The markdown table of one size."""
     community = data.community(data.Size(data.YEAR_STEPS, consumers), layout="members")
+    # AUTOCONS and COMPLEMENT, each the consumption's size, and a margin.
+    recycle = 0 if fresh_memory else 5 * community.consumption.to_numpy().nbytes // 2
     lines = [
         f"### A year at 30 min, {consumers:,} consumers x {data.PRODUCERS} producers",
         "",
@@ -142,7 +161,7 @@ def measure(consumers: int, repeat: int) -> list[str]:
     passes = dict.fromkeys(runs, "")
     for round_ in range(repeat + 1):
         for name, run in runs.items():
-            seconds, result = _timed(run)
+            seconds, result = _timed(run, recycle)
             if round_:
                 best[name] = min(best[name], seconds)
             passes[name] = _passes(result)
@@ -167,12 +186,19 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=_at_least_one, default=3, help="timed runs (1 or more), best kept"
     )
     parser.add_argument("--output", type=Path, help="also write the markdown to this file")
+    parser.add_argument(
+        "--fresh-memory",
+        action="store_true",
+        help="do not recycle memory before each call (see the module's docstring)",
+    )
     args = parser.parse_args(argv)
     lines = ["# Strategies against Prorata", "", "| machine | |", "| --- | --- |"]
     lines += [f"| {name} | {value} |" for name, value in machine()]
-    lines += [f"| load average before | {_load()} |", ""]
+    lines += [f"| load average before | {_load()} |"]
+    memory = "as it comes (--fresh-memory)" if args.fresh_memory else "recycled before each call"
+    lines += [f"| memory for the results | {memory} |", ""]
     for consumers in args.consumers:
-        lines += measure(consumers, args.repeat)
+        lines += measure(consumers, args.repeat, args.fresh_memory)
     text = "\n".join(lines)
     print(text)
     if args.output:

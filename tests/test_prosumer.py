@@ -405,3 +405,49 @@ def test_optimal_offers_that_would_overflow_are_an_error_naming_the_step() -> No
     with pytest.raises(errors.CoefficientRangeError, match="2025-06-01 12:00") as caught:
         allocate(consumption, production, key)
     assert caught.value.timestamp == index[0]
+
+
+def test_optimal_relative_scale_that_would_overflow_is_an_error_naming_the_producer() -> None:
+    """The others' coefficients sum to a subnormal number next to the owner's 1: the relative
+    key's scale ``S / (S - k_owner)`` overflows. It gave NaN allocations, silently (review)."""
+    index = pd.date_range("2025-06-01 12:00", periods=1, freq="30min", tz="Europe/Paris")
+    consumption = pd.DataFrame([[1.0, 1.0]], index=index, columns=["a", "b"])
+    production = pd.DataFrame([[0.0, 1.0]], index=index, columns=["pv-a", "pv"])
+    key = ProsumerKey({"a": 1.0, "b": 1e-320}, "optimal", owners={"pv-a": "a"})
+    with pytest.raises(errors.CoefficientRangeError, match="'pv-a'") as caught:
+        allocate(consumption, production, key)
+    assert caught.value.member == "pv-a"
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_optimal_exact_tie_by_hand(layout: str) -> None:
+    """A consumer offered exactly what it needs stays open one more round (saturation is
+    strict), and the rule is discontinuous there: worked by hand, both ways.
+
+    C = (1, 3), P = (3, 3, 1, 1), k = (0.1, 0.1); producer 1 is consumer 1's, producer 3
+    consumer 0's, so c = (1, 2, 1, 2) and round 0 offers rho = (3, 6, 1, 2).
+
+    - Round 0: consumer 0 is offered 0.1 * (3 + 6 + 1) = 1, exactly its need: it takes 1 and
+      stays open; consumer 1 takes 0.1 * (3 + 1 + 2) = 0.6. Delivered (0.6, 0.6, 0.2, 0.2).
+    - Round 1: both open, rho = (2.4 / 0.2, 2.4 / 0.1, 0.8 / 0.2, 0.8 / 0.1) = (12, 24, 4, 8).
+      Consumer 0 is offered 4 and needs 0: saturated, takes 0. Consumer 1 is offered
+      0.1 * (12 + 4 + 8) = 2.4, exactly its need: takes it, stays open. Delivered
+      (1.8, 0.6, 0.6, 1.0).
+    - Round 2 saturates consumer 1 (offered 1.6, needs 0); round 3 saturates nobody: 4 rounds.
+
+    Had consumer 0 saturated in round 0 (its tie decided the other way), consumer 1 alone
+    would have been offered 40 in round 1 and taken 2.4 of it (factor 0.6): AUTOPROD
+    (2.04, 0.6, 0.68, 0.68), the same allocations. The plain-loop twin, whose sums of offers
+    round the tie up, gives that; the kernels decide it as written, in both layouts.
+    """
+    C = np.array([[1.0, 3.0]], order=layout)
+    P = np.array([[3.0, 3.0, 1.0, 1.0]])
+    result = allocate_arrays(C, P, ProsumerKey([0.1, 0.1], "optimal", owners={1: 1, 3: 0}))
+    np.testing.assert_allclose(result.allocated, [[1.0, 3.0]], **TOL)
+    np.testing.assert_allclose(result.self_consumed, [[1.8, 0.6, 0.6, 1.0]], **TOL)
+    assert result.passes.tolist() == [4]
+    flows = result.flows_per_step()[0]
+    np.testing.assert_allclose(flows[3], [0.0, 1.0], **TOL)  # producer 3: all to consumer 1
+    np.testing.assert_allclose(flows.sum(axis=0), [1.0, 3.0], **TOL)
+    _, twin_flows = reference.prosumer_optimal(C, P, np.array([0.1, 0.1]), np.array([-1, 1, -1, 0]))
+    np.testing.assert_allclose(twin_flows[0].sum(axis=1), [2.04, 0.6, 0.68, 0.68], **TOL)

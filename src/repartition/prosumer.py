@@ -136,9 +136,14 @@ class ProsumerKey(SharingKey):
     ``Static(k, redistribute=True)``: coefficients then act as relative weights). A
     redistribution round that saturates nobody ends the step, so the exact limit is
     reached in at most one round per consumer, plus two. Computed step by step by
-    :func:`repartition.kernels.prosumer_optimal.optimal` (member-major data: its twin
-    :func:`~repartition.kernels.prosumer_optimal.optimal_by_member`), each round in
-    ``O(consumers + producers)``; NumPy twin: :func:`repartition.reference.prosumer_optimal`.
+    :func:`repartition.kernels.prosumer_optimal.optimal` (member-major data:
+    :func:`repartition.kernels.prosumer_optimal_by_member.optimal_by_member`), each round
+    one pass over the consumers plus ``O(producers * owners)``; NumPy twin:
+    :func:`repartition.reference.prosumer_optimal`. *Ties*: a consumer offered exactly what
+    it still needs stays open one more round; there the rule is discontinuous, and a tie
+    decided the other way by one rounding can move AUTOPROD and the flows by a large
+    fraction (see :mod:`repartition.kernels.prosumer_optimal`). The kernels decide ties the
+    same way in both layouts and on any number of threads.
 
     Parameters
     ----------
@@ -261,7 +266,7 @@ def _optimal(
     # the coefficients are copied here, whatever the caller does with its arrays meanwhile.
     consumption, production = read_only(consumption), read_only(production)
     k = read_only(np.array(coefficients, dtype=np.float64))
-    c = read_only(_relative_scale(k, owners))
+    c = read_only(_relative_scale(k, owners, axis))
     slots = _owner_slots(owners, len(k))
     steps, consumers = consumption.shape
     outputs = empty_shares(consumption, production, axis.outputs)
@@ -282,9 +287,10 @@ def _optimal(
     if (passes < 0).any():
         row = int(np.argmax(passes < 0))
         raise errors.CoefficientRangeError(
-            f"ProsumerKey optimal at {axis.step_name(row)}: the consumers still open have "
-            "coefficients so small next to the energy left that their offers overflow "
-            "(above 1e300 kWh per unit of coefficient). Set such coefficients to 0.",
+            f"ProsumerKey optimal at {axis.step_name(row)}: the energy left per unit of "
+            "the open consumers' coefficients overflows (above 1e300 kWh): coefficients "
+            "too small next to the energy, or energies too large. Set such coefficients "
+            "to 0, or check the energies' unit.",
             timestamp=axis.timestamp(row),
         )
     np.minimum(delivered, production, out=self_consumed)
@@ -321,13 +327,30 @@ def _owner_slots(
     )
 
 
-def _relative_scale(coefficients: Array, owners: NDArray[np.intp]) -> Array:
+def _relative_scale(
+    coefficients: Array, owners: NDArray[np.intp], axis: Axis | None = None
+) -> Array:
     """``c[j] = S / (S - k_o(j))``, with ``S - k_o(j)`` summed over the others (0 when the
-    owner holds every share): the relative key gives ``k_i * c[j]`` to each ``i != o(j)``."""
+    owner holds every share): the relative key gives ``k_i * c[j]`` to each ``i != o(j)``.
+
+    Raises :class:`~repartition.errors.CoefficientRangeError`, naming the producer, when the
+    others' coefficients are so small next to the owner's that ``c[j]`` overflows."""
     total = float(coefficients.sum())
     scale = np.zeros(len(owners))
     for j, owner in enumerate(owners):
         others = float(np.delete(coefficients, owner).sum()) if owner >= 0 else total
         if others > 0.0:
-            scale[j] = total / others
+            with np.errstate(over="ignore"):
+                scale[j] = total / others
+            if not np.isfinite(scale[j]):
+                producer = axis.producers[j] if axis is not None else j
+                owner_id = axis.consumers[owner] if axis is not None else owner
+                raise errors.CoefficientRangeError(
+                    f"ProsumerKey optimal: the consumers other than {owner_id!r}, owner of "
+                    f"producer {producer!r}, have coefficients summing to {others:.3g}, so "
+                    "small next to the owner's that the relative key overflows. Set such "
+                    "coefficients to 0.",
+                    member=producer,
+                    column=producer,
+                )
     return scale

@@ -42,6 +42,14 @@ MAX_OFFER_RATE = 1e300
 """Above this ``rho`` (energy left per unit of open coefficient), offers would overflow:
 the step is reported (``passes = -1``) instead of giving NaN or breaking the invariants."""
 
+# Ties. A consumer is saturated when it is offered strictly more than it needs (``k_i * L >
+# C_i``); one offered exactly its need stays open one more round, takes nothing then, and its
+# key still counts in that round's open keys. The rule is discontinuous there: when a tie
+# falls either way by one rounding, the producers' parts of the later rounds (AUTOPROD, the
+# flows) can change by a large fraction, the allocations by a little. These kernels decide
+# every tie the same way in both layouts and on any number of threads; the NumPy twin, which
+# compares sums of offers with what is still needed, can decide an exact tie the other way.
+
 CONSUMER_CHUNKS = 16
 """A step's sums over the consumers are taken chunk by chunk (see :func:`_level_sums`)."""
 
@@ -67,7 +75,7 @@ def _begin(production, c, rho, delivered, owner_level):  # type: ignore[no-untyp
         rho[j] = production[j] * c[j]
         delivered[j] = 0.0
         produced = produced or production[j] > 0.0
-        overflow = overflow or rho[j] > MAX_OFFER_RATE
+        overflow = overflow or not rho[j] <= MAX_OFFER_RATE  # NaN included
     owner_level[:] = 0.0
     if overflow:
         return -1
@@ -175,7 +183,7 @@ def _end_round(  # type: ignore[no-untyped-def]
                 weight += owner_open[s]
         left = max(production[j] - delivered[j], 0.0)
         rho[j] = left / weight if weight > 0.0 else 0.0
-        if rho[j] > MAX_OFFER_RATE:
+        if not rho[j] <= MAX_OFFER_RATE:  # NaN included
             return -1
     return 0
 

@@ -28,7 +28,7 @@ from repartition.kernels.prosumer_optimal import (
 Array = NDArray[np.float64]
 
 FINISH_ONE_BY_ONE = 16
-"""Once fewer than 1 step in 16 is unsettled, finish those steps one by one."""
+"""Once at most 1 step in 16 is unsettled, finish those steps one by one."""
 
 MAX_PASSES = 12
 """After this many passes, finish the steps left one by one whatever their number."""
@@ -239,8 +239,8 @@ def optimal_by_member(
     outputs of :func:`repartition.kernels.prosumer_optimal.optimal`, the data transposed.
 
     One pass over the consumption per round for every unsettled step; the steps left when
-    they are fewer than one in ``FINISH_ONE_BY_ONE``, or after ``MAX_PASSES`` passes, are
-    finished row by row.
+    they are at most one in ``FINISH_ONE_BY_ONE`` (on fewer than that many steps: none), or
+    after ``MAX_PASSES`` passes, are finished row by row.
     """
     consumers, steps = consumption_by_member.shape
     rho = np.empty((steps, production.shape[1]))
