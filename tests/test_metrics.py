@@ -326,6 +326,46 @@ class TestProducerRevenue:
         )
 
 
+class TestNegativePrices:
+    """Spot-indexed prices below zero, allowed on request only."""
+
+    def test_refused_unless_allowed(self) -> None:
+        with pytest.raises(errors.DataError, match="allow_negative=True"):
+            Tariffs(retail=0.25, local=0.125, surplus=-0.01)
+        for bad in (float("nan"), float("inf"), float("-inf")):
+            with pytest.raises(errors.RepartitionError):
+                Tariffs(retail=0.25, local=0.125, surplus=bad, allow_negative=True)
+        with pytest.raises(TypeError, match="allow_negative"):
+            Tariffs(retail=0.25, local=0.125, surplus=0.0, allow_negative=1)  # type: ignore[arg-type]
+
+    def test_bills_and_revenue_by_hand(self) -> None:
+        # Retail per step (0.25, -0.125, 0.25): consumers are paid at the middle step (a
+        # negative spot hour); the surplus costs its producers 0.03125 per kWh.
+        retail = pd.Series([0.25, -0.125, 0.25], index=INDEX)
+        tariffs = Tariffs(retail=retail, local=0.125, surplus=-0.03125, allow_negative=True)
+        assert "allow_negative=True" in repr(tariffs)
+        # COMPLEMENT per step: A (0.5, 0, 1), B (1, 0, 1), C (0.5, 0, 1); CONS: A (1, 2, 1),
+        # B (2, 0, 1), C (1, 2, 1); AUTOCONS totals (2.5, 1, 2.5).
+        expected = {
+            "grid_cost": [0.375, 0.5, 0.375],  # 0.25 x 0.5 + 0.25 x 1; B 0.25 x 2
+            "local_cost": [0.3125, 0.125, 0.3125],  # 0.125 x AUTOCONS
+            "bill": [0.6875, 0.625, 0.6875],
+            # A: 0.25 x 1 - 0.125 x 2 + 0.25 x 1 = 0.25; B: 0.25 x 2 + 0.25 x 1 = 0.75
+            "bill_without_community": [0.25, 0.75, 0.25],
+            "savings": [-0.4375, 0.125, -0.4375],
+        }
+        assert_frame(bills(golden(), tariffs), expected, CONSUMERS)
+        # AUTOPROD (4.5, 1.5), SURPLUS (3, 1): the surplus is paid for, not paid.
+        expected_revenue = {
+            "local_revenue": [0.5625, 0.1875],  # 0.125 x 4.5, 0.125 x 1.5
+            "surplus_revenue": [-0.09375, -0.03125],  # -0.03125 x 3, x 1
+            "revenue": [0.46875, 0.15625],
+            "revenue_without_community": [-0.234375, -0.078125],  # -0.03125 x 7.5, x 2.5
+            "gain": [0.703125, 0.234375],  # (0.125 + 0.03125) x 4.5, x 1.5
+        }
+        assert_frame(producer_revenue(golden(), tariffs), expected_revenue, PRODUCERS)
+
+
 class TestFairnessGolden:
     def test_gini(self) -> None:
         # Ordered pairs of (1, 2, 3, 4): |differences| 1, 2, 3, 1, 2, 1 -> 10, twice = 20;
@@ -449,12 +489,15 @@ def test_scale_and_order_invariance(x: np.ndarray, factor: float, random) -> Non
 
 
 tariff_price = st.one_of(st.just(0.0), st.floats(0.0, 1.0), st.sampled_from([0.1, 0.25]))
+signed_price = st.one_of(tariff_price, st.floats(-0.5, 0.0), st.sampled_from([-0.1, -0.25]))
+"""Spot-indexed prices, for ``Tariffs(..., allow_negative=True)``."""
 
 
 @st.composite
 def priced_allocations(draw: st.DrawFn) -> tuple[Allocation, Tariffs]:
     """A random community allocated by a random pooled or full dynamic key, and random
-    tariffs of every form (flat, per member, per step, per step and consumer)."""
+    tariffs of every form (flat, per member, per step, per step and consumer), with negative
+    prices allowed or not."""
     community, frames = draw(gen.community_frames())
     steps, consumers, producers = community.steps, community.consumers, community.producers
     kind = draw(st.sampled_from(["prorata", "static", "redistributed", "full-dynamic"]))
@@ -472,9 +515,11 @@ def priced_allocations(draw: st.DrawFn) -> tuple[Allocation, Tariffs]:
         shares = pd.Series(draw(gen.static_coefficients(consumers)), index=frames.consumers)
         key = keys.Static(shares, redistribute=kind == "redistributed")
     allocation = allocate(frames.consumption, frames.production, key)
+    allow_negative = draw(st.booleans())
+    price = signed_price if allow_negative else tariff_price
     retail_kind = draw(st.sampled_from(["flat", "consumer", "step", "table"]))
     shapes = {"flat": (), "consumer": (consumers,), "step": (steps,), "table": (steps, consumers)}
-    values = draw(hnp.arrays(np.float64, shapes[retail_kind], elements=tariff_price))
+    values = draw(hnp.arrays(np.float64, shapes[retail_kind], elements=price))
     retail: float | pd.Series | pd.DataFrame = {
         "flat": lambda: float(values),
         "consumer": lambda: pd.Series(values, index=frames.consumers),
@@ -484,11 +529,17 @@ def priced_allocations(draw: st.DrawFn) -> tuple[Allocation, Tariffs]:
 
     def per_producer() -> float | pd.Series:
         if draw(st.booleans()):
-            return draw(tariff_price)
-        prices = draw(hnp.arrays(np.float64, producers, elements=tariff_price))
+            return draw(price)
+        prices = draw(hnp.arrays(np.float64, producers, elements=price))
         return pd.Series(prices, index=frames.producers)
 
-    return allocation, Tariffs(retail=retail, local=per_producer(), surplus=per_producer())
+    tariffs = Tariffs(
+        retail=retail,
+        local=per_producer(),
+        surplus=per_producer(),
+        allow_negative=allow_negative,
+    )
+    return allocation, tariffs
 
 
 def retail_table(allocation: Allocation, tariffs: Tariffs) -> np.ndarray:

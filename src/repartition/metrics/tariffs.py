@@ -1,14 +1,15 @@
 """Prices for the money metrics: what consumers pay and what producers are paid.
 
 :class:`Tariffs` checks the prices themselves when it is built (numbers, no NaN, none
-negative, labels unique). Matching them to the members and steps of an allocation happens
-once per call of :func:`~repartition.metrics.bills` or
+negative unless allowed, labels unique). Matching them to the members and steps of an
+allocation happens once per call of :func:`~repartition.metrics.bills` or
 :func:`~repartition.metrics.producer_revenue` (:func:`retail_prices`,
 :func:`producer_prices`): unknown or missing members and steps without a price are errors.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from numbers import Real
@@ -57,6 +58,10 @@ class Tariffs:
     surplus : float, mapping or pandas.Series
         Price paid to each producer for its SURPLUS (e.g. a feed-in tariff), per producer.
         [EUR/kWh]
+    allow_negative : bool, default False
+        Accept prices below zero, as spot-indexed offers have for a few hours (a consumer
+        then earns for what it buys, a producer pays for its surplus). Off by default: a
+        negative price in these tables is far more often a sign error than a market price.
 
     Raises
     ------
@@ -65,7 +70,7 @@ class Tariffs:
     repartition.errors.MissingValueError, repartition.errors.NonFiniteError
         A NaN or infinite price; the error names the member and the step.
     repartition.errors.DataError
-        A negative price (named by member and step).
+        A negative price (named by member and step), unless ``allow_negative``.
     repartition.errors.DuplicateMemberError, repartition.errors.DuplicateTimestampError
         A member or a step priced twice.
     repartition.errors.NaiveTimestampError
@@ -78,9 +83,10 @@ class Tariffs:
     copy-on-write). A ``Series`` whose index is a ``DatetimeIndex`` is read as prices per
     step, any other as prices per member.
 
-    Negative prices are refused, although spot-indexed offers can go below zero for a few
-    hours: every formula of :mod:`repartition.metrics` holds for them, but a negative price
-    in these tables is far more often a sign error than a market price.
+    Negative prices are refused unless ``allow_negative=True``. Every formula of
+    :mod:`repartition.metrics` holds for them: bills, savings and revenues are sums of
+    price x energy, and the gain of a local kWh (``retail - local`` for a consumer) may be
+    negative at such a step.
 
     Examples
     --------
@@ -96,14 +102,19 @@ class Tariffs:
     retail: Price
     local: Price
     surplus: Price
+    allow_negative: bool = dataclasses.field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "retail", _checked(self.retail, "retail", tables=True))
-        object.__setattr__(self, "local", _checked(self.local, "local", tables=False))
-        object.__setattr__(self, "surplus", _checked(self.surplus, "surplus", tables=False))
+        if not isinstance(self.allow_negative, bool):
+            raise TypeError(f"allow_negative must be True or False, not {self.allow_negative!r}.")
+        for name, tables in (("retail", True), ("local", False), ("surplus", False)):
+            price = _checked(getattr(self, name), name, tables=tables, negative=self.allow_negative)
+            object.__setattr__(self, name, price)
 
     def __repr__(self) -> str:
-        fields = (f"{field}={_describe(getattr(self, field))}" for field in _NAMES)
+        fields = [f"{name}={_describe(getattr(self, name))}" for name in _NAMES]
+        if self.allow_negative:
+            fields.append("allow_negative=True")
         return f"Tariffs({', '.join(fields)})"
 
 
@@ -120,7 +131,9 @@ def _describe(price: Price) -> str:
 # --- checks of the prices themselves (when a Tariffs is built) ---------------------------
 
 
-def _checked(price: Any, field: str, *, tables: bool) -> float | pd.Series | pd.DataFrame:
+def _checked(
+    price: Any, field: str, *, tables: bool, negative: bool = False
+) -> float | pd.Series | pd.DataFrame:
     name = _NAMES[field]
     if isinstance(price, Mapping):
         price = pd.Series(price, dtype=None if len(price) else "float64")
@@ -130,14 +143,14 @@ def _checked(price: Any, field: str, *, tables: bool) -> float | pd.Series | pd.
                 f"The {name} is per producer: give a number or a Series by producer id, not a "
                 "table (time-of-use prices are supported for retail only)."
             )
-        return _checked_frame(price, name)
+        return _checked_frame(price, name, negative)
     if isinstance(price, pd.Series):
         if isinstance(price.index, pd.DatetimeIndex) and not tables:
             raise TypeError(
                 f"The {name} is per producer: give a number or a Series by producer id, not "
                 "a Series by step (time-of-use prices are supported for retail only)."
             )
-        return _checked_series(price, name)
+        return _checked_series(price, name, negative)
     if not _is_real(price):
         raise errors.NonNumericError(
             f"The {name} must be a number in currency per kWh (e.g. 0.25 EUR/kWh), a Series "
@@ -146,7 +159,7 @@ def _checked(price: Any, field: str, *, tables: bool) -> float | pd.Series | pd.
             column=field,
         )
     value = float(price)
-    _check_values(np.array([value]), name, lambda _: {"column": field}, "")
+    _check_values(np.array([value]), name, lambda _: {"column": field}, "", negative=negative)
     return value
 
 
@@ -155,7 +168,7 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
 
 
-def _checked_series(series: pd.Series, name: str) -> pd.Series:
+def _checked_series(series: pd.Series, name: str, negative: bool) -> pd.Series:
     by_step = isinstance(series.index, pd.DatetimeIndex)
     if by_step:
         _check_time_index(series.index, name)
@@ -182,7 +195,7 @@ def _checked_series(series: pd.Series, name: str) -> pd.Series:
         return _culprit(series.index[position], by_step)
 
     where = " at step {label}" if by_step else " of {label!r}"
-    _check_values(values, name, culprit, where, labels=series.index)
+    _check_values(values, name, culprit, where, labels=series.index, negative=negative)
     return pd.Series(values, index=series.index, name=series.name)
 
 
@@ -191,7 +204,7 @@ def _culprit(label: Any, by_step: bool) -> dict[str, Any]:
     return {"timestamp": label} if by_step else {"member": label, "column": label}
 
 
-def _checked_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+def _checked_frame(frame: pd.DataFrame, name: str, negative: bool) -> pd.DataFrame:
     _check_time_index(frame.index, name)
     columns = frame.columns
     if columns.has_duplicates:
@@ -210,7 +223,7 @@ def _checked_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
                 column=label,
             )
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~(values >= 0.0) | np.isinf(values)
+    bad = _bad_prices(values, negative)
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
         member, step = columns[column], frame.index[row]
@@ -241,15 +254,24 @@ def _check_time_index(index: pd.Index, name: str) -> None:
         )
 
 
+def _bad_prices(values: Array, negative: bool) -> NDArray[np.bool_]:
+    """NaN, infinite, or negative unless ``negative`` prices are allowed."""
+    if negative:
+        return ~np.isfinite(values)
+    return ~(values >= 0.0) | np.isinf(values)
+
+
 def _check_values(
     values: Array,
     name: str,
     culprit: Any,
     where: str,
     labels: pd.Index | None = None,
+    negative: bool = False,
 ) -> None:
-    """Raise for the first NaN, infinite or negative value of a 1-D price vector."""
-    bad = ~(values >= 0.0) | np.isinf(values)
+    """Raise for the first NaN, infinite or (unless allowed) negative value of a 1-D price
+    vector."""
+    bad = _bad_prices(values, negative)
     if not bad.any():
         return
     position = int(np.argmax(bad))
@@ -269,8 +291,8 @@ def _raise_bad_price(value: float, what: str, culprit: dict[str, Any]) -> None:
     if np.isinf(value):
         raise errors.NonFiniteError(f"{what} is {value}: prices must be finite.", **culprit)
     raise errors.DataError(
-        f"{what} is negative ({value} per kWh). Prices are counted >= 0 (a payment to a "
-        "consumer or by a producer is a sign error here); check the sign and the unit.",
+        f"{what} is negative ({value} per kWh): check the sign and the unit. For spot-indexed "
+        "prices that do go below zero, pass `Tariffs(..., allow_negative=True)`.",
         **culprit,
     )
 
