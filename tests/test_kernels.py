@@ -127,6 +127,18 @@ def test_pooled_production_does_not_depend_on_producer_order() -> None:
     np.testing.assert_allclose(totals, P.sum(axis=1), rtol=1e-15)
 
 
+@pytest.mark.parametrize("producers", [1, 2, 5, 40])
+def test_pooled_production_sums_in_increasing_order_exactly(producers: int) -> None:
+    """The sum is exactly ``sum(sorted(row))``, left to right: not re-associated (a fastmath
+    build vectorised it and moved the last bits), ties and zeros included."""
+    rng = np.random.default_rng(producers)
+    P = rng.random((300, producers)) * 10.0 ** rng.integers(-3, 4, size=(300, producers))
+    P[::4] = np.round(P[::4], 1)
+    P[::7] = 0.0
+    expected = np.array([sum(sorted(row), 0.0) for row in P.tolist()])
+    np.testing.assert_array_equal(pooled.pooled_production(frozen(P)), expected)
+
+
 # --- comparing ----------------------------------------------------------------------------
 
 
