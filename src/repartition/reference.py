@@ -49,7 +49,8 @@ def prorata(consumption: Array, production: Array) -> Array:
     """``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, 0 when nobody consumes."""
     production_total = production.sum(axis=1)
     consumption_total = consumption.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # A quotient that overflows (a subnormal total consumption) is capped at 1 all the same.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(
             consumption_total > 0, np.minimum(1.0, production_total / consumption_total), 0.0
         )

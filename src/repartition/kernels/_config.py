@@ -37,7 +37,13 @@ strict_parallel_kernel = numba.njit(cache=True, parallel=True, nogil=True)
 prosumer key sums each step's terms in the same order in both memory layouts, so that both
 find the same rounds to the last bit."""
 
-strict_serial_kernel = numba.njit(cache=True, nogil=True, inline="always")
-"""Decorator for the row helpers of :data:`strict_parallel_kernel` kernels."""
+strict_serial_kernel = numba.njit(cache=True, nogil=True)
+"""Decorator for the row helpers of :data:`strict_parallel_kernel` kernels. Not inlined by
+Numba (LLVM still may): inlining these nested helpers into each other made one kernel take
+28 s to compile."""
+
+strict_inline_kernel = numba.njit(cache=True, nogil=True, inline="always")
+"""Decorator for the few-line helpers of :data:`strict_parallel_kernel` kernels that run in
+their innermost loops, which must vectorise."""
 
 prange = numba.prange

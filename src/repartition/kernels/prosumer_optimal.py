@@ -36,7 +36,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from repartition.kernels._config import prange, strict_parallel_kernel, strict_serial_kernel
+from repartition.kernels._config import (
+    prange,
+    strict_inline_kernel,
+    strict_parallel_kernel,
+    strict_serial_kernel,
+)
 
 MAX_OFFER_RATE = 1e300
 """Above this ``rho`` (energy left per unit of open coefficient), offers would overflow:
@@ -57,7 +62,7 @@ NOTHING_PRODUCED = 2
 """The rounds of a step with no production: round 0 and the first redistribution round."""
 
 
-@strict_serial_kernel
+@strict_inline_kernel
 def _total(rho):  # type: ignore[no-untyped-def]
     total = 0.0
     for j in range(rho.shape[0]):
@@ -82,7 +87,7 @@ def _begin(production, c, rho, delivered, owner_level):  # type: ignore[no-untyp
     return 1 if produced else 0
 
 
-@strict_serial_kernel
+@strict_inline_kernel
 def _taken(need, weight, level, new_level):  # type: ignore[no-untyped-def]
     """What a consumer of key ``weight`` takes as its level goes from ``level`` to
     ``new_level``, and whether it saturates then (1), was saturated before (-1) or stays
