@@ -18,8 +18,8 @@ free page reporting, as on the machine of docs/performance.md), the first touch 
 about 15 times more once the host has taken it back, about a second after it was freed: a
 1.4 GB result then takes 2 to 3 s to write instead of 0.15 s, whatever the key. So before each
 timed call the script writes and frees a buffer the size of the results (``_recycle``), and every
-strategy gets memory in the same state; ``--fresh-memory`` skips this, to see what a first call
-after a pause costs.
+strategy gets memory in the same state; ``--fresh-memory`` skips this, to see what the calls
+cost with memory as it comes.
 
 ``benchmarks/test_strategies.py`` runs the same registry once per strategy on a tiny
 community, untimed in CI, so this script cannot rot.
@@ -141,8 +141,9 @@ def _passes(result: Allocation) -> str:
 def measure(consumers: int, repeat: int, fresh_memory: bool = False) -> list[str]:
     """The markdown table of one size."""
     community = data.community(data.Size(data.YEAR_STEPS, consumers), layout="members")
-    # AUTOCONS and COMPLEMENT, each the consumption's size, and a margin.
-    recycle = 0 if fresh_memory else 5 * community.consumption.to_numpy().nbytes // 2
+    # AUTOCONS and COMPLEMENT, each the consumption's size (8 bytes a value), and a margin.
+    steps, consumers = community.consumption.shape
+    recycle = 0 if fresh_memory else 5 * 8 * steps * consumers // 2
     lines = [
         f"### A year at 30 min, {consumers:,} consumers x {data.PRODUCERS} producers",
         "",
@@ -156,7 +157,7 @@ def measure(consumers: int, repeat: int, fresh_memory: bool = False) -> list[str
     }
     # Round robin: every strategy once per round, so that a slow spell of the machine hits
     # them all alike; one warm-up round first (it compiles, or loads Numba's cache), and one
-    # result alive at a time (ProsumerKey's are several times the data).
+    # result alive at a time (each is twice the data).
     best = dict.fromkeys(runs, float("inf"))
     passes = dict.fromkeys(runs, "")
     for round_ in range(repeat + 1):

@@ -113,7 +113,7 @@ def test_coalitions_are_allocated_row_major(monkeypatch):
     result = shapley_values(consumption, production, 1.0, key=keys.EqualShare())
     assert len(layouts) == 2**4 - 1
     assert all(layouts)
-    pd.testing.assert_frame_equal(result, expected)
+    pd.testing.assert_frame_equal(result, expected, check_exact=True)
 
 
 # --- axioms --------------------------------------------------------------------------------
@@ -263,6 +263,21 @@ def test_errors():
         shapley_values(
             consumption, production, Tariffs(retail=0.2, local=0.1, surplus={"PV": 0.05, "X": 0})
         )
+
+
+def test_signed_values_as_plain_values_or_tariffs():
+    """A value per kWh below zero is accepted, as the same value through Tariffs (retail
+    below the surplus price): v(S) = -0.1 x what S receives, and the values still sum to v(N)."""
+    consumption, production = community([[1, 4, 6]], [7])
+    plain = shapley_values(consumption, production, -0.1, key=keys.EqualShare())
+    through_tariffs = shapley_values(
+        consumption, production, Tariffs(retail=0.1, local=0.0, surplus=0.2), key=keys.EqualShare()
+    )
+    # -0.1 x the values worked out in test_equal_share_by_hand.
+    np.testing.assert_allclose(plain["shapley"], [-2 / 30, -13 / 60, -25 / 60], **TOL)
+    pd.testing.assert_frame_equal(plain, through_tariffs, check_exact=False, rtol=1e-14)
+    with pytest.raises(errors.NonFiniteError, match="value per kWh"):
+        shapley_values(consumption, production, float("-inf"))
 
 
 def test_too_many_members_to_enumerate():

@@ -76,9 +76,11 @@ def shapley_values(
         As for :func:`repartition.allocate`. [kWh per step]
     value_per_kwh : float, mapping, pandas.Series, pandas.DataFrame or Tariffs
         Worth of a local kWh to each consumer, in any form :class:`Tariffs` takes for
-        ``retail`` (a number, per consumer, per step, or steps x consumers), ``>= 0``.
-        [currency per kWh] A :class:`Tariffs` gives ``retail - surplus`` (one surplus
-        price for all producers), so that ``v(N)`` is the community's gain.
+        ``retail`` (a number, per consumer, per step, or steps x consumers), finite and of
+        either sign: a local kWh is worth less than nothing where it displaces a surplus
+        paid more than the retail price. [currency per kWh] A :class:`Tariffs` gives
+        ``retail - surplus`` (one surplus price for all producers), so that ``v(N)`` is the
+        community's gain.
     key : SharingKey or callable, default Prorata()
         The key each coalition shares the production with. ``Prorata``, ``ItalianKey``
         and ``EqualShare`` apply to any coalition as they are; for keys with one
@@ -289,7 +291,9 @@ def _value_table(value_per_kwh: Any, allocation: Allocation) -> Array:
         retail = retail_prices(tariffs, allocation)
     else:
         try:  # Tariffs checks "retail" prices: name them as the caller did
-            tariffs = Tariffs(retail=value_per_kwh, local=0.0, surplus=0.0)
+            # Signed: a local kWh can be worth less than nothing to a member (retail below
+            # the surplus price), as with Tariffs, where the value is retail - surplus.
+            tariffs = Tariffs(retail=value_per_kwh, local=0.0, surplus=0.0, allow_negative=True)
             retail = retail_prices(tariffs, allocation)
         except errors.RepartitionError as error:
             raise type(error)(
