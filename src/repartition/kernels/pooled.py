@@ -53,7 +53,7 @@ def pooled_production(production):  # type: ignore[no-untyped-def]
     """
     steps, producers = production.shape
     totals = np.empty(steps)
-    chunks = min(steps, 64)
+    chunks = min(steps, 256)  # enough for any thread count; one small buffer each
     for chunk in prange(chunks):
         values = np.empty(producers)  # one buffer per chunk: no allocation per step
         for t in range(chunk * steps // chunks, (chunk + 1) * steps // chunks):
