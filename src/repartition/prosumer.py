@@ -238,12 +238,11 @@ def _pair_shares(consumption: Array, production: Array, pairs: Array, axis: Axis
             *(allocated, grid_supply, self_consumed, surplus),
             by_member.CHUNKS,
         )
-    replayed = read_only(allocated)
 
     def tables_for(start: int, stop: int) -> Tables:
         scale = np.empty((stop - start, consumption.shape[1]))
         prosumer_kernels.pair_scale(
-            read_only(np.ascontiguousarray(replayed[start:stop])),
+            _rows(allocated, start, stop),
             production[start:stop],
             pairs,
             scale,
@@ -297,18 +296,23 @@ def _optimal(
     np.subtract(production, self_consumed, out=surplus)
     # The flows replay the rounds on AUTOCONS: min(A_i, k_i L) = min(C_i, k_i L) for every
     # level L the step went through (kernels.prosumer_optimal), so they need no record.
-    replayed = read_only(allocated)
 
     def tables_for(start: int, stop: int) -> Tables:
         tables = np.empty((len(owners), stop - start, consumers))
         optimal_kernels.flow_tables(
-            read_only(np.ascontiguousarray(replayed[start:stop])),
+            _rows(allocated, start, stop),
             production[start:stop],
             *(k, c, *slots, tables),
         )
         return list(tables), np.broadcast_to(1.0, (stop - start, consumers))
 
     return Shares(*outputs, split=PairSplit(tables_for=tables_for), passes=passes)
+
+
+def _rows(allocated: Array, start: int, stop: int) -> Array:
+    """AUTOCONS of steps ``[start, stop)``, row-major and read-only: what the flows of the
+    prosumer keys are rebuilt from, as the pooled flows are."""
+    return read_only(np.ascontiguousarray(allocated[start:stop]))
 
 
 def _owner_slots(

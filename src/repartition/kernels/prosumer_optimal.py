@@ -70,10 +70,21 @@ def _total(rho):  # type: ignore[no-untyped-def]
     return total
 
 
+@strict_inline_kernel
+def _offered_to(rho, producer_slots, slot):  # type: ignore[no-untyped-def]
+    """``sum_j rho[j]`` over the producers the owner of ``slot`` does not own."""
+    total = 0.0
+    for j in range(rho.shape[0]):
+        if producer_slots[j] != slot:
+            total += rho[j]
+    return total
+
+
 @strict_serial_kernel
 def _begin(production, c, rho, delivered, owner_level):  # type: ignore[no-untyped-def]
-    """Round 0's offers ``rho = P * c``; returns 1 to go on, 0 when nothing is produced and
-    -1 when an offer overflows."""
+    """Round 0's offers ``rho = P * c``; returns the step's rounds so far: 0 to go on,
+    ``NOTHING_PRODUCED`` when nothing is produced (the step is settled) and -1 when an offer
+    overflows."""
     produced = False
     overflow = False
     for j in range(production.shape[0]):
@@ -84,7 +95,7 @@ def _begin(production, c, rho, delivered, owner_level):  # type: ignore[no-untyp
     owner_level[:] = 0.0
     if overflow:
         return -1
-    return 1 if produced else 0
+    return 0 if produced else NOTHING_PRODUCED
 
 
 @strict_inline_kernel
@@ -160,10 +171,7 @@ def _end_round(  # type: ignore[no-untyped-def]
     owner_open = slot_scratch[2]
     offered = _total(rho)
     for s in range(slot_consumers.shape[0]):
-        total = 0.0
-        for j in range(rho.shape[0]):
-            if producer_slots[j] != s:
-                total += rho[j]
+        total = _offered_to(rho, producer_slots, s)
         offered_to[s] = total
         weight = k[slot_consumers[s]]
         level = owner_level[s]
@@ -206,10 +214,7 @@ def _record(row, k, consumer_slots, producer_slots, level, new_level, owner_leve
         if slot < 0:
             total, start, stop = offered, level, new_level
         else:
-            total = 0.0
-            for j in range(rho.shape[0]):
-                if producer_slots[j] != slot:
-                    total += rho[j]
+            total = _offered_to(rho, producer_slots, slot)
             start, stop = owner_level[slot], owner_level[slot] + total
         part, _ = _taken(row[i], weight, start, stop)
         if part > 0.0:
@@ -287,9 +292,9 @@ def _solve(  # type: ignore[no-untyped-def]
     received,
 ):
     """One step from the start: ``(rounds, level)``."""
-    status = _begin(production, c, rho, delivered, owner_level)
-    if status <= 0:
-        return (NOTHING_PRODUCED if status == 0 else -1), 0.0
+    rounds = _begin(production, c, rho, delivered, owner_level)
+    if rounds != 0:
+        return rounds, 0.0
     return _finish(
         row,
         production,

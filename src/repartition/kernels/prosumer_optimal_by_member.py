@@ -17,7 +17,6 @@ from numpy.typing import NDArray
 from repartition.kernels._config import prange, strict_parallel_kernel
 from repartition.kernels.prosumer_optimal import (
     CONSUMER_CHUNKS,
-    NOTHING_PRODUCED,
     _begin,
     _end_round,
     _finish,
@@ -37,11 +36,10 @@ MAX_PASSES = 12
 @strict_parallel_kernel
 def _begin_steps(production, c, rho, delivered, owner_level, level, new_level, passes, active):  # type: ignore[no-untyped-def]
     for t in prange(production.shape[0]):
-        status = _begin(production[t], c, rho[t], delivered[t], owner_level[t])
+        passes[t] = _begin(production[t], c, rho[t], delivered[t], owner_level[t])
+        active[t] = passes[t] == 0
         level[t] = 0.0
-        new_level[t] = _total(rho[t]) if status > 0 else 0.0
-        passes[t] = 0 if status > 0 else (NOTHING_PRODUCED if status == 0 else -1)
-        active[t] = status > 0
+        new_level[t] = _total(rho[t]) if active[t] else 0.0
 
 
 @strict_parallel_kernel
