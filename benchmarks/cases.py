@@ -17,7 +17,7 @@ import pandas as pd
 
 from benchmarks import baselines, data
 from repartition import allocate, allocate_arrays, keys
-from repartition._inputs import Axis
+from repartition.problem import Axis, Problem
 
 KEYS = (
     "prorata",
@@ -196,15 +196,15 @@ def warm_jit(layouts: tuple[data.Layout, ...] = data.LAYOUTS) -> None:
 
 
 def run_share(name: str, inputs: Inputs) -> Callable[[], object]:
-    """The key's computation alone: ``key._share`` on the arrays, as ``allocate`` calls it.
+    """The key's computation alone: ``key.share`` on the arrays, as ``allocate`` calls it.
 
     That is the Numba kernel, the allocation of its outputs and the key's own coefficient
     checks (Dynamic, FullDynamic), without the input boundary (no energy scan, no labels,
-    no result object). Going through :meth:`SharingKey._share` rather than the kernels'
+    no result object). Going through :meth:`SharingKey.share` rather than the kernels'
     signatures keeps this column working while the kernels change.
     """
     community = inputs.community
     C, P = community.consumption_array, community.production_array
     key = array_key(name, inputs)
     axis = Axis(C.shape[0], pd.RangeIndex(C.shape[1]), pd.RangeIndex(P.shape[1]))
-    return lambda: key._share(C, P, axis)
+    return lambda: key.share(Problem(C, P, axis))

@@ -9,7 +9,7 @@ of the prorata key and the saturation of static keys both happen), at night noth
 produced (the ``P_tot = 0`` path).
 
 Two memory layouts hold the same values (:data:`LAYOUTS`), and ``repartition`` has one
-kernel path for each (``repartition._shares.is_by_member``):
+kernel path for each (``repartition.kernels.layout.is_by_member``):
 
 - ``"rows"``: every table is a C-contiguous float64 (steps, members) array, and the
   DataFrames are built on it with ``copy=False``, so ``frame.to_numpy()`` is the array

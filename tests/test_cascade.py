@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import strategies as gen
 from repartition import allocate, allocate_arrays, errors, keys, reference
-from repartition.cascade import CascadeGroup, PriorityCascade
 from repartition.keys import SharingKey
+from repartition.keys.cascade import CascadeGroup, PriorityCascade
 from test_properties import (  # _one_numba_thread: autouse fixture, kernels on one thread
     _one_numba_thread,  # noqa: F401
     assert_close,

@@ -1,7 +1,7 @@
 """The economic greedy key and whole-Wh allocations (issue 4).
 
 Golden cases are worked by hand in the comments from the rules in the docstrings of
-:class:`repartition.economic.EconomicGreedy` and :func:`repartition.economic.to_whole_wh`;
+:class:`repartition.keys.EconomicGreedy` and :func:`repartition.whole_wh.to_whole_wh`;
 the invariants of domain.md are hypothesis properties (helpers of test_properties.py); the
 kernel is checked against its NumPy twin (``reference.economic_greedy``, written without
 sorting) and its objective against a brute-force optimum; whole-Wh results are checked
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import strategies as gen
 from repartition import allocate, allocate_arrays, errors, keys, reference
-from repartition.economic import EconomicGreedy, WholeWh, apportion, to_whole_wh, whole_wh
-from repartition.keys import SharingKey
+from repartition.keys import EconomicGreedy, SharingKey
+from repartition.whole_wh import WholeWh, apportion, to_whole_wh, whole_wh
 from test_properties import (  # _one_numba_thread: autouse fixture, kernels on one thread
     _one_numba_thread,  # noqa: F401
     assert_close,

@@ -17,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from repartition import allocate, allocate_arrays, keys, reference
-from repartition._shares import is_by_member
 from repartition.kernels import by_member, checks, full_dynamic, pooled, water_by_member
+from repartition.kernels.layout import is_by_member
 from test_kernels import frozen, staircase
 
 RTOL = 1e-12

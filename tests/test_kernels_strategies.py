@@ -17,7 +17,7 @@ from repartition.kernels import by_member, greedy, pooled
 from repartition.kernels import prosumer as prosumer_kernels
 from repartition.kernels import prosumer_optimal as optimal_kernels
 from repartition.kernels import prosumer_optimal_by_member as optimal_by_member
-from repartition.prosumer import _owner_slots, _relative_scale, pair_coefficients
+from repartition.keys.prosumer import _owner_slots, _relative_scale, pair_coefficients
 from test_kernels import frozen
 from test_kernels_by_member import THREADS, assert_pooled, buffers, community, member_major
 

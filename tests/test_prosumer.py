@@ -1,7 +1,7 @@
 """Prosumer-aware keys (issue 4, Belgian / Flemish protocol): fixed, relative, optimal.
 
 Golden cases are worked by hand in the comments from domain.md ("Rules abroad": Belgium)
-and :class:`repartition.prosumer.ProsumerKey`'s docstring; domain.md's invariants are
+and :class:`repartition.keys.ProsumerKey`'s docstring; domain.md's invariants are
 hypothesis properties (helpers of test_properties.py); then each variant against an
 independent computation (:mod:`repartition.reference`) and the keys it reduces to.
 """
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import strategies as gen
 from repartition import allocate, allocate_arrays, errors, keys, reference
 from repartition.allocation import FLOW_CHUNK
-from repartition.prosumer import VARIANTS, ProsumerKey, owner_columns, pair_coefficients
+from repartition.keys.prosumer import VARIANTS, ProsumerKey, owner_columns, pair_coefficients
 from test_properties import (  # _one_numba_thread: autouse fixture, kernels on one thread
     _one_numba_thread,  # noqa: F401
     assert_close,

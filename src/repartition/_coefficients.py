@@ -13,9 +13,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._inputs import Array, Axis, first_cell, is_number, memory_order
-from repartition._shares import contiguous, is_by_member, read_only
+from repartition._inputs import first_cell, is_number
 from repartition.kernels import checks
+from repartition.kernels.layout import contiguous, is_by_member, memory_order, read_only
+from repartition.problem import Array, Axis
 
 SUM_TOLERANCE = 1e-9
 """How far above 1 a sum of coefficients may go before it is an error (absorbs rounding)."""

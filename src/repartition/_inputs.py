@@ -9,7 +9,6 @@ or fresh copies.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,47 +16,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._shares import contiguous, is_by_member, read_only
 from repartition.kernels import by_member, checks
+from repartition.kernels.layout import contiguous, is_by_member, read_only
+from repartition.problem import Axis
 
 Array = NDArray[np.float64]
 
 
-@dataclass(frozen=True)
-class Axis:
-    """The labels of an allocation problem: its steps and its members (and, where the input
-    scan computed them on the way, the per-step consumption totals).
-
-    ``index`` is ``None`` for plain arrays, where steps are named by their row number.
-    """
-
-    steps: int
-    consumers: pd.Index
-    producers: pd.Index
-    index: pd.DatetimeIndex | None = None
-    step: pd.Timedelta | None = None
-    consumption_total: Array | None = None
-    """Per-step total consumption [kWh], when the input scan computed it (member-major data)."""
-    outputs: tuple[Array, Array] | None = None
-    """Where the key may write AUTOCONS and COMPLEMENT, when its caller provides them (views
-    into a larger result, given by :class:`repartition.keys.PriorityCascade` to its groups'
-    keys). A key that cannot use them allocates its own."""
-
-    def timestamp(self, row: int) -> Any:
-        """The label of step ``row``: its timestamp, or the row number for plain arrays."""
-        return self.index[row] if self.index is not None else row
-
-    def step_name(self, row: int) -> str:
-        return f"step {self.timestamp(row)}" if self.index is not None else f"row {row}"
-
-
 def _describe(table: str, member: Hashable, axis: Axis, row: int) -> str:
     return f"{table} of {member!r} at {axis.step_name(row)}"
-
-
-def memory_order(values: Array) -> Array:
-    """The contiguous array whose flat order is ``values``' memory order (for the scans)."""
-    return values.T if is_by_member(values) else values
 
 
 def first_cell(
@@ -237,7 +204,7 @@ def frame_values(frame: pd.DataFrame, table: str) -> Array:
 
     The result is a view of the frame's data where it is contiguous (pandas usually stores
     it member by member: the array is then column-major), otherwise a row-major copy. It is
-    never written to, and read-only (:func:`repartition._shares.read_only`).
+    never written to, and read-only (:func:`repartition.kernels.layout.read_only`).
     """
     check_members(frame.columns, table)
     dtypes = frame.dtypes

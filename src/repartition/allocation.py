@@ -11,7 +11,8 @@ COMPLEMENT (``grid_supply``); per producer PROD, AUTOPROD (``self_consumed``) an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -19,12 +20,78 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from repartition._shares import Array, Shares
-
 if TYPE_CHECKING:
     from repartition.keys import SharingKey
 
-__all__ = ["Allocation", "AllocationArrays", "AllocationSummary"]
+__all__ = [
+    "Allocation",
+    "AllocationArrays",
+    "AllocationSummary",
+    "PairSplit",
+    "Shares",
+    "Tables",
+]
+
+Array = NDArray[np.float64]
+
+Tables = tuple[Sequence[Array], Array]
+"""Per-producer (steps, consumers) tables and the (steps, consumers) scale of a window."""
+
+
+@dataclass(frozen=True, eq=False)
+class PairSplit:
+    """How to recover producer -> consumer flows without storing them.
+
+    Pooled keys (nothing given): ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]``.
+    Otherwise ``flow[t, j, i] = table_j[t, i] * P[t, j] * scale[t, i]``, with the tables
+    either stored (``coefficients`` and ``scale``, e.g. a full dynamic key's), or rebuilt
+    for a window of steps on demand by ``tables_for(start, stop)`` from what the key
+    recorded (ProsumerKey "optimal").
+    """
+
+    coefficients: Sequence[Array] | None = None
+    scale: Array | None = None
+    tables_for: Callable[[int, int], Tables] | None = None
+
+    @property
+    def pooled(self) -> bool:
+        """True when the flows follow the pooled rule (no tables)."""
+        return self.coefficients is None and self.tables_for is None
+
+    def window(self, start: int, stop: int) -> Tables:
+        """The tables and scale of steps ``[start, stop)``."""
+        if self.tables_for is not None:
+            return self.tables_for(start, stop)
+        if self.coefficients is None or self.scale is None:
+            raise ValueError("A pooled split has no tables: use the pooled rule.")
+        return [table[start:stop] for table in self.coefficients], self.scale[start:stop]
+
+
+@dataclass(frozen=True, eq=False)
+class Shares:
+    """The arrays of an allocation, in kWh per step.
+
+    Attributes
+    ----------
+    allocated : ndarray, shape (steps, consumers)
+        AUTOCONS: energy each consumer receives from the operation. [kWh]
+    grid_supply : ndarray, shape (steps, consumers)
+        COMPLEMENT ``= C - A``: what each consumer still draws from its supplier. [kWh]
+    self_consumed : ndarray, shape (steps, producers)
+        AUTOPROD: part of each producer's production allocated to consumers. [kWh]
+    surplus : ndarray, shape (steps, producers)
+        SURPLUS: part of each producer's production no consumer received. [kWh]
+    passes : ndarray of int32, shape (steps,), or None
+        For water-filling keys, the passes over each row the level needed.
+    """
+
+    allocated: Array
+    grid_supply: Array
+    self_consumed: Array
+    surplus: Array
+    split: PairSplit = field(default_factory=PairSplit)
+    passes: NDArray[np.int32] | None = None
+
 
 FLOW_CHUNK = 2048
 """Steps per piece when :meth:`AllocationArrays.flows` sums tables over a period (bounded

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from repartition import _inputs
-from repartition._inputs import Axis
-from repartition._shares import read_only
 from repartition.allocation import Allocation, AllocationArrays
+from repartition.kernels.layout import read_only
 from repartition.keys import SharingKey
+from repartition.problem import Axis, Problem
 
 __all__ = ["allocate", "allocate_arrays"]
 
@@ -32,7 +32,7 @@ def _run(key: SharingKey, consumption: Any, production: Any, axis: Axis) -> Allo
     # never depends on what the caller does with its table afterwards, and every kernel
     # sees production with one type.
     production = read_only(np.array(production, dtype=np.float64, order="C"))
-    shares = key._share(consumption, production, axis)
+    shares = key.share(Problem(consumption, production, axis))
     for array in (shares.allocated, shares.grid_supply, shares.self_consumed, shares.surplus):
         array.flags.writeable = False
     return AllocationArrays(consumption, production, shares)

@@ -10,7 +10,7 @@ nothing; consumers of value 0 are served last, or not at all (``serve_zero``).
 :func:`greedy_fixed` and :func:`greedy_per_step` take row-major (C-contiguous) data;
 :func:`greedy_fixed_by_member` reads member-major data (pandas' usual layout) in memory
 order, for one value per consumer. With a value per step, each row is sorted on its own,
-so :class:`repartition.economic.EconomicGreedy` copies member-major consumption into
+so :class:`repartition.keys.EconomicGreedy` copies member-major consumption into
 row-major first. Shapes and conventions as in :mod:`repartition.kernels.pooled` and
 :mod:`repartition.kernels.by_member` (whose producer attribution, prorata of production,
 is reused). Energies in kWh per step. The NumPy twin is

@@ -1,6 +1,6 @@
 """Kernels for the full dynamic rule with pair coefficients constant over the steps.
 
-The fixed and relative prosumer keys (:class:`repartition.prosumer.ProsumerKey`) give
+The fixed and relative prosumer keys (:class:`repartition.keys.ProsumerKey`) give
 producer ``j`` the same share ``k[j, i]`` of consumer ``i`` at every step: the rule of
 :mod:`repartition.kernels.full_dynamic` with ``k[t, j, i] = pairs[j, i]``. These kernels
 take the (producers, consumers) table ``pairs`` instead of (steps, consumers) tables per

@@ -31,14 +31,13 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._shares import read_only
 from repartition.allocation import Allocation
 from repartition.engine import allocate, allocate_arrays
 from repartition.kernels import shapley as kernels
+from repartition.kernels.layout import read_only
 from repartition.kernels.pooled import pooled_production
-from repartition.keys import Prorata, SharingKey
+from repartition.keys import EqualShare, ItalianKey, Prorata, SharingKey
 from repartition.metrics.tariffs import Tariffs, retail_prices
-from repartition.strategies import EqualShare, ItalianKey
 
 __all__ = ["coalition_value", "shapley_values"]
 

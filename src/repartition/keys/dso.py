@@ -1,4 +1,4 @@
-"""Sharing keys (*clés de répartition*): what the DSO applies, as small immutable values.
+"""The keys the DSO applies itself (*clés de répartition*): prorata, static, dynamic, full dynamic.
 
 A key knows its parameters, checks them against the members and steps of the data it is
 applied to, and hands the kernel that computes it plain arrays. Pass one to
@@ -12,10 +12,6 @@ Coefficient sums may exceed 1 by at most :data:`SUM_TOLERANCE` (``1e-9``), to ab
 the rounding of keys computed elsewhere; such sums are scaled to exactly 1 before use, so
 that no step allocates more than is produced. Beyond the tolerance they are rejected.
 
-Strategies beyond the DSO keys (:class:`EqualShare`, :class:`WeightedShare`,
-:class:`SpanishKey`, :class:`ItalianKey`) are defined in :mod:`repartition.strategies`
-and re-exported here.
-
 References
 ----------
 Code de l'énergie, articles L315-2 and D315-1 to D315-11; Enedis, *Autoconsommation
@@ -25,7 +21,6 @@ See ``docs/keys.md`` for each formula.
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -41,46 +36,16 @@ from repartition._coefficients import (
     static_shares,
     step_table,
 )
-from repartition._inputs import Array, Axis
-from repartition._shares import PairSplit, Shares, empty_shares, is_by_member, like, read_only
+from repartition.allocation import PairSplit, Shares
 from repartition.kernels import by_member, pooled, water_by_member
 from repartition.kernels import full_dynamic as full_dynamic_kernels
+from repartition.kernels.layout import empty_outputs, is_by_member, like, read_only, run_pooled
+from repartition.keys._base import SharingKey
+from repartition.problem import Problem
 
-__all__ = [
-    "SUM_TOLERANCE",
-    "CascadeGroup",
-    "Dynamic",
-    "EconomicGreedy",
-    "EqualShare",
-    "FullDynamic",
-    "ItalianKey",
-    "PriorityCascade",
-    "Prorata",
-    "ProsumerKey",
-    "SharingKey",
-    "SpanishKey",
-    "Static",
-    "WeightedShare",
-    "WholeWh",
-    "to_whole_wh",
-]
+__all__ = ["SUM_TOLERANCE", "Dynamic", "FullDynamic", "Prorata", "Static"]
 
-
-class SharingKey(abc.ABC):
-    """Base class of every sharing key.
-
-    Subclasses implement :meth:`_share`: check the key against ``axis``, then run the kernel.
-    """
-
-    name: ClassVar[str]
-
-    @abc.abstractmethod
-    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
-        """Share ``production`` (steps x producers) among ``consumption``. [kWh]"""
-
-    def label(self) -> str:
-        """A short human-readable name, e.g. for the rows of a comparison table."""
-        return self.name
+Array = NDArray[np.float64]
 
 
 def _run_pooled(
@@ -94,42 +59,16 @@ def _run_pooled(
     member_options: dict[str, Any] | None = None,
     out: tuple[Array, Array] | None = None,
 ) -> Shares:
-    """Run a pooled key's kernel for the layout of ``consumption``.
-
-    Both kernels take ``(consumption, production, production_total, *parameters, allocated,
-    grid_supply, self_consumed, surplus[, passes])``: the row-major one on (steps, members)
-    arrays, the member-major one on their (members, steps) transposes (2-D parameters are
-    transposed too), with ``member_options`` as keywords. ``out``: see
-    :func:`repartition._shares.empty_shares`.
-    """
-    outputs = empty_shares(consumption, production, out)
-    allocated, grid_supply, self_consumed, surplus = outputs
-    consumption, production = read_only(consumption), read_only(production)
-    parameters = tuple(
-        read_only(parameter) if isinstance(parameter, np.ndarray) else parameter
-        for parameter in parameters
+    outputs = run_pooled(
+        consumption,
+        production,
+        row_kernel,
+        member_kernel,
+        parameters,
+        passes=passes,
+        member_options=member_options,
+        out=out,
     )
-    production_total = pooled.pooled_production(production)
-    tail = () if passes is None else (passes,)
-    if is_by_member(consumption):
-        transposed = tuple(
-            parameter.T if isinstance(parameter, np.ndarray) and parameter.ndim == 2 else parameter
-            for parameter in parameters
-        )
-        member_kernel(
-            consumption.T,
-            production,
-            production_total,
-            *transposed,
-            allocated.T,
-            grid_supply.T,
-            self_consumed,
-            surplus,
-            *tail,
-            **(member_options or {}),
-        )
-    else:
-        row_kernel(consumption, production, production_total, *parameters, *outputs, *tail)
     return Shares(*outputs, passes=passes)
 
 
@@ -146,7 +85,8 @@ class Prorata(SharingKey):
 
     name: ClassVar[str] = "prorata"
 
-    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
+    def share(self, problem: Problem) -> Shares:
+        consumption, production, axis = problem.consumption, problem.production, problem.axis
         return _run_pooled(
             consumption,
             production,
@@ -221,7 +161,8 @@ class Static(SharingKey):
             return f"static, {self.rounds} round{'s' if self.rounds > 1 else ''}"
         return "static"
 
-    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
+    def share(self, problem: Problem) -> Shares:
+        consumption, production, axis = problem.consumption, problem.production, problem.axis
         coefficients = static_shares(self.coefficients, axis.consumers, "Static")
         if not self.redistribute and not self.rounds:
             return _run_pooled(
@@ -268,7 +209,8 @@ class Dynamic(SharingKey):
     coefficients: pd.DataFrame | np.ndarray
     name: ClassVar[str] = "dynamic"
 
-    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
+    def share(self, problem: Problem) -> Shares:
+        consumption, production, axis = problem.consumption, problem.production, problem.axis
         coefficients = step_table(self.coefficients, axis, "Dynamic")
         coefficients = checked_rows(coefficients, axis, "Dynamic", allow_missing_rows=True)
         return _run_pooled(
@@ -306,7 +248,8 @@ class FullDynamic(SharingKey):
     coefficients: Mapping[Any, pd.DataFrame | np.ndarray] | np.ndarray
     name: ClassVar[str] = "full dynamic"
 
-    def _share(self, consumption: Array, production: Array, axis: Axis) -> Shares:
+    def share(self, problem: Problem) -> Shares:
+        consumption, production, axis = problem.consumption, problem.production, problem.axis
         tables = producer_tables(self.coefficients, axis, "FullDynamic")
         tables = [
             checked_rows(table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False)
@@ -314,7 +257,7 @@ class FullDynamic(SharingKey):
         ]
         tables = [read_only(like(table, consumption)) for table in tables]
         consumption, production = read_only(consumption), read_only(production)
-        allocated, grid_supply, self_consumed, surplus = empty_shares(consumption, production)
+        allocated, grid_supply, self_consumed, surplus = empty_outputs(consumption, production)
         scale = np.empty_like(allocated)  # holds the offered energy, then the scale factor
         if is_by_member(consumption):
             for j, table in enumerate(tables):
@@ -335,17 +278,3 @@ class FullDynamic(SharingKey):
                 )
         split = PairSplit(coefficients=tables, scale=scale)
         return Shares(allocated, grid_supply, self_consumed, surplus, split=split)
-
-
-# The strategies beyond the DSO's keys live in their own module, which builds on the
-# classes above: imported last, so that it finds them defined (the package imports this
-# module first, whichever of the two a user imports).
-from repartition.cascade import CascadeGroup, PriorityCascade  # noqa: E402
-from repartition.economic import EconomicGreedy, WholeWh, to_whole_wh  # noqa: E402
-from repartition.prosumer import ProsumerKey  # noqa: E402
-from repartition.strategies import (  # noqa: E402
-    EqualShare,
-    ItalianKey,
-    SpanishKey,
-    WeightedShare,
-)

@@ -1,0 +1,75 @@
+"""The protocol every sharing key follows: :class:`SharingKey`.
+
+A key is a small immutable value that knows its parameters. :func:`repartition.allocate`
+checks the energies once, then calls the key's :meth:`SharingKey.share` with a
+:class:`~repartition.problem.Problem` (read-only arrays and their labelled
+:class:`~repartition.problem.Axis`); the key checks its own parameters against that axis,
+calls its rule's kernel, and returns a :class:`~repartition.allocation.Shares`.
+``docs/adding-a-strategy.md`` walks through writing one.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from repartition.allocation import Shares
+from repartition.problem import Problem
+
+__all__ = ["SharingKey"]
+
+
+class SharingKey(abc.ABC):
+    """Base class of every sharing key: subclass it to add a strategy.
+
+    A subclass sets :attr:`name`, implements :meth:`share`, and, when it holds tables with
+    a value per step (as :class:`~repartition.keys.Dynamic` does), lists them in
+    :meth:`step_tables` so that callers can check them before a long run.
+
+    Attributes
+    ----------
+    name : str
+        A short identifier of the strategy, e.g. ``"prorata"``.
+    """
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def share(self, problem: Problem) -> Shares:
+        """Share ``problem.production`` among the consumers of ``problem.consumption``.
+
+        Parameters
+        ----------
+        problem : Problem
+            Checked energies [kWh per step] and their axis. The arrays are read-only and
+            must not be kept beyond what the returned shares need.
+
+        Returns
+        -------
+        Shares
+            AUTOCONS and COMPLEMENT (steps, consumers), AUTOPROD and SURPLUS (steps,
+            producers), in kWh per step, with ``0 <= allocated <= consumption``,
+            ``grid_supply = consumption - allocated`` and ``self_consumed + surplus =
+            production``.
+
+        Raises
+        ------
+        repartition.errors.KeyCoefficientError
+            When the key's parameters do not fit the problem (a member without a
+            coefficient, a row summing above 1, ...), naming the member and step.
+        """
+
+    def step_tables(self) -> Mapping[str, Any]:
+        """The key's parameters that hold a value per step, by parameter name.
+
+        Each value is a steps x consumers table (a ``pd.DataFrame`` matched by timestamp,
+        or an array in the data's order), or a mapping of such tables (one per producer).
+        Streaming (:func:`repartition.io.allocate_dataset`) checks that they cover every
+        month before the first one is computed. Keys without such tables return ``{}``.
+        """
+        return {}
+
+    def label(self) -> str:
+        """A short human-readable name, e.g. for the rows of a comparison table."""
+        return self.name

@@ -1,0 +1,92 @@
+"""The package's layout as users see it: old module paths, the key registry, the protocol."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from repartition import allocate_arrays, keys
+from repartition.allocation import Shares
+from repartition.problem import Problem
+
+OLD_PATHS = {
+    "repartition.strategies": ["EqualShare", "WeightedShare", "SpanishKey", "ItalianKey"],
+    "repartition.cascade": ["CascadeGroup", "PriorityCascade"],
+    "repartition.economic": ["EconomicGreedy", "WholeWh", "to_whole_wh"],
+    "repartition.prosumer": ["ProsumerKey", "VARIANTS"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(OLD_PATHS))
+def test_old_module_paths_warn_and_still_work(module: str) -> None:
+    sys.modules.pop(module, None)
+    with pytest.warns(DeprecationWarning, match=module.replace(".", r"\.")):
+        shim = importlib.import_module(module)
+    for name in OLD_PATHS[module]:
+        expected = getattr(keys, name, None) or getattr(
+            importlib.import_module("repartition.keys.prosumer"), name
+        )
+        assert getattr(shim, name) is expected
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = shim.no_such_name
+
+
+def test_the_registry_names_every_key_class() -> None:
+    assert keys.KEYS["prorata"] is keys.Prorata
+    assert keys.KEYS["static"] is keys.Static
+    assert set(keys.KEYS.values()) == {
+        keys.Prorata,
+        keys.Static,
+        keys.Dynamic,
+        keys.FullDynamic,
+        keys.EqualShare,
+        keys.WeightedShare,
+        keys.SpanishKey,
+        keys.ItalianKey,
+        keys.PriorityCascade,
+        keys.EconomicGreedy,
+        keys.ProsumerKey,
+    }
+    assert all(name == key.name for name, key in keys.KEYS.items())
+
+
+@pytest.mark.parametrize(
+    "first", ["repartition.keys.prosumer", "repartition.keys.fair", "repartition.engine"]
+)
+def test_the_key_modules_import_in_any_order(first: str) -> None:
+    """No circle: each module imports first, in a fresh interpreter, before the package's."""
+    code = f"import {first}; import repartition; print(repartition.keys.Prorata.name)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "prorata"
+
+
+class HalfEach(keys.SharingKey):
+    """A strategy written against the public protocol only: half the pool to each of two."""
+
+    name = "half each"
+
+    def share(self, problem: Problem) -> Shares:
+        consumption, production = problem.consumption, problem.production
+        pool = production.sum(axis=1)
+        allocated = np.minimum(consumption, 0.5 * pool[:, None])
+        taken = allocated.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            part = np.where(pool[:, None] > 0, production / pool[:, None], 0.0)
+        return Shares(
+            allocated,
+            consumption - allocated,
+            part * taken[:, None],
+            production - part * taken[:, None],
+        )
+
+
+def test_a_key_written_against_the_public_protocol_runs() -> None:
+    result = allocate_arrays(np.array([[1.0, 3.0]]), np.array([4.0]), HalfEach())
+    np.testing.assert_array_equal(result.allocated, [[1.0, 2.0]])
+    np.testing.assert_array_equal(result.surplus, [[1.0]])
+    assert HalfEach().step_tables() == {}
