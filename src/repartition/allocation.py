@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,12 +34,36 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
+
+def _read_only(value: Any) -> Any:
+    """``value`` with every array in it (alone, or in a tuple or list) made read-only."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple | list):
+        for item in value:
+            _read_only(item)
+    return value
+
+
+class ReadOnlyArrays:
+    """Base of the result types: their arrays stay read-only through pickling.
+
+    ``pickle`` rebuilds arrays writeable; results must stay immutable (and kernels see
+    read-only inputs, one compiled machine code per layout), so unpickling marks them
+    read-only again.
+    """
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, _read_only(value))
+
+
 Tables = tuple[Sequence[Array], Array]
 """Per-producer (steps, consumers) tables and the (steps, consumers) scale of a window."""
 
 
 @dataclass(frozen=True, eq=False)
-class PairSplit:
+class PairSplit(ReadOnlyArrays):
     """How to recover producer -> consumer flows without storing them.
 
     Pooled keys (nothing given): ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]``.
@@ -68,7 +92,7 @@ class PairSplit:
 
 
 @dataclass(frozen=True, eq=False)
-class Shares:
+class Shares(ReadOnlyArrays):
     """The arrays of an allocation, in kWh per step.
 
     Attributes
@@ -103,7 +127,7 @@ def _count(number: int, noun: str) -> str:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class AllocationArrays:
+class AllocationArrays(ReadOnlyArrays):
     """An allocation as plain arrays, in kWh per step.
 
     Attributes

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from repartition import errors
 from repartition._coefficients import static_shares, within_one
-from repartition.allocation import PairSplit, Shares, Tables
+from repartition.allocation import PairSplit, ReadOnlyArrays, Shares, Tables
 from repartition.kernels import by_member
 from repartition.kernels import prosumer as prosumer_kernels
 from repartition.kernels import prosumer_optimal as optimal_kernels
@@ -241,18 +241,7 @@ def _pair_shares(consumption: Array, production: Array, pairs: Array, axis: Axis
             by_member.CHUNKS,
         )
 
-    def tables_for(start: int, stop: int) -> Tables:
-        scale = np.empty((stop - start, consumption.shape[1]))
-        prosumer_kernels.pair_scale(
-            _rows(allocated, start, stop),
-            production[start:stop],
-            pairs,
-            scale,
-        )
-        # Each producer's table is its row of pairs, repeated over the steps without a copy.
-        return [np.broadcast_to(row, scale.shape) for row in pairs], scale
-
-    return Shares(*outputs, split=PairSplit(tables_for=tables_for))
+    return Shares(*outputs, split=PairSplit(tables_for=_PairTables(allocated, production, pairs)))
 
 
 def _optimal(
@@ -269,7 +258,7 @@ def _optimal(
     k = read_only(np.array(coefficients, dtype=np.float64))
     c = read_only(_relative_scale(k, owners, axis))
     slots = _owner_slots(owners, len(k))
-    steps, consumers = consumption.shape
+    steps = consumption.shape[0]
     outputs = empty_outputs(consumption, production, axis.outputs)
     allocated, grid_supply, self_consumed, surplus = outputs
     level = np.empty(steps)
@@ -299,16 +288,51 @@ def _optimal(
     # The flows replay the rounds on AUTOCONS: min(A_i, k_i L) = min(C_i, k_i L) for every
     # level L the step went through (kernels.prosumer_optimal), so they need no record.
 
-    def tables_for(start: int, stop: int) -> Tables:
-        tables = np.empty((len(owners), stop - start, consumers))
+    tables_for = _OptimalTables(allocated, production, k, c, slots)
+    return Shares(*outputs, split=PairSplit(tables_for=tables_for), passes=passes)
+
+
+@dataclass(frozen=True, eq=False)
+class _PairTables(ReadOnlyArrays):
+    """The flows' tables of the ``"fixed"`` and ``"relative"`` variants, rebuilt on demand
+    from AUTOCONS: data, not a closure, so that a result pickles."""
+
+    allocated: Array
+    production: Array
+    pairs: Array
+
+    def __call__(self, start: int, stop: int) -> Tables:
+        scale = np.empty((stop - start, self.allocated.shape[1]))
+        prosumer_kernels.pair_scale(
+            _rows(self.allocated, start, stop),
+            self.production[start:stop],
+            self.pairs,
+            scale,
+        )
+        # Each producer's table is its row of pairs, repeated over the steps without a copy.
+        return [np.broadcast_to(row, scale.shape) for row in self.pairs], scale
+
+
+@dataclass(frozen=True, eq=False)
+class _OptimalTables(ReadOnlyArrays):
+    """The flows' tables of the ``"optimal"`` variant, rebuilt on demand by replaying the
+    rounds on AUTOCONS: data, not a closure, so that a result pickles."""
+
+    allocated: Array
+    production: Array
+    coefficients: Array
+    scale: Array
+    slots: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]
+
+    def __call__(self, start: int, stop: int) -> Tables:
+        consumers = self.allocated.shape[1]
+        tables = np.empty((len(self.scale), stop - start, consumers))
         optimal_kernels.flow_tables(
-            _rows(allocated, start, stop),
-            production[start:stop],
-            *(k, c, *slots, tables),
+            _rows(self.allocated, start, stop),
+            self.production[start:stop],
+            *(self.coefficients, self.scale, *self.slots, tables),
         )
         return list(tables), np.broadcast_to(1.0, (stop - start, consumers))
-
-    return Shares(*outputs, split=PairSplit(tables_for=tables_for), passes=passes)
 
 
 def _rows(allocated: Array, start: int, stop: int) -> Array:
