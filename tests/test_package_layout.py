@@ -90,3 +90,16 @@ def test_a_key_written_against_the_public_protocol_runs() -> None:
     np.testing.assert_array_equal(result.allocated, [[1.0, 2.0]])
     np.testing.assert_array_equal(result.surplus, [[1.0]])
     assert HalfEach().step_tables() == {}
+
+
+def test_a_missing_extra_names_the_command_that_installs_it() -> None:
+    from repartition import errors
+    from repartition._optional import import_extra
+
+    with pytest.raises(
+        errors.MissingExtraError, match=r'pip install "repartition\[plot\]"'
+    ) as caught:
+        import_extra("no_such_module_here.pyplot", "plot", feature="plot_comparison")
+    assert isinstance(caught.value, ImportError)
+    assert "plot_comparison needs no_such_module_here" in str(caught.value)
+    assert import_extra("json", "plot").dumps([1]) == "[1]"

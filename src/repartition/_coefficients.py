@@ -17,6 +17,7 @@ from repartition._inputs import first_cell, is_number
 from repartition.kernels import checks
 from repartition.kernels.layout import contiguous, is_by_member, memory_order, read_only
 from repartition.problem import Array, Axis
+from repartition.time import check_time_index
 
 SUM_TOLERANCE = 1e-9
 """How far above 1 a sum of coefficients may go before it is an error (absorbs rounding)."""
@@ -160,18 +161,8 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
                 )
         _check_ids(coefficients.columns, axis.consumers, key, "consumer")
         index = coefficients.index
-        if not isinstance(index, pd.DatetimeIndex):
-            raise errors.TimeIndexError(f"{key} coefficients must have a DatetimeIndex.")
-        if index.tz is None:
-            raise errors.NaiveTimestampError(
-                f"{key} coefficients have timestamps without a time zone. Localise them "
-                "like the consumption (e.g. `tz_localize('Europe/Paris', ambiguous='infer')`)."
-            )
-        if index.has_duplicates:
-            twice = index[index.duplicated()][0]
-            raise errors.DuplicateTimestampError(
-                f"{key} coefficients have the step {twice} twice.", timestamp=twice
-            )
+        check_time_index(index, f"{key} coefficients", regular=False)
+        assert isinstance(index, pd.DatetimeIndex)
         missing = axis.index.difference(index)
         if len(missing):
             raise errors.IndexMismatchError(

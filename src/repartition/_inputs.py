@@ -17,8 +17,21 @@ from numpy.typing import NDArray
 
 from repartition import errors
 from repartition.kernels import by_member, checks
+
+__all__ = [
+    "as_frame",
+    "check_energy_values",
+    "check_members",
+    "check_same_steps",
+    "check_time_index",
+    "energy_array",
+    "first_cell",
+    "frame_values",
+    "is_number",
+]
 from repartition.kernels.layout import contiguous, is_by_member, read_only
 from repartition.problem import Axis
+from repartition.time import check_time_index
 
 Array = NDArray[np.float64]
 
@@ -103,76 +116,6 @@ def check_members(members: pd.Index, table: str) -> None:
             column=duplicated[0],
             member=duplicated[0],
         )
-
-
-def check_time_index(index: pd.Index, table: str) -> pd.Timedelta | None:
-    """Check that ``index`` is a sorted, unique, regular, tz-aware DatetimeIndex.
-
-    Returns the step length (``None`` for a single step without a ``freq``).
-    """
-    if not isinstance(index, pd.DatetimeIndex):
-        raise errors.TimeIndexError(
-            f"{table} must have a DatetimeIndex (the start of each step), not "
-            f"{type(index).__name__}. Use `frame.set_index(pd.to_datetime(...))`."
-        )
-    if len(index) == 0:
-        raise errors.EmptyPeriodError(f"{table} has no step: the period is empty.")
-    if index.tz is None:
-        raise errors.NaiveTimestampError(
-            f"{table} has timestamps without a time zone, so days with a DST change are "
-            "ambiguous. Localise them, e.g. `frame.tz_localize('Europe/Paris', "
-            "ambiguous='infer')`, or `tz_localize('UTC')` if they are UTC.",
-            timestamp=index[0],
-        )
-    if index.hasnans:
-        row = int(np.flatnonzero(index.isna())[0])
-        raise errors.TimeIndexError(
-            f"{table} has a missing timestamp (NaT) at row {row}. Every step needs its start "
-            "time: fix or drop that row.",
-            timestamp=row,
-        )
-    instants = index.asi8
-    differences = np.diff(instants)
-    if len(differences) and (differences <= 0).any():
-        row = int(np.argmax(differences <= 0)) + 1
-        if differences[row - 1] == 0:
-            raise errors.DuplicateTimestampError(
-                f"{table} has the timestamp {index[row]} twice. Keep one row per step "
-                "(`frame[~frame.index.duplicated()]` after checking which value is right).",
-                timestamp=index[row],
-            )
-        raise errors.UnsortedTimestampError(
-            f"{table} is not sorted in time: {index[row]} comes after {index[row - 1]}. "
-            "Use `frame.sort_index()`.",
-            timestamp=index[row],
-        )
-    if len(differences) == 0:
-        return (
-            pd.Timedelta(index.freq.nanos, unit="ns")
-            if isinstance(index.freq, pd.offsets.Tick)
-            else None
-        )
-    # The expected step: the index's own freq if it has a fixed length, else the most
-    # common difference (a gap right after the first step must not set the step).
-    if isinstance(index.freq, pd.offsets.Tick):
-        step = pd.Timedelta(index.freq.nanos, unit="ns")
-        step_units = int(step / pd.Timedelta(1, unit=index.unit))
-    else:
-        lengths, counts = np.unique(differences, return_counts=True)
-        step_units = int(lengths[np.argmax(counts)])
-        step = pd.Timedelta(step_units, unit=index.unit)
-    irregular = np.flatnonzero(differences != step_units)
-    if len(irregular):
-        row = int(irregular[0]) + 1
-        found = index[row] - index[row - 1]
-        raise errors.IrregularStepError(
-            f"{table} is not on regular steps: {index[row - 1]} is followed by {index[row]} "
-            f"({found}) where steps of {step} were expected. Missing steps are never "
-            "invented: supply them, or split the period. Resample first if steps are mixed.",
-            timestamp=index[row],
-            step=step,
-        )
-    return step
 
 
 def as_frame(frame: pd.DataFrame | pd.Series, table: str) -> pd.DataFrame:

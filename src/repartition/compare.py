@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from repartition._optional import import_extra
 from repartition.engine import allocate
 from repartition.keys import SharingKey
 from repartition.metrics import Tariffs, bills, gini, jain, producer_revenue
@@ -157,12 +158,7 @@ def plot_comparison(
     -------
     matplotlib.axes.Axes
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'plot_comparison needs matplotlib: pip install "repartition[plot]"'
-        ) from error
+    plt = import_extra("matplotlib.pyplot", "plot", feature="plot_comparison")
     missing = [column for column in columns if column not in table.columns]
     if missing:
         raise KeyError(f"The table has no column {missing[0]!r}; it has {list(table.columns)}.")

@@ -65,6 +65,7 @@ __all__ = [
     "IrregularStepError",
     "KeyCoefficientError",
     "MemberError",
+    "MissingExtraError",
     "MissingMemberError",
     "MissingValueError",
     "NaiveTimestampError",
@@ -245,3 +246,11 @@ class CorruptFileError(FileFormatError):
 class NonexistentTimeError(FileFormatError, TimeIndexError):
     """A local time that does not exist (skipped by the spring DST change), or an
     ambiguous one (repeated in autumn) that its order in the file cannot resolve."""
+
+
+class MissingExtraError(RepartitionError, ImportError):
+    """An optional dependency is not installed: the message says which extra installs it.
+
+    Raised by :func:`repartition._optional.import_extra`, the one place that imports the
+    optional packages (matplotlib, and the extras of the modules that need them).
+    """

@@ -28,6 +28,7 @@ from repartition import errors
 __all__ = [
     "PARIS",
     "StepReport",
+    "check_time_index",
     "inspect_steps",
     "local_days",
     "local_months",
@@ -341,8 +342,6 @@ def resample(
     >>> resample(resample(hourly, "30min", method="uniform"), "60min").tolist()
     [1.0, 3.0]
     """
-    from repartition._inputs import check_time_index
-
     target = pd.Timedelta(step)
     current = check_time_index(energy.index, "energy")
     if current is None:
@@ -493,3 +492,104 @@ def _runs(labels: np.ndarray) -> list[tuple[str, slice]]:
     starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
     ends = np.r_[starts[1:], len(labels)]
     return [(str(labels[s]), slice(int(s), int(e))) for s, e in zip(starts, ends, strict=True)]
+
+
+def check_time_index(index: pd.Index, table: str, *, regular: bool = True) -> pd.Timedelta | None:
+    """Check a table's time axis: the one check of every time axis the package reads.
+
+    ``index`` must be a tz-aware ``DatetimeIndex`` of step starts without NaT or duplicates;
+    with ``regular`` (the default, for energies) it must also be non-empty, sorted and on
+    steps of one length. Tables matched to the energies by timestamp (key coefficients,
+    prices) pass ``regular=False``.
+
+    Parameters
+    ----------
+    index : pandas.Index
+        The table's index.
+    table : str
+        What the table is, as the error messages name it (e.g. ``"consumption"``).
+    regular : bool, default True
+        Also require a non-empty, sorted index on regular steps.
+
+    Returns
+    -------
+    pandas.Timedelta or None
+        The step length (``None`` for a single step without a ``freq``, or when not
+        ``regular``).
+
+    Raises
+    ------
+    repartition.errors.TimeIndexError
+        Or a subclass (naive, duplicated, unsorted, irregular, empty), naming the timestamp
+        at fault.
+    """
+    if not isinstance(index, pd.DatetimeIndex):
+        raise errors.TimeIndexError(
+            f"{table} must have a DatetimeIndex (the start of each step), not "
+            f"{type(index).__name__}. Use `frame.set_index(pd.to_datetime(...))`."
+        )
+    if regular and len(index) == 0:
+        raise errors.EmptyPeriodError(f"{table} has no step: the period is empty.")
+    if index.tz is None:
+        raise errors.NaiveTimestampError(
+            f"{table} has timestamps without a time zone, so days with a DST change are "
+            "ambiguous. Localise them, e.g. `frame.tz_localize('Europe/Paris', "
+            "ambiguous='infer')`, or `tz_localize('UTC')` if they are UTC.",
+            timestamp=index[0] if len(index) else None,
+        )
+    if index.hasnans:
+        row = int(np.flatnonzero(index.isna())[0])
+        raise errors.TimeIndexError(
+            f"{table} has a missing timestamp (NaT) at row {row}. Every step needs its start "
+            "time: fix or drop that row.",
+            timestamp=row,
+        )
+    if not regular:
+        if index.has_duplicates:
+            twice = index[index.duplicated()][0]
+            raise errors.DuplicateTimestampError(
+                f"{table} have the step {twice} twice: give one row per step.", timestamp=twice
+            )
+        return None
+    instants = index.asi8
+    differences = np.diff(instants)
+    if len(differences) and (differences <= 0).any():
+        row = int(np.argmax(differences <= 0)) + 1
+        if differences[row - 1] == 0:
+            raise errors.DuplicateTimestampError(
+                f"{table} has the timestamp {index[row]} twice. Keep one row per step "
+                "(`frame[~frame.index.duplicated()]` after checking which value is right).",
+                timestamp=index[row],
+            )
+        raise errors.UnsortedTimestampError(
+            f"{table} is not sorted in time: {index[row]} comes after {index[row - 1]}. "
+            "Use `frame.sort_index()`.",
+            timestamp=index[row],
+        )
+    if len(differences) == 0:
+        return (
+            pd.Timedelta(index.freq.nanos, unit="ns")
+            if isinstance(index.freq, pd.offsets.Tick)
+            else None
+        )
+    # The expected step: the index's own freq if it has a fixed length, else the most
+    # common difference (a gap right after the first step must not set the step).
+    if isinstance(index.freq, pd.offsets.Tick):
+        step = pd.Timedelta(index.freq.nanos, unit="ns")
+        step_units = int(step / pd.Timedelta(1, unit=index.unit))
+    else:
+        lengths, counts = np.unique(differences, return_counts=True)
+        step_units = int(lengths[np.argmax(counts)])
+        step = pd.Timedelta(step_units, unit=index.unit)
+    irregular = np.flatnonzero(differences != step_units)
+    if len(irregular):
+        row = int(irregular[0]) + 1
+        found = index[row] - index[row - 1]
+        raise errors.IrregularStepError(
+            f"{table} is not on regular steps: {index[row - 1]} is followed by {index[row]} "
+            f"({found}) where steps of {step} were expected. Missing steps are never "
+            "invented: supply them, or split the period. Resample first if steps are mixed.",
+            timestamp=index[row],
+            step=step,
+        )
+    return step

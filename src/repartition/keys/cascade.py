@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -197,6 +197,14 @@ class PriorityCascade(SharingKey):
         groups = self.groups
         assert isinstance(groups, tuple)
         return groups
+
+    def step_tables(self) -> dict[str, Any]:
+        """Every group's key's tables, named ``<group>.<parameter>``."""
+        return {
+            f"{group.name}.{name}": table
+            for group in self.cascade_groups
+            for name, table in group.key.step_tables().items()
+        }
 
     def label(self) -> str:
         inner = " > ".join(f"{group.name} ({group.key.label()})" for group in self.cascade_groups)

@@ -209,6 +209,9 @@ class Dynamic(SharingKey):
     coefficients: pd.DataFrame | np.ndarray
     name: ClassVar[str] = "dynamic"
 
+    def step_tables(self) -> dict[str, Any]:
+        return {"coefficients": self.coefficients}
+
     def share(self, problem: Problem) -> Shares:
         consumption, production, axis = problem.consumption, problem.production, problem.axis
         coefficients = step_table(self.coefficients, axis, "Dynamic")
@@ -247,6 +250,17 @@ class FullDynamic(SharingKey):
 
     coefficients: Mapping[Any, pd.DataFrame | np.ndarray] | np.ndarray
     name: ClassVar[str] = "full dynamic"
+
+    def step_tables(self) -> dict[str, Any]:
+        if isinstance(self.coefficients, Mapping):
+            return {
+                f"coefficients[{producer!r}]": table
+                for producer, table in self.coefficients.items()
+            }
+        array = np.asarray(self.coefficients)
+        if array.ndim != 3:
+            return {"coefficients": array}  # allocate names what is wrong with it
+        return {f"coefficients[{j}]": table for j, table in enumerate(array)}
 
     def share(self, problem: Problem) -> Shares:
         consumption, production, axis = problem.consumption, problem.production, problem.axis

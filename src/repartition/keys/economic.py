@@ -114,6 +114,12 @@ class EconomicGreedy(SharingKey):
         if not isinstance(self.serve_zero, bool | np.bool_):
             raise TypeError(f"serve_zero must be True or False, not {self.serve_zero!r}.")
 
+    def step_tables(self) -> dict[str, Any]:
+        per_step = isinstance(self.values, pd.DataFrame) or (
+            not isinstance(self.values, Mapping | pd.Series) and np.ndim(self.values) == 2
+        )
+        return {"values": self.values} if per_step else {}
+
     def share(self, problem: Problem) -> Shares:
         consumption, production, axis = problem.consumption, problem.production, problem.axis
         key = "EconomicGreedy"

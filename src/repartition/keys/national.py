@@ -83,6 +83,13 @@ class SpanishKey(SharingKey):
     coefficients: pd.DataFrame | np.ndarray | pd.Series | Mapping[Any, float] | Sequence[float]
     name: ClassVar[str] = "spain"
 
+    def step_tables(self) -> dict[str, Any]:
+        hourly = isinstance(self.coefficients, pd.DataFrame) or (
+            not isinstance(self.coefficients, Mapping | pd.Series)
+            and np.ndim(self.coefficients) == 2
+        )
+        return {"coefficients": self.coefficients} if hourly else {}
+
     def share(self, problem: Problem) -> Shares:
         consumption, production, axis = problem.consumption, problem.production, problem.axis
         key = "SpanishKey"

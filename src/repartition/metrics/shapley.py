@@ -25,17 +25,13 @@ from collections.abc import Callable, Sequence
 from math import comb
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from repartition import errors
+from repartition import coalitions, errors
 from repartition.allocation import Allocation
 from repartition.engine import allocate, allocate_arrays
-from repartition.kernels import shapley as kernels
-from repartition.kernels.layout import read_only
-from repartition.kernels.pooled import pooled_production
 from repartition.keys import EqualShare, ItalianKey, Prorata, SharingKey
 from repartition.metrics.tariffs import Tariffs, retail_prices
 
@@ -197,10 +193,9 @@ class _Game:
     def __init__(self, allocation: Allocation, value: Array, key: KeyFor) -> None:
         self.consumers = allocation.consumers
         self.members = len(self.consumers)
-        # Read-only, so that each kernel is compiled for one type of array (see read_only).
-        self.consumption = read_only(np.ascontiguousarray(allocation.arrays.consumption))
-        self.production = read_only(np.ascontiguousarray(allocation.arrays.production))
-        self.value_table = read_only(np.ascontiguousarray(value))
+        self.consumption = np.ascontiguousarray(allocation.arrays.consumption)
+        self.production = np.ascontiguousarray(allocation.arrays.production)
+        self.value_table = np.ascontiguousarray(value)
         self.key = key
         self.cache: dict[bytes, float] = {}
 
@@ -240,13 +235,8 @@ class _Game:
     def all_values(self) -> Array:
         """``v`` of every coalition, indexed by bit mask (bit ``i``: column ``i``)."""
         if isinstance(self.key, _CLOSED_FORM):
-            production_total = pooled_production(self.production)
-            chunks = max(1, min(len(production_total), 4 * numba.get_num_threads()))
-            return np.asarray(
-                kernels.prorata_coalition_values(
-                    self.consumption, production_total, self.value_table, chunks
-                ),
-                dtype=np.float64,
+            return coalitions.prorata_coalition_values(
+                self.consumption, self.production, self.value_table
             )
         bits = np.arange(self.members)
         return np.array(
@@ -256,14 +246,8 @@ class _Game:
     def marginals(self, permutations: NDArray[np.int64]) -> Array:
         """Marginal contribution of each member in each permutation. [currency]"""
         if isinstance(self.key, _CLOSED_FORM):
-            return np.asarray(
-                kernels.prorata_permutation_marginals(
-                    np.ascontiguousarray(self.consumption.T),
-                    pooled_production(self.production),
-                    np.ascontiguousarray(self.value_table.T),
-                    np.ascontiguousarray(permutations),
-                ),
-                dtype=np.float64,
+            return coalitions.prorata_permutation_marginals(
+                self.consumption, self.production, self.value_table, permutations
             )
         marginals = np.empty(permutations.shape)
         for k, order in enumerate(permutations):

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from repartition import errors
 from repartition._inputs import is_number
 from repartition.allocation import Allocation
+from repartition.time import check_time_index
 
 __all__ = ["Tariffs"]
 
@@ -171,7 +172,7 @@ def _is_real(value: Any) -> bool:
 def _checked_series(series: pd.Series, name: str, negative: bool) -> pd.Series:
     by_step = isinstance(series.index, pd.DatetimeIndex)
     if by_step:
-        _check_time_index(series.index, name)
+        check_time_index(series.index, f"The {name}s", regular=False)
     elif series.index.has_duplicates:
         member = series.index[series.index.duplicated()][0]
         raise errors.DuplicateMemberError(
@@ -205,7 +206,7 @@ def _culprit(label: Any, by_step: bool) -> dict[str, Any]:
 
 
 def _checked_frame(frame: pd.DataFrame, name: str, negative: bool) -> pd.DataFrame:
-    _check_time_index(frame.index, name)
+    check_time_index(frame.index, f"The {name}s", regular=False)
     columns = frame.columns
     if columns.has_duplicates:
         member = columns[columns.duplicated()][0]
@@ -233,25 +234,6 @@ def _checked_frame(frame: pd.DataFrame, name: str, negative: bool) -> pd.DataFra
             {"member": member, "column": member, "timestamp": step},
         )
     return pd.DataFrame(values, index=frame.index, columns=columns)
-
-
-def _check_time_index(index: pd.Index, name: str) -> None:
-    if not isinstance(index, pd.DatetimeIndex):
-        raise errors.TimeIndexError(
-            f"A table of {name}s must have a DatetimeIndex (the start of each step), not "
-            f"{type(index).__name__}."
-        )
-    if index.tz is None:
-        raise errors.NaiveTimestampError(
-            f"The {name}s have timestamps without a time zone: localise them like the "
-            "consumption (e.g. `prices.tz_localize('Europe/Paris', ambiguous='infer')`).",
-            timestamp=index[0] if len(index) else None,
-        )
-    if index.has_duplicates:
-        step = index[index.duplicated()][0]
-        raise errors.DuplicateTimestampError(
-            f"The {name}s give the step {step} twice: give one price per step.", timestamp=step
-        )
 
 
 def _bad_prices(values: Array, negative: bool) -> NDArray[np.bool_]:
