@@ -195,8 +195,8 @@ class AllocationArrays(ReadOnlyArrays):
         ndarray, shape (periods, producers, consumers)
             ``flow[g, j, i]``: energy from producer j to consumer i during period g. [kWh]
             For pooled keys ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]`` (prorata of
-            production, domain.md *assumption*); for the full dynamic key, the scaled pair
-            shares. No (steps, producers, consumers) array is built.
+            production, an *assumption*: docs/rules.md, "Attribution to producers"); for
+            the full dynamic key, the scaled pair shares. No (steps, producers, consumers) array is built.
         """
         steps = self.allocated.shape[0]
         starts = np.zeros(1, dtype=np.int64) if boundaries is None else np.asarray(boundaries)
@@ -405,8 +405,8 @@ class Allocation:
         -----
         For pooled keys (prorata, static, dynamic) the energy a consumer receives at a step
         comes from each producer in proportion to its production,
-        ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]`` (domain.md, *assumption*). For the
-        full dynamic key it is the pair share, scaled down with the consumer's other pairs
+        ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]`` (*assumption*: docs/rules.md,
+        "Attribution to producers"). For the full dynamic key it is the pair share, scaled down with the consumer's other pairs
         when they exceed its consumption.
         """
         if by is None:

@@ -1,6 +1,6 @@
 """Plain NumPy twins of the Numba kernels: slow, obvious, and the oracle of the tests.
 
-Each function writes the rule as domain.md states it, vectorised over steps, with no
+Each function writes the rule as docs/rules.md states it, vectorised over steps, with no
 attempt at speed. Static redistribution is computed here *differently* from the kernel
 (literal rounds, and bisection for the limit), so that agreement means something.
 
@@ -32,7 +32,8 @@ __all__ = [
 
 
 def attribute_pooled(allocated: Array, production: Array) -> tuple[Array, Array]:
-    """AUTOPROD and SURPLUS per producer, prorata of production (domain.md).
+    """AUTOPROD and SURPLUS per producer, prorata of production (docs/rules.md,
+    "Attribution to producers").
 
     ``AUTOPROD[t, j] = (sum_i A[t, i]) * P[t, j] / P_tot[t]``, ``SURPLUS = P - AUTOPROD``.
     """

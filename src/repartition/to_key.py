@@ -2,7 +2,7 @@
 
 The DSO applies a dynamic key (*clé dynamique simple*) with the rule
 ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])`` (:class:`repartition.keys.Dynamic`). Any
-allocation that satisfies the invariants of domain.md (``0 <= A <= C`` and
+allocation that satisfies the invariants of docs/rules.md, "Invariants" (``0 <= A <= C`` and
 ``sum_i A[t, i] <= P_tot[t]``) is reproduced by the coefficients
 ``k[t, i] = A[t, i] / P_tot[t]``: ``k * P_tot = A <= C``, so the ``min`` keeps ``A``. This
 is how a strategy the DSO does not apply itself (redistribution, optimisation...) reaches
@@ -10,7 +10,7 @@ the real world: the PMO sends these coefficients as its dynamic key for the mont
 
 References
 ----------
-domain.md, "Strategies a PMO computes itself and sends as dynamic keys".
+docs/rules.md, "Strategies sent as dynamic keys".
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``A[t, j, i] = k[t, j, i] * P[t, j]``; where a consumer is offered more than it consumes,
 ``D[t, i] = sum_j A[t, j, i] > C[t, i]``, all its pair shares are scaled down by the same
-factor ``C[t, i] / D[t, i]`` (domain.md, *assumption*).
+factor ``C[t, i] / D[t, i]`` (*assumption*: docs/rules.md, "Full dynamic key").
 
 The coefficients arrive as one (steps, consumers) array per producer, so that no
 (steps, producers, consumers) array is ever built. The computation takes two passes over

@@ -2,7 +2,7 @@
 
 The first group shares the whole production with its own inner key; the second group shares
 what the first one left, with its own key; and so on. A group gets nothing before every group
-ahead of it has taken what its key gives it (domain.md, "Priority cascade").
+ahead of it has taken what its key gives it (docs/rules.md, "Priority cascade").
 
 Attribution to producers (*assumption*, as the DSO's pooled attribution): what a group
 receives is taken from each producer in proportion to that producer's part of the
@@ -143,7 +143,7 @@ class PriorityCascade(SharingKey):
 
     References
     ----------
-    domain.md, "Strategies a PMO computes itself": priority cascade. A PMO sends the result
+    docs/rules.md, "Priority cascade". A PMO sends the result
     to the DSO as dynamic coefficients (:func:`repartition.to_dynamic_key`).
 
     Examples

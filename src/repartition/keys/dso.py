@@ -125,8 +125,8 @@ class Static(SharingKey):
     Notes
     -----
     Redistribution hands on everything still unallocated, including the share
-    ``1 - sum_i k_i`` that no coefficient covers, as domain.md's limit prescribes: with
-    redistribution, coefficients act as relative weights. Operators apply 1 to 3 rounds
+    ``1 - sum_i k_i`` that no coefficient covers, as the limit of docs/rules.md, "Static
+    key with redistribution", prescribes: with redistribution, coefficients act as relative weights. Operators apply 1 to 3 rounds
     (HubWatt's *égalitaire avec réaffectation*); the Belgian "optimal" key is the limit.
 
     Computed by :func:`repartition.kernels.pooled.static` (DSO rule) and
@@ -234,7 +234,8 @@ class FullDynamic(SharingKey):
     ``A[t, j, i] = k[t, j, i] * P[t, j]`` with ``sum_i k[t, j, i] <= 1`` for each producer.
     Where a consumer is offered more than it consumes, ``sum_j A[t, j, i] > C[t, i]``, its
     pair shares are all scaled down by the same factor so that they sum to ``C[t, i]``
-    (*assumption*, domain.md). Every coefficient must be given (NaN is an error).
+    (*assumption*: docs/rules.md, "Full dynamic key"). Every coefficient must be given
+    (NaN is an error).
 
     Parameters
     ----------

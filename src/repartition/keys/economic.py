@@ -93,7 +93,7 @@ class EconomicGreedy(SharingKey):
 
     References
     ----------
-    domain.md, "Economic optimum"; the greedy solution of the fractional knapsack
+    docs/rules.md, "Economic optimum"; the greedy solution of the fractional knapsack
     (Dantzig, 1957).
 
     Examples

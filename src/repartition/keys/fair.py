@@ -44,7 +44,7 @@ class EqualShare(SharingKey):
 
     References
     ----------
-    domain.md, "Strategies a PMO computes itself": equal share with redistribution; HubWatt's
+    docs/rules.md, "Equal share": equal share with redistribution; HubWatt's
     *égalitaire avec réaffectation* taken to its limit.
 
     Examples
@@ -113,7 +113,7 @@ class WeightedShare(SharingKey):
 
     References
     ----------
-    domain.md, "Static with redistribution" (the Belgian "optimal" key) with weights in
+    docs/rules.md, "Static key with redistribution" (the Belgian "optimal" key) with weights in
     place of shares.
 
     Examples

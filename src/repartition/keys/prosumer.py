@@ -176,8 +176,8 @@ class ProsumerKey(SharingKey):
 
     References
     ----------
-    domain.md, "Rules abroad": Belgium (Flanders protocol; Wallonia), fixed, relative and
-    optimal keys, a member not sharing with itself.
+    docs/rules.md, "Belgium" (Flanders protocol; Wallonia; another reading in "Where
+    readings differ"), fixed, relative and optimal keys, a member not sharing with itself.
 
     Examples
     --------
