@@ -196,7 +196,8 @@ class AllocationArrays(ReadOnlyArrays):
             ``flow[g, j, i]``: energy from producer j to consumer i during period g. [kWh]
             For pooled keys ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]`` (prorata of
             production, an *assumption*: docs/rules.md, "Attribution to producers"); for
-            the full dynamic key, the scaled pair shares. No (steps, producers, consumers) array is built.
+            the full dynamic key, the scaled pair shares. No (steps, producers, consumers)
+            array is built.
         """
         steps = self.allocated.shape[0]
         starts = np.zeros(1, dtype=np.int64) if boundaries is None else np.asarray(boundaries)
@@ -406,8 +407,8 @@ class Allocation:
         For pooled keys (prorata, static, dynamic) the energy a consumer receives at a step
         comes from each producer in proportion to its production,
         ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]`` (*assumption*: docs/rules.md,
-        "Attribution to producers"). For the full dynamic key it is the pair share, scaled down with the consumer's other pairs
-        when they exceed its consumption.
+        "Attribution to producers"). For the full dynamic key it is the pair share, scaled
+        down with the consumer's other pairs when they exceed its consumption.
         """
         if by is None:
             return pd.DataFrame(

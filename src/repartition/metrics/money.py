@@ -48,7 +48,8 @@ def bills(allocation: Allocation, tariffs: Tariffs) -> pd.DataFrame:
 
     With one local price ``l`` for every producer, ``local_cost = l * sum_t A[t, i]`` and
     the bill is, as in docs/metrics.md, "Bills and savings (consumers)",
-    ``price_retail_i * COMPLEMENT + price_local * AUTOCONS``, the special case of a flat retail price and a single local price.
+    ``price_retail_i * COMPLEMENT + price_local * AUTOCONS``, the special case of a flat
+    retail price and a single local price.
 
     Parameters
     ----------
