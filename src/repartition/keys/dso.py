@@ -127,7 +127,8 @@ class Static(SharingKey):
     Redistribution hands on everything still unallocated, including the share
     ``1 - sum_i k_i`` that no coefficient covers, as the limit of docs/rules.md, "Static
     key with redistribution", prescribes: with redistribution, coefficients act as
-    relative weights. Operators apply 1 to 3 rounds (HubWatt's *égalitaire avec réaffectation*); the Belgian "optimal" key is the limit.
+    relative weights. Operators apply 1 to 3 rounds (HubWatt's *égalitaire avec
+    réaffectation*); the Belgian "optimal" key is the limit.
 
     Computed by :func:`repartition.kernels.pooled.static` (DSO rule) and
     :func:`repartition.kernels.pooled.static_redistributed` on row-major data; by their twins in
