@@ -32,6 +32,7 @@ def test_hand_computed_table() -> None:
     prorata = table.loc["prorata"]
     assert prorata["allocated_kwh"] == pytest.approx(4.0)
     assert prorata["surplus_kwh"] == pytest.approx(0.0)
+    assert prorata["grid_supply_kwh"] == pytest.approx(4.0)
     assert prorata["gini_self_sufficiency"] == pytest.approx(0.0)
     # Savings: 2 kWh at 0.20 - 0.10 = 0.10 EUR/kWh each -> 0.20 EUR per consumer; the producer
     # sells 4 kWh at 0.10 instead of 0.05 -> gain 0.20 EUR.
@@ -70,6 +71,15 @@ def test_without_tariffs_there_are_no_money_columns() -> None:
     table = compare(CONSUMPTION, PRODUCTION, [keys.Prorata()])
     assert "savings_total" not in table.columns
     assert table.loc["prorata", "self_sufficiency_rate"] == pytest.approx(0.5)
+
+
+def test_timed_adds_the_seconds_and_changes_nothing_else() -> None:
+    strategies = {"prorata": keys.Prorata(), "equal": keys.EqualShare()}
+    untimed = compare(CONSUMPTION, PRODUCTION, strategies)
+    timed = compare(CONSUMPTION, PRODUCTION, strategies, timed=True)
+    pd.testing.assert_frame_equal(timed.drop(columns="seconds"), untimed)
+    assert (timed["seconds"] > 0).all()
+    assert "seconds" not in untimed.columns
 
 
 def test_bad_arguments() -> None:

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 
 from repartition import __version__, errors, keys, synthetic
-from repartition.engine import allocate
+from repartition.compare import compare
 
 __all__ = ["main"]
 
@@ -226,26 +225,19 @@ def _demo(args: argparse.Namespace) -> int:
         f"  production   {production.to_numpy().sum() / 1000:,.1f} MWh",
         "",
     )
-    rows = []
-    for key in candidates:
-        # A first run compiles (or loads) the kernels for these very arrays (their layout
-        # and flags decide which kernels run), so that the timed run measures the work only.
-        allocate(consumption, production, key)
-        start = time.perf_counter()
-        result = allocate(consumption, production, key)
-        elapsed = time.perf_counter() - start
-        summary = result.summary()
-        rows.append(
-            (
-                key.label(),
-                f"{summary.allocated_kwh / 1000:,.1f}",
-                f"{summary.surplus_kwh / 1000:,.1f}",
-                f"{summary.grid_supply_kwh / 1000:,.1f}",
-                f"{100 * summary.self_consumption_rate:.1f}",
-                f"{100 * summary.self_sufficiency_rate:.1f}",
-                f"{1000 * elapsed:,.0f}",
-            )
+    table = compare(consumption, production, candidates, timed=True)
+    rows = [
+        (
+            str(label),
+            f"{row.allocated_kwh / 1000:,.1f}",
+            f"{row.surplus_kwh / 1000:,.1f}",
+            f"{row.grid_supply_kwh / 1000:,.1f}",
+            f"{100 * row.self_consumption_rate:.1f}",
+            f"{100 * row.self_sufficiency_rate:.1f}",
+            f"{1000 * row.seconds:,.0f}",
         )
+        for label, row in table.iterrows()
+    ]
     header = (
         "key",
         "allocated MWh",

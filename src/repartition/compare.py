@@ -8,6 +8,7 @@ is spread. Every column is computed by :mod:`repartition.metrics` from one
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ def compare(
     *,
     tariffs: Tariffs | None = None,
     per_member: bool = False,
+    timed: bool = False,
 ) -> pd.DataFrame:
     """Allocate the same data with every key and compare the results in one table.
 
@@ -45,6 +47,10 @@ def compare(
     per_member
         Also add one column per consumer with its savings (``savings <id>``); needs
         ``tariffs``.
+    timed
+        Also add ``seconds``: the wall-clock time of :func:`~repartition.allocate` with
+        each key, measured on a second call (the first one compiles or loads the kernels
+        for these arrays' layout).
 
     Returns
     -------
@@ -53,7 +59,8 @@ def compare(
 
         - ``self_consumption_rate`` ``= sum A / sum P_tot`` (*taux d'autoconsommation*)
           and ``self_sufficiency_rate`` ``= sum A / sum C`` (*taux d'autoproduction*);
-        - ``allocated_kwh`` (AUTOCONS), ``surplus_kwh`` (SURPLUS) [kWh];
+        - ``allocated_kwh`` (AUTOCONS), ``surplus_kwh`` (SURPLUS), ``grid_supply_kwh``
+          (COMPLEMENT) [kWh];
         - ``gini_self_sufficiency`` and ``jain_self_sufficiency``: fairness of the
           consumers' own rates ``A_i / C_i`` (consumers who consumed nothing left out);
         - with tariffs: ``savings_total``, ``savings_mean``, ``savings_min``,
@@ -61,7 +68,8 @@ def compare(
           supplier), ``producer_gain`` (producers' gain against selling everything as
           surplus), ``community_gain`` (their sum) [currency], and ``gini_savings``,
           ``jain_savings`` (Jain is NaN when a consumer loses money, since it is only
-          defined for non-negative values).
+          defined for non-negative values);
+        - with ``timed``: ``seconds``.
 
     Examples
     --------
@@ -82,7 +90,12 @@ def compare(
         raise ValueError("per_member=True needs tariffs (the savings are in money).")
     rows: dict[str, dict[str, float]] = {}
     for name, key in named.items():
+        start = time.perf_counter()
         allocation = allocate(consumption, production, key)
+        if timed:
+            start = time.perf_counter()
+            allocation = allocate(consumption, production, key)
+        seconds = time.perf_counter() - start
         summary = allocation.summary()
         sufficiency = allocation.by_consumer()["self_sufficiency_rate"].dropna()
         row: dict[str, float] = {
@@ -90,6 +103,7 @@ def compare(
             "self_sufficiency_rate": summary.self_sufficiency_rate,
             "allocated_kwh": summary.allocated_kwh,
             "surplus_kwh": summary.surplus_kwh,
+            "grid_supply_kwh": summary.grid_supply_kwh,
             "gini_self_sufficiency": gini(sufficiency) if len(sufficiency) else np.nan,
             "jain_self_sufficiency": jain(sufficiency) if len(sufficiency) else np.nan,
         }
@@ -108,6 +122,8 @@ def compare(
             )
             if per_member:
                 row.update({f"savings {member}": float(v) for member, v in savings.items()})
+        if timed:
+            row["seconds"] = seconds
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
