@@ -318,7 +318,7 @@ def _boundary(community: data.Community, extras: SizeExtras, repeat: int) -> Non
 
 def _dynamic_checks(inputs: cases.Inputs, extras: SizeExtras, repeat: int) -> None:
     """The passes over the coefficients that Dynamic's checks make (as of this version of
-    ``repartition._coefficients``); a check missing from ``repartition.kernels.checks`` is
+    ``repartition._align``); a check missing from ``repartition.kernels.checks`` is
     skipped, so that the report survives refactoring."""
     assert inputs.dynamic is not None
     table = inputs.dynamic.to_numpy()

@@ -78,7 +78,9 @@ ERROR_CLASSES = [
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.__name__)
 def test_every_error_is_a_repartition_error_and_a_value_error(cls):
     assert issubclass(cls, errors.RepartitionError)
-    if cls is not errors.RepartitionError:
+    if cls is errors.MissingExtraError:  # not bad input: a package to install
+        assert issubclass(cls, ImportError)
+    elif cls is not errors.RepartitionError:
         assert issubclass(cls, ValueError)
 
 

@@ -30,13 +30,14 @@ Hierarchy::
     │   ├── CoefficientRangeError              outside [0, 1] or not finite
     │   ├── CoefficientSumError                sum above 1 (+ tolerance)
     │   └── PartialKeyRowError                 a dynamic row with some, not all, NaN
-    └── FileFormatError (ValueError)           files read or written by repartition.io
-        ├── ColumnError                        wrong, missing or unexpected columns
-        ├── UnitError                          unknown physical quantity or unit
-        ├── StepLengthError                    a step length that differs inside a file
-        ├── ConflictingValuesError             one member and step given twice, differently
-        ├── CorruptFileError                   truncated or unreadable file
-        └── NonexistentTimeError (TimeIndexError)  a local time skipped by a DST change
+    ├── FileFormatError (ValueError)           files read or written by repartition.io
+    │   ├── ColumnError                        wrong, missing or unexpected columns
+    │   ├── UnitError                          unknown physical quantity or unit
+    │   ├── StepLengthError                    a step length that differs inside a file
+    │   ├── ConflictingValuesError             one member and step given twice, differently
+    │   ├── CorruptFileError                   truncated or unreadable file
+    │   └── NonexistentTimeError (TimeIndexError)  a local time skipped by a DST change
+    └── MissingExtraError (ImportError)        an optional package to install
 
 Errors about a file also carry ``path`` and, where known, ``line`` (1-based, header
 included) or ``row_group``. Errors that are about a file's content but belong to an

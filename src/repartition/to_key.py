@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition._coefficients import SUM_TOLERANCE
+from repartition._align import SUM_TOLERANCE
 from repartition.allocation import Allocation
 from repartition.kernels import pooled
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition._coefficients import SUM_TOLERANCE
+from repartition._align import SUM_TOLERANCE
 from repartition._inputs import check_time_index, is_number
 from repartition.allocation import Allocation
 from repartition.engine import allocate

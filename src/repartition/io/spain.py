@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition._coefficients import SUM_TOLERANCE
+from repartition._align import SUM_TOLERANCE
 from repartition.io import _keytext as text
 from repartition.io import _keywrite as keywrite
 

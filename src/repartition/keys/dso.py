@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from repartition._coefficients import (
+from repartition._align import (
     SUM_TOLERANCE,
     checked_rows,
     producer_tables,

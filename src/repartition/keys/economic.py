@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._coefficients import member_values, step_table
+from repartition._align import member_values, step_table
 from repartition.allocation import Shares
 from repartition.kernels import by_member, greedy, pooled
 from repartition.kernels.layout import empty_outputs, is_by_member, read_only

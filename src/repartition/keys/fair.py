@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition._coefficients import (
+from repartition._align import (
     member_values,
 )
 from repartition.allocation import Shares

@@ -20,9 +20,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._coefficients import (
-    SUM_TOLERANCE,
-    _check_ids,
+from repartition._align import (
+    check_ids,
+    check_sums,
     checked_rows,
     member_vector,
     step_table,
@@ -99,12 +99,13 @@ class SpanishKey(SharingKey):
         ):
             fixed = member_vector(self.coefficients, axis.consumers, key)
             total = np.sort(fixed).sum()
-            if abs(total - 1.0) > SUM_TOLERANCE:
-                raise errors.CoefficientSumError(
-                    f"{key} coefficients sum to {total:.12g}, not 1 (tolerance "
-                    f"{SUM_TOLERANCE:g}): in Spain every hour's coefficients add up to 1. "
-                    "Scale them so that they do.",
-                )
+            check_sums(
+                np.asarray(total),
+                key,
+                exactly_one=True,
+                advice="In Spain every hour's coefficients add up to 1: scale them so that "
+                "they do.",
+            )
             fixed = within_one(fixed, np.asarray(total))
             return _run_pooled(
                 consumption,
@@ -117,16 +118,14 @@ class SpanishKey(SharingKey):
         table = checked_rows(
             step_table(self.coefficients, axis, key), axis, key, allow_missing_rows=False
         )
-        sums = table.sum(axis=1)
-        short = sums < 1.0 - SUM_TOLERANCE
-        if short.any():
-            row = int(np.argmax(short))
-            raise errors.CoefficientSumError(
-                f"{key} coefficients at {axis.step_name(row)} sum to {sums[row]:.12g}, not 1 "
-                f"(tolerance {SUM_TOLERANCE:g}): in Spain every hour's coefficients add up to "
-                "1. Scale that row up.",
-                timestamp=axis.timestamp(row),
-            )
+        check_sums(
+            table.sum(axis=1),
+            key,
+            where=lambda row: f"at {axis.step_name(row)}",
+            timestamp=axis.timestamp,
+            exactly_one=True,
+            advice="In Spain every hour's coefficients add up to 1: scale that row up.",
+        )
         return _run_pooled(
             consumption,
             production,
@@ -142,7 +141,7 @@ def _commissioning_ranks(commissioning: Any, producers: pd.Index, key: str) -> N
     """Merit rank of each producer (0 first; equal dates, equal ranks), in the data's order."""
     if isinstance(commissioning, Mapping | pd.Series):
         series = commissioning if isinstance(commissioning, pd.Series) else pd.Series(commissioning)
-        _check_ids(series.index, producers, key, "producer")
+        check_ids(series.index, producers, key, "producer")
         values = series.reindex(producers)
     else:
         array = np.asarray(commissioning)

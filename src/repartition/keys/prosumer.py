@@ -36,7 +36,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition._coefficients import static_shares, within_one
+from repartition._align import static_shares, within_one
 from repartition.allocation import PairSplit, ReadOnlyArrays, Shares, Tables
 from repartition.kernels import by_member
 from repartition.kernels import prosumer as prosumer_kernels

@@ -20,6 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
+from repartition._align import check_ids
 from repartition._inputs import is_number
 from repartition.allocation import Allocation
 from repartition.time import check_time_index
@@ -308,7 +309,7 @@ def retail_prices(tariffs: Tariffs, allocation: Allocation) -> RetailPrices:
     retail = tariffs.retail
     name = _NAMES["retail"]
     if isinstance(retail, pd.DataFrame):
-        _check_ids(retail.columns, allocation.consumers, name, "consumer")
+        _check_prices(retail.columns, allocation.consumers, name, "consumer")
         rows = _step_rows(retail.index, allocation.index, name)
         table = retail.to_numpy()
         if not (
@@ -338,30 +339,13 @@ def _flat(price: Price) -> float:
     return price
 
 
+def _check_prices(given: pd.Index, known: pd.Index, name: str, role: str) -> None:
+    check_ids(given, known, f"The {name}s", role, noun="price", default="or one number for all")
+
+
 def _by_member(prices: pd.Series, members: pd.Index, name: str, role: str) -> Array:
-    _check_ids(prices.index, members, name, role)
+    _check_prices(prices.index, members, name, role)
     return np.ascontiguousarray(prices.to_numpy()[prices.index.get_indexer(members)])
-
-
-def _check_ids(given: pd.Index, known: pd.Index, name: str, role: str) -> None:
-    unknown = given.difference(known, sort=False)
-    if len(unknown):
-        shown = ", ".join(repr(member) for member in known[:5])
-        more = f", ... ({len(known)} in all)" if len(known) > 5 else ""
-        raise errors.UnknownMemberError(
-            f"The {name}s include {role} {unknown[0]!r}, which the allocation does not have "
-            f"(its {role}s: {shown}{more}). Check the id, or drop that price.",
-            member=unknown[0],
-            column=unknown[0],
-        )
-    missing = known.difference(given, sort=False)
-    if len(missing):
-        raise errors.MissingMemberError(
-            f"The {name}s have no price for {role} {missing[0]!r}. Give every {role} of the "
-            "allocation a price (or one number for all).",
-            member=missing[0],
-            column=missing[0],
-        )
 
 
 def _step_rows(given: pd.Index, steps: pd.DatetimeIndex, name: str) -> NDArray[np.intp]:

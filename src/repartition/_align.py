@@ -1,11 +1,15 @@
-"""Key coefficients in: matched to the members and steps of the data, checked, as arrays.
+"""Labelled parameters in: matched to the members and steps of the data, checked, as arrays.
 
-Used by :mod:`repartition.keys`; errors name the key, the member and the step at fault.
+The one home of the rules every labelled parameter follows, whoever reads it (keys, tariffs,
+key files): ids matched one to one with the data's members (:func:`check_ids`), one value
+per member (:func:`member_values`, :func:`member_vector`), tables per step
+(:func:`step_table`), and shares summing to at most 1, or exactly 1 (:func:`check_sums`,
+within :data:`SUM_TOLERANCE`). Errors name the parameter, the member and the step at fault.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +27,37 @@ SUM_TOLERANCE = 1e-9
 """How far above 1 a sum of coefficients may go before it is an error (absorbs rounding)."""
 
 
-def _check_ids(given: pd.Index, known: pd.Index, key: str, role: str) -> None:
+def check_ids(
+    given: pd.Index,
+    known: pd.Index,
+    key: str,
+    role: str,
+    *,
+    noun: str = "coefficient",
+    default: str = "0 for one that receives nothing",
+) -> None:
+    """Raise unless ``given`` names each of the ``known`` members exactly once.
+
+    Parameters
+    ----------
+    given : pandas.Index
+        The ids a parameter is labelled with.
+    known : pandas.Index
+        The data's ids.
+    key : str
+        The parameter, as errors name it (e.g. ``"Static"``).
+    role : str
+        ``"consumer"`` or ``"producer"``.
+    noun : str, default "coefficient"
+        What the parameter gives each member (``"price"`` for tariffs).
+    default : str
+        What to give a member that needs none, for the message.
+
+    Raises
+    ------
+    repartition.errors.DuplicateMemberError, UnknownMemberError, MissingMemberError
+        Naming the first id given twice, given but unknown, or known but not given.
+    """
     duplicated = given[given.duplicated()]
     if len(duplicated):
         raise errors.DuplicateMemberError(
@@ -34,7 +68,7 @@ def _check_ids(given: pd.Index, known: pd.Index, key: str, role: str) -> None:
     unknown = given.difference(known, sort=False)
     if len(unknown):
         raise errors.UnknownMemberError(
-            f"{key} has a coefficient for {role} {unknown[0]!r}, which the data does not "
+            f"{key} has a {noun} for {role} {unknown[0]!r}, which the data does not "
             f"have (known {role}s: {_preview(known)}). Check the id, or add its column.",
             member=unknown[0],
             column=unknown[0],
@@ -42,8 +76,8 @@ def _check_ids(given: pd.Index, known: pd.Index, key: str, role: str) -> None:
     missing = known.difference(given, sort=False)
     if len(missing):
         raise errors.MissingMemberError(
-            f"{key} has no coefficient for {role} {missing[0]!r}. Give every {role} of the "
-            "data a coefficient (0 for one that receives nothing).",
+            f"{key} has no {noun} for {role} {missing[0]!r}. Give every {role} of the "
+            f"data a {noun} ({default}).",
             member=missing[0],
             column=missing[0],
         )
@@ -99,7 +133,7 @@ def member_values(values: Any, consumers: pd.Index, key: str, noun: str = "coeff
     if isinstance(values, Mapping | pd.Series):
         series = values if isinstance(values, pd.Series) else pd.Series(values)
         _check_numbers(series, key)
-        _check_ids(series.index, consumers, key, "consumer")
+        check_ids(series.index, consumers, key, "consumer")
         return np.ascontiguousarray(series.reindex(consumers).to_numpy(dtype=np.float64))
     array = np.asarray(values)
     if not is_number(array.dtype):
@@ -136,11 +170,12 @@ def static_shares(coefficients: Any, consumers: pd.Index, key: str) -> Array:
     most 1 (+ :data:`SUM_TOLERANCE`, then scaled down to exactly 1 by :func:`within_one`)."""
     values = member_vector(coefficients, consumers, key)
     total = float(values.sum())
-    if total > 1.0 + SUM_TOLERANCE:
-        raise errors.CoefficientSumError(
-            f"{key} coefficients sum to {total:.12g}, above 1: the consumers would "
-            "receive more than is produced. Scale them down so that they sum to 1 or less.",
-        )
+    check_sums(
+        np.asarray(total),
+        key,
+        advice="The consumers would receive more than is produced: scale them down so "
+        "that they sum to 1 or less.",
+    )
     return within_one(values, np.asarray(total))
 
 
@@ -159,7 +194,7 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
                     column=member,
                     member=member,
                 )
-        _check_ids(coefficients.columns, axis.consumers, key, "consumer")
+        check_ids(coefficients.columns, axis.consumers, key, "consumer")
         index = coefficients.index
         check_time_index(index, f"{key} coefficients", regular=False)
         assert isinstance(index, pd.DatetimeIndex)
@@ -225,16 +260,60 @@ def checked_rows(values: Array, axis: Axis, key: str, *, allow_missing_rows: boo
             column=member,
             timestamp=axis.timestamp(row),
         )
-    above = sums > 1.0 + SUM_TOLERANCE
-    if above.any():
-        row = int(np.argmax(above))
-        raise errors.CoefficientSumError(
-            f"{key} coefficients at {axis.step_name(row)} sum to {sums[row]:.12g}, above 1 "
-            f"(tolerance {SUM_TOLERANCE:g}). Scale that row down; when rounding keys for the "
-            "DSO, round down.",
-            timestamp=axis.timestamp(row),
-        )
+    check_sums(
+        sums,
+        key,
+        where=lambda row: f"at {axis.step_name(row)}",
+        timestamp=axis.timestamp,
+        advice="Scale that row down; when rounding keys for the DSO, round down.",
+    )
     return within_one(values, sums)
+
+
+def check_sums(
+    sums: Array,
+    key: str,
+    *,
+    where: Callable[[int], str] | None = None,
+    timestamp: Callable[[int], Any] | None = None,
+    exactly_one: bool = False,
+    advice: str = "Scale them down so that they sum to 1 or less.",
+) -> None:
+    """Raise for the first sum of shares above 1 (or, with ``exactly_one``, away from 1).
+
+    Parameters
+    ----------
+    sums : ndarray
+        One sum per row (step), or a 0-d array for a single set of shares.
+    key : str
+        The parameter, as errors name it.
+    where : callable, optional
+        Row number -> how the message names it (``"at step 2025-06-01 12:00+02:00"``).
+    timestamp : callable, optional
+        Row number -> the error's ``timestamp``.
+    exactly_one : bool, default False
+        Sums must be 1 (Spain), not at most 1; both within :data:`SUM_TOLERANCE`.
+    advice : str
+        How to fix it, ending the message.
+
+    Raises
+    ------
+    repartition.errors.CoefficientSumError
+    """
+    sums = np.atleast_1d(sums)
+    bad = sums > 1.0 + SUM_TOLERANCE
+    if exactly_one:
+        bad |= sums < 1.0 - SUM_TOLERANCE
+    if not bad.any():
+        return
+    row = int(np.argmax(bad))
+    at = f" {where(row)}" if where is not None else ""
+    side = "not 1" if exactly_one else "above 1"
+    raise errors.CoefficientSumError(
+        f"{key} coefficients{at} sum to {sums[row]:.12g}, {side} (tolerance "
+        f"{SUM_TOLERANCE:g}). {advice}",
+        timestamp=timestamp(row) if timestamp is not None else None,
+    )
 
 
 def within_one(values: Array, sums: Array) -> Array:
@@ -276,7 +355,7 @@ def producer_tables(coefficients: Any, axis: Axis, key: str) -> list[Array]:
     """
     if isinstance(coefficients, Mapping):
         given = pd.Index(list(coefficients.keys()))
-        _check_ids(given, axis.producers, key, "producer")
+        check_ids(given, axis.producers, key, "producer")
         tables: list[Array] = []
         for producer in axis.producers:
             table = step_table(coefficients[producer], axis, f"{key}[{producer!r}]")
