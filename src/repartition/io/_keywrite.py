@@ -35,7 +35,6 @@ from repartition._inputs import check_time_index, is_number
 from repartition.allocation import Allocation
 from repartition.engine import allocate
 from repartition.io._atomic import atomic_file
-from repartition.kernels import pooled
 from repartition.keys import SharingKey
 
 UNITS = 10_000
@@ -121,7 +120,7 @@ def recover_saturated(
     increase fits.
     """
     consumption = allocation.consumption[columns].to_numpy(dtype=np.float64)
-    total = pooled.pooled_production(np.ascontiguousarray(allocation.arrays.production))
+    total = allocation.arrays.production_total()
     produced = total > 0.0
     production_total = np.where(produced, total, 1.0)[:, None]
     saturated = produced[:, None] & (
