@@ -41,8 +41,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from repartition import errors
+from repartition._atomic import atomic_file
 from repartition.allocation import Allocation
-from repartition.io._atomic import atomic_file
 from repartition.time import PARIS, local_months
 
 __all__ = [

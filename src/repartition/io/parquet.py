@@ -64,13 +64,13 @@ from typing import Any, Literal
 import pandas as pd
 
 from repartition import errors, time
+from repartition._atomic import atomic_directory
 from repartition.allocation import Allocation
 from repartition.io import _arrow, _results
 from repartition.io import _arrow_grid as _grid
 from repartition.io import _arrow_read as _read
 from repartition.io import _arrow_write as _write
 from repartition.io._arrow import CONSUMER, ENERGY, LONG, PRODUCER, WIDE, DatasetInfo
-from repartition.io._atomic import atomic_directory
 from repartition.io._results import ResultTables
 
 __all__ = [

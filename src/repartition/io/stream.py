@@ -32,12 +32,12 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from repartition._atomic import atomic_directory
 from repartition.allocation import AllocationSummary
 from repartition.engine import allocate
 from repartition.io import _arrow, _results
 from repartition.io import _arrow_write as _write
 from repartition.io import _stream_state as _state
-from repartition.io._atomic import atomic_directory
 from repartition.io._fingerprint import key_fingerprint
 from repartition.io._stream_plan import Plan, check_key, make_plan
 from repartition.keys import SharingKey
