@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 import strategies as gen
 from repartition import errors
-from repartition.io import _keywrite
 from repartition.io.keyfile import (
     KeyFileName,
     read_dynamic_key,
@@ -30,6 +29,7 @@ from repartition.io.keyfile import (
     write_dynamic_key,
     write_full_dynamic_key,
 )
+from repartition.io.keyfile import _write as _keywrite
 
 DATA = Path(__file__).parent / "data" / "keys"
 DAY = DATA / "OPE123_30_01112024_01112024.txt"

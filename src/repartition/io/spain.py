@@ -55,8 +55,8 @@ import pandas as pd
 
 from repartition import errors
 from repartition._coefficients import SUM_TOLERANCE
-from repartition.io import _keytext as text
-from repartition.io import _keywrite as keywrite
+from repartition.io.keyfile import _text as text
+from repartition.io.keyfile import _write as keywrite
 
 __all__ = [
     "MADRID",

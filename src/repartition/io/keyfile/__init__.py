@@ -25,7 +25,7 @@ Format (domain.md, "Data formats"; details marked *assumption* there)::
   in ``"\\r\\n"`` by default (RFC 4180, what Excel writes; ``line_ending="\\n"`` on request),
   the last line included. The reader accepts both endings and a byte-order mark.
 
-The reader (:func:`read_dynamic_key`, in :mod:`._keyread`) is strict (two decimals, a
+The reader (:func:`read_dynamic_key`, in :mod:`._read`) is strict (two decimals, a
 comma, ASCII digits, the exact header, whole days): it doubles as a check of a file before
 it is sent. Every error names the file, the line, the PRM and the time. The writer rounds
 down (the format's rule) or, on request, recovers what rounding down takes from saturated
@@ -44,9 +44,9 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from repartition import errors
-from repartition.io import _keytext as text
-from repartition.io import _keywrite as keywrite
-from repartition.io._keyread import (
+from repartition.io.keyfile import _text as text
+from repartition.io.keyfile import _write as keywrite
+from repartition.io.keyfile._read import (
     HEADER,
     OPERATION,
     PRODUCER,
@@ -54,7 +54,7 @@ from repartition.io._keyread import (
     read_dynamic_key,
     read_full_dynamic_key,
 )
-from repartition.io._keywrite import UNITS
+from repartition.io.keyfile._write import UNITS
 from repartition.keys import Dynamic, FullDynamic
 from repartition.time import PARIS
 

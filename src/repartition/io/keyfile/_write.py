@@ -1,4 +1,5 @@
-"""Writing machinery of the two key-file formats (:mod:`.keyfile`, :mod:`.spain`).
+"""Writing machinery of the two key-file formats (:mod:`repartition.io.keyfile`,
+:mod:`repartition.io.spain`).
 
 The checks of a steps x members table of coefficients (:func:`checked_key`), atomic text
 output of one file or of several all or nothing (:func:`write_text`, :func:`write_texts`),
