@@ -20,7 +20,7 @@ from pandas.tseries.frequencies import to_offset
 
 from repartition import errors
 from repartition.io.keyfile import _text as text
-from repartition.io.keyfile._write import UNITS
+from repartition.io.keyfile.rounding import UNITS
 from repartition.time import PARIS, localize
 
 HEADER = "Horodate"

@@ -7,7 +7,8 @@ and the rounding of a dynamic key to the hundredths of a percent of its file, in
 (:func:`repartition.io.keyfile.write_dynamic_key`'s ``rounding``):
 
 - ``"down"`` (the format's rule, domain.md): every coefficient rounded down
-  (:func:`round_down`). A row never sums above 100 %, and each consumer can lose up to
+  (:func:`round_down_units`, the rule of :mod:`.rounding`). A row never sums above 100 %,
+  and each consumer can lose up to
   ``1e-4 * P_tot`` per step.
 - ``"recover"``: after rounding down, each consumer that the exact key *saturates* under
   the DSO's rule ``A = min(C, k * P_tot)`` (it receives its whole consumption) gets back the
@@ -33,10 +34,8 @@ from repartition._coefficients import SUM_TOLERANCE
 from repartition._inputs import check_time_index, is_number
 from repartition.allocation import Allocation
 from repartition.engine import allocate
+from repartition.io.keyfile.rounding import UNITS, floor_units
 from repartition.keys import SharingKey
-
-UNITS = 10_000
-"""Hundredths of a percent in 100 %: the file's resolution is 1 / UNITS of the production."""
 
 SATURATION_TOLERANCE = 1e-9
 """The exact key saturates a consumer where ``k * P_tot >= C * (1 - 1e-9)``: the relative
@@ -46,9 +45,10 @@ leaves on ``k * P_tot`` for a consumer that receives ``A = C``."""
 ROUNDINGS = ("down", "recover")
 
 
-def round_down(values: np.ndarray, index: pd.Index) -> np.ndarray:
-    """``floor(k * UNITS + 1e-6)`` as int64 (see ``round_down_key`` for the bound)."""
-    units = np.floor(values * UNITS + 1e-6).astype(np.int64)
+def round_down_units(values: np.ndarray, index: pd.Index) -> np.ndarray:
+    """The hundredths of a percent of the file, rounded down (:func:`.rounding.floor_units`),
+    as int64; a row above 100 % is a bug (see ``round_down_key`` for the bound)."""
+    units = floor_units(values, UNITS).astype(np.int64)
     _check_rows(units, index, "Rounding down")
     return units
 
