@@ -19,12 +19,11 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors, time
-from repartition.io import _arrow
-from repartition.io import _arrow_read as _read
-from repartition.io._arrow import DatasetInfo
-from repartition.io._arrow_grid import MonthGrid
-from repartition.io._arrow_scan import source_period
-from repartition.io._fingerprint import files_fingerprint
+from repartition.io.parquet import _dataset, _read
+from repartition.io.parquet._dataset import DatasetInfo
+from repartition.io.parquet._fingerprint import files_fingerprint
+from repartition.io.parquet._grid import MonthGrid
+from repartition.io.parquet._scan import source_period
 from repartition.keys import FullDynamic, SharingKey
 
 ENERGY_KIND = "energy"
@@ -77,13 +76,13 @@ class Plan:
 
 
 def make_plan(source: Path, months: str | Iterable[str] | None) -> Plan:
-    info = _arrow.read_info(source, ENERGY_KIND)
-    files = _arrow.month_fragments(source)
+    info = _dataset.read_info(source, ENERGY_KIND)
+    files = _dataset.month_fragments(source)
     if months is None:
         chosen = list(files)
     else:
         labels = [months] if isinstance(months, str) else list(months)
-        chosen = sorted({_arrow.check_month(label) for label in labels})
+        chosen = sorted({_dataset.check_month(label) for label in labels})
         missing = [label for label in chosen if label not in files]
         if missing:
             raise errors.EmptyPeriodError(

@@ -35,11 +35,10 @@ from tqdm.auto import tqdm
 from repartition._atomic import atomic_directory
 from repartition.allocation import AllocationSummary
 from repartition.engine import allocate
-from repartition.io import _arrow, _results
-from repartition.io import _arrow_write as _write
 from repartition.io import _stream_state as _state
-from repartition.io._fingerprint import key_fingerprint
 from repartition.io._stream_plan import Plan, check_key, make_plan
+from repartition.io.parquet import _dataset, _results, _write
+from repartition.io.parquet._fingerprint import key_fingerprint
 from repartition.keys import SharingKey
 
 __all__ = ["StreamSummary", "allocate_dataset"]
@@ -237,7 +236,7 @@ def _allocate_month(
     stamps = _write.utc_microseconds(allocation.index)
     with atomic_directory(_write.month_directory(target, label), overwrite=True) as folder:
         tables = _write.long_tables(stamps, slice(None), parts, _write.RESULT_SCHEMA_COLUMNS)
-        _write.write_file(folder / _arrow.PART, tables, wide=False)
-        record = _results.file_record(folder / _arrow.PART)
+        _write.write_file(folder / _dataset.PART, tables, wide=False)
+        record = _results.file_record(folder / _dataset.PART)
     manifest.members(allocation.consumers, allocation.producers)
     manifest.add(label, _results.month_totals(allocation, slice(None)), record, source)
