@@ -21,11 +21,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from repartition import allocate, errors, keys
-from repartition.io import _stream_state as _state
 from repartition.io import parquet, stream
 from repartition.io.parquet import _read, read_results, write_energy
 from repartition.io.parquet._fingerprint import key_fingerprint
-from repartition.io.stream import allocate_dataset
+from repartition.io.stream import _state, allocate_dataset
 from repartition.synthetic import synthetic_community
 
 TABLES = ("consumption", "allocated", "grid_supply", "production", "self_consumed", "surplus")

@@ -20,7 +20,11 @@ is missing or damaged), and refuses a different key, step or source. A month dir
 that is not in the manifest (the run stopped between writing it and recording it) is
 written again. ``overwrite=True`` on existing results builds the new run in
 ``<destination>.partial`` and swaps it in at the end (see
-:mod:`repartition.io._stream_state`).
+:mod:`._state`).
+
+Inside the package: :mod:`._plan` (what a run computes, checked before any month is) and
+:mod:`._state` (where it writes and what it records). Both read and write through the
+private modules of :mod:`repartition.io.parquet`.
 """
 
 from __future__ import annotations
@@ -35,10 +39,10 @@ from tqdm.auto import tqdm
 from repartition._atomic import atomic_directory
 from repartition.allocation import AllocationSummary
 from repartition.engine import allocate
-from repartition.io import _stream_state as _state
-from repartition.io._stream_plan import Plan, check_key, make_plan
 from repartition.io.parquet import _dataset, _results, _write
 from repartition.io.parquet._fingerprint import key_fingerprint
+from repartition.io.stream import _state
+from repartition.io.stream._plan import Plan, check_key, make_plan
 from repartition.keys import SharingKey
 
 __all__ = ["StreamSummary", "allocate_dataset"]
