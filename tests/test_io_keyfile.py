@@ -23,13 +23,13 @@ import strategies as gen
 from repartition import errors
 from repartition.io.keyfile import (
     KeyFileName,
+    _write,
     read_dynamic_key,
     read_full_dynamic_key,
     round_down_key,
     write_dynamic_key,
     write_full_dynamic_key,
 )
-from repartition.io.keyfile import _write as _keywrite
 
 DATA = Path(__file__).parent / "data" / "keys"
 DAY = DATA / "OPE123_30_01112024_01112024.txt"
@@ -758,7 +758,7 @@ def fail_on_call(monkeypatch, module, name: str, call: int, counted=lambda *args
 
 def test_a_failed_full_key_leaves_no_file(tmp_path, monkeypatch):
     # The second file fails to be written: the first, written, is never renamed into place.
-    calls = fail_on_call(monkeypatch, _keywrite, "write_lines", 2)
+    calls = fail_on_call(monkeypatch, _write, "write_lines", 2)
     with pytest.raises(OSError, match="disk full"):
         write_full_dynamic_key({"PV1": a_key(), "PV2": a_key()}, tmp_path, "OPE1")
     assert len(calls) == 2
@@ -785,7 +785,7 @@ def test_a_failed_overwrite_keeps_the_previous_files(tmp_path, monkeypatch, name
     before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
     new = {"PV1": a_key() / 2, "PV2": a_key() / 4}
     if name == "write_lines":
-        calls = fail_on_call(monkeypatch, _keywrite, name, call)
+        calls = fail_on_call(monkeypatch, _write, name, call)
     else:  # os.replace, as repartition._atomic.atomic_files calls it
         calls = fail_on_call(monkeypatch, os, name, call, into_a_key_file)
     with pytest.raises(OSError, match="disk full"):
