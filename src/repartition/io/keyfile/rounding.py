@@ -11,7 +11,8 @@ number of units from losing one to binary floating point: 0.0029 is stored as
 0.00289999..., so ``0.0029 * 10000`` is 28.999..., which a plain ``floor`` makes 28 (0.28 %
 instead of the 0.29 % asked for). A share may thus rise by at most a millionth of a unit
 (``1e-10`` of the production in a dynamic key file); every other share loses less than
-one unit. Why a row still never sums above its total: :func:`round_down_key`.
+one unit. Why a row still never sums above its total:
+:func:`repartition.io.keyfile.round_down_key`.
 """
 
 from __future__ import annotations
