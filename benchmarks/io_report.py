@@ -61,8 +61,8 @@ import pandas as pd
 from benchmarks import data
 from benchmarks.report import _load, machine
 from repartition import allocate, keys
-from repartition.io._arrow_write import directory_size
 from repartition.io.parquet import read_energy, write_energy, write_results
+from repartition.io.parquet._write import directory_size
 from repartition.io.stream import allocate_dataset
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -808,6 +808,21 @@ def test_array_inputs_are_not_mutated():
         np.testing.assert_array_equal(now, then)
 
 
+def test_production_total_is_the_kernels_pooled_production():
+    # P_tot of the static case by hand: 12 + 4 = 16 at t0 and t1, nothing at t2.
+    consumption, production = static_case()
+    result = allocate(consumption, production, keys.Prorata())
+    np.testing.assert_array_equal(result.arrays.production_total(), [16.0, 16.0, 0.0])
+    # Summed in increasing order of the values: bit for bit the kernels' P_tot, whatever the
+    # order of the producers (a plain row sum may differ in the last bit).
+    rng = np.random.default_rng(7)
+    P = rng.random((50, 4)) * 10.0 ** rng.integers(-3, 4, size=(50, 4))
+    C = rng.random((50, 3))
+    for columns in ([0, 1, 2, 3], [3, 1, 0, 2]):
+        total = allocate_arrays(C, P[:, columns], keys.Prorata()).production_total()
+        np.testing.assert_array_equal(total, pooled.pooled_production(P))
+
+
 def test_results_have_a_short_repr():
     consumption, production = prorata_case()
     result = allocate(consumption, production, keys.Prorata())

@@ -8,6 +8,7 @@ on 26 October 2025 the clocks go back from 03:00 CEST to 02:00 CET (a 50-step da
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -20,9 +21,9 @@ from hypothesis import strategies as st
 
 import strategies as gen
 from repartition import errors
-from repartition.io import _keywrite
 from repartition.io.keyfile import (
     KeyFileName,
+    _write,
     read_dynamic_key,
     read_full_dynamic_key,
     round_down_key,
@@ -756,7 +757,8 @@ def fail_on_call(monkeypatch, module, name: str, call: int, counted=lambda *args
 
 
 def test_a_failed_full_key_leaves_no_file(tmp_path, monkeypatch):
-    calls = fail_on_call(monkeypatch, _keywrite, "write_text", 2)
+    # The second file fails to be written: the first, written, is never renamed into place.
+    calls = fail_on_call(monkeypatch, _write, "write_lines", 2)
     with pytest.raises(OSError, match="disk full"):
         write_full_dynamic_key({"PV1": a_key(), "PV2": a_key()}, tmp_path, "OPE1")
     assert len(calls) == 2
@@ -764,14 +766,14 @@ def test_a_failed_full_key_leaves_no_file(tmp_path, monkeypatch):
 
 
 def into_a_key_file(source, destination) -> bool:
-    """An ``os.replace`` that moves a new file into place (not the atomic write of a
-    temporary file, nor the restoring of a previous file from its backup)."""
+    """An ``os.replace`` that moves a new file into place (not the restoring of a previous
+    file from its backup)."""
     return Path(destination).name.startswith("OPE1_") and str(source).endswith(".tmp")
 
 
 @pytest.mark.parametrize(
     ("name", "call"),
-    [("write_text", 2), ("replace", 1), ("replace", 2)],
+    [("write_lines", 2), ("replace", 1), ("replace", 2)],
     ids=["second write", "first rename", "second rename"],
 )
 def test_a_failed_overwrite_keeps_the_previous_files(tmp_path, monkeypatch, name, call):
@@ -782,10 +784,10 @@ def test_a_failed_overwrite_keeps_the_previous_files(tmp_path, monkeypatch, name
     old = write_full_dynamic_key({"PV1": a_key(), "PV2": a_key()}, tmp_path, "OPE1")
     before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
     new = {"PV1": a_key() / 2, "PV2": a_key() / 4}
-    if name == "write_text":
-        calls = fail_on_call(monkeypatch, _keywrite, name, call)
-    else:  # os.replace, as the writer calls it (also used inside each atomic write)
-        calls = fail_on_call(monkeypatch, _keywrite.os, name, call, into_a_key_file)
+    if name == "write_lines":
+        calls = fail_on_call(monkeypatch, _write, name, call)
+    else:  # os.replace, as repartition._atomic.atomic_files calls it
+        calls = fail_on_call(monkeypatch, os, name, call, into_a_key_file)
     with pytest.raises(OSError, match="disk full"):
         write_full_dynamic_key(new, tmp_path, "OPE1", overwrite=True)
     assert len(calls) == call

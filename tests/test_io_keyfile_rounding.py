@@ -1,5 +1,8 @@
 """Rounding a dynamic key file: "down" (the format's rule) and "recover", and the energy lost.
 
+"Down" is the one rule of :mod:`repartition.io.keyfile.rounding`, also that of the demo
+keys (:func:`repartition.synthetic.round_down`): both paths round alike, bit for bit.
+
 Under the DSO's dynamic rule ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])`` each consumer's
 share depends on its own coefficient only: "recover" raises the coefficients of the
 consumers the exact key saturates back to the smallest hundredth of a percent that still
@@ -18,8 +21,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import strategies as gen
-from repartition import allocate, errors, keys
-from repartition.io.keyfile import read_dynamic_key, write_dynamic_key
+from repartition import allocate, errors, keys, synthetic
+from repartition.io.keyfile import read_dynamic_key, round_down_key, write_dynamic_key
+from repartition.io.keyfile.rounding import floor_units, round_down
 from repartition.to_key import to_dynamic_key
 
 PARIS = "Europe/Paris"
@@ -257,3 +261,66 @@ def test_the_written_key_reproduces_the_allocation_within_the_reported_loss(case
     gained = shares["recover"].to_numpy() - shares["down"].to_numpy()
     assert (gained >= -1e-12 * scale).all()
     assert (reported["recover"] <= reported["down"] + tolerance).all()
+
+
+# --- one rule: the key-file writer and the demo keys --------------------------------------
+
+
+def test_a_coefficient_on_the_grid_keeps_its_value_through_both_paths(tmp_path):
+    # Regression: 0.0029 is stored as 0.00289999999999999980..., so 0.0029 * 10000 is
+    # 28.999999999999996; the demo keys used to floor it to 28 (0.0028) while the key-file
+    # writer, which adds a millionth of a unit before the floor, wrote 0,29.
+    assert 0.0029 * 10_000 < 29
+    assert synthetic.round_down is round_down
+    assert synthetic.round_down(np.array([0.0029])).tolist() == [0.0029]
+    assert floor_units(0.0029).tolist() == 29.0
+    key = pd.DataFrame({PRMS[0]: 0.0029, PRMS[1]: 0.9971}, index=day_index())
+    written = write_dynamic_key(key, tmp_path, "OPE1")
+    assert written.path.read_text().splitlines()[1] == "01/11/2024 00:00;0,29;99,71"
+    assert written.coefficients[PRMS[0]].eq(0.0029).all()
+    assert read_dynamic_key(written.path)[PRMS[0]].eq(0.0029).all()
+    assert round_down_key(key)[PRMS[0]].eq(0.0029).all()
+
+
+@st.composite
+def shares(draw: st.DrawFn) -> np.ndarray:
+    """Rows of shares summing to at most 1: whole hundredths of a percent computed as
+    ``u / 10000`` (0.0029 and its kind, which binary floating point may store just below the
+    grid), or any fractions, normalised."""
+    consumers = draw(st.integers(1, 4))
+    rows = draw(st.integers(1, 6))
+    if draw(st.booleans()):
+        units = st.integers(0, 10_000 // consumers)
+        grid = draw(
+            st.lists(
+                st.lists(units, min_size=consumers, max_size=consumers),
+                min_size=rows,
+                max_size=rows,
+            )
+        )
+        return np.array(grid, dtype=np.int64) / 10_000
+    fractions = st.floats(0.0, 1.0, allow_subnormal=False)
+    drawn = draw(
+        st.lists(
+            st.lists(fractions, min_size=consumers, max_size=consumers),
+            min_size=rows,
+            max_size=rows,
+        )
+    )
+    values = np.array(drawn, dtype=np.float64)
+    return values / np.maximum(values.sum(axis=1, keepdims=True), 1.0)
+
+
+@given(shares())
+def test_the_key_file_writer_and_the_demo_keys_round_alike(values):
+    index = day_index()
+    ids = gen.consumer_ids(values.shape[1])
+    key = pd.DataFrame(np.resize(values, (len(index), values.shape[1])), index, ids)
+    demo = synthetic.round_down(key.to_numpy())  # the demo keys' path, 4 decimals
+    with tempfile.TemporaryDirectory() as directory:
+        written = write_dynamic_key(key, directory, "OPE1", line_ending="\n")
+        sent = read_dynamic_key(written.path, members=ids)
+    np.testing.assert_array_equal(written.coefficients.to_numpy(), demo)
+    np.testing.assert_array_equal(sent.to_numpy(), demo)
+    on_grid = np.rint(key.to_numpy() * 10_000) / 10_000 == key.to_numpy()
+    np.testing.assert_array_equal(demo[on_grid], key.to_numpy()[on_grid])  # 0.0029 stays

@@ -40,8 +40,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from repartition import allocate, errors, keys
-from repartition.io import _arrow, _arrow_write
 from repartition.io.parquet import (
+    _dataset,
+    _write,
     dataset_months,
     read_energy,
     read_results,
@@ -346,7 +347,7 @@ def test_other_months_are_never_opened(quarter, layout):
 
 
 def test_member_filter_skips_other_members_row_groups(tmp_path, monkeypatch):
-    monkeypatch.setattr(_arrow_write, "ROW_GROUP_ROWS", 2)  # one member per row group
+    monkeypatch.setattr(_write, "ROW_GROUP_ROWS", 2)  # one member per row group
     consumption, production = golden_frames()
     write_energy(tmp_path / "d", consumption, production)
     october = part(tmp_path / "d", "2025-10")
@@ -623,8 +624,8 @@ def test_writers_are_atomic(tmp_path, monkeypatch):
             raise OSError("disk full")
         return original(path, tables, wide=wide)
 
-    original = _arrow_write.write_file
-    monkeypatch.setattr(_arrow_write, "write_file", failing)
+    original = _write.write_file
+    monkeypatch.setattr(_write, "write_file", failing)
     with pytest.raises(OSError, match="disk full"):
         write_energy(tmp_path / "d", *golden_frames(), overwrite=True)
     with pytest.raises(OSError, match="disk full"):
@@ -690,24 +691,24 @@ def test_every_damaged_byte_of_the_pages_is_an_error_or_harmless(tmp_path):
 
 
 def test_decoding_errors_name_the_file_and_row_group(tmp_path, monkeypatch):
-    from repartition.io import _arrow_scan, _arrow_scatter
+    from repartition.io.parquet import _scan, _scatter
 
-    monkeypatch.setattr(_arrow_write, "ROW_GROUP_ROWS", 2)  # one member per row group
+    monkeypatch.setattr(_write, "ROW_GROUP_ROWS", 2)  # one member per row group
     write_energy(tmp_path / "d", *golden_frames())
     path = part(tmp_path / "d", "2025-10")
     corrupt_chunk(path, 1, "member")
-    fragment = next(iter(_arrow.month_fragments(tmp_path / "d", ["2025-10"]).values()))[0]
+    fragment = next(iter(_dataset.month_fragments(tmp_path / "d", ["2025-10"]).values()))[0]
     # Dictionary indices beyond the dictionary (what a damaged file without checksums
     # can hold) are refused before any lookup, and reported as a corrupt file.
     indices = pa.array(np.array([0, 3], dtype=np.int32))
     member = pa.DictionaryArray.from_arrays(indices, pa.array(["PRM_A"]), safe=False)
     batch = pa.record_batch({"member": member})
     with pytest.raises(errors.CorruptFileError, match="row group 1") as caught:
-        _arrow_scan.scan(
+        _scan.scan(
             fragment,
             ["member"],
             None,
-            lambda batch: _arrow_scatter.dictionary_codes(batch, "member", str(path)),
+            lambda batch: _scatter.dictionary_codes(batch, "member", str(path)),
             dictionary=True,
             batches=[batch],
         )

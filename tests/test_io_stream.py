@@ -21,12 +21,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from repartition import allocate, errors, keys
-from repartition.io import _arrow_read as _read
-from repartition.io import _stream_state as _state
+from repartition.allocation import Shares
 from repartition.io import parquet, stream
-from repartition.io._fingerprint import key_fingerprint
-from repartition.io.parquet import read_results, write_energy
-from repartition.io.stream import allocate_dataset
+from repartition.io.parquet import _read, read_results, write_energy
+from repartition.io.parquet._fingerprint import key_fingerprint
+from repartition.io.stream import _state, allocate_dataset
+from repartition.problem import Problem
 from repartition.synthetic import synthetic_community
 
 TABLES = ("consumption", "allocated", "grid_supply", "production", "self_consumed", "surplus")
@@ -454,13 +454,37 @@ def test_overwrite_keeps_the_old_results_until_the_new_run_is_complete(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e", "r"]
 
 
+class PerStepShares(keys.SharingKey):
+    """A user's key with a per-step table under its own name: declared, so checked."""
+
+    name = "per-step shares"
+
+    def __init__(self, shares: pd.DataFrame) -> None:
+        self.shares = shares
+
+    def step_tables(self) -> dict[str, pd.DataFrame]:
+        return {"shares": self.shares}
+
+    def share(self, problem: Problem) -> Shares:
+        return keys.Dynamic(self.shares).share(problem)
+
+
 def test_a_dynamic_key_must_cover_every_planned_step_before_any_month(tmp_path):
     consumption, production = quarter_frames()
     write_energy(tmp_path / "e", consumption, production)
     allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
     january = pd.DataFrame(0.4, index=consumption.loc["2025-01"].index, columns=["A", "B"])
     spanish = keys.SpanishKey(january * 1.25)  # rows summing to 1, as in Spain
-    for key in (keys.Dynamic(january), keys.FullDynamic({"PV": january}), spanish):
+    cascade = keys.PriorityCascade([(["A"], keys.Prorata()), (["B"], keys.Dynamic(january))])
+    economic = keys.EconomicGreedy(january)  # a value per step
+    for key in (
+        keys.Dynamic(january),
+        keys.FullDynamic({"PV": january}),
+        spanish,
+        cascade,
+        economic,
+        PerStepShares(january),
+    ):
         with pytest.raises(errors.IndexMismatchError, match="month 2025-02") as caught:
             allocate_dataset(tmp_path / "e", tmp_path / "r", key, progress=False, overwrite=True)
         # February 1st, 00:00 in Paris: the first step the key lacks.

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from repartition.kernels import pooled
+
 if TYPE_CHECKING:
     from repartition.keys import SharingKey
 
@@ -180,6 +182,29 @@ class AllocationArrays(ReadOnlyArrays):
     @property
     def grid_supply(self) -> Array:
         return self.shares.grid_supply
+
+    def production_total(self) -> Array:
+        """P_tot, the pooled production of each step, summed as the keys sum it. [kWh per step]
+
+        Returns
+        -------
+        ndarray, shape (steps,)
+            ``P_tot[t] = sum_j P[t, j]``, summed in increasing order of the values
+            (:func:`repartition.kernels.pooled.pooled_production`), so that it does not
+            depend on the order of the producers to the last bit: the very ``P_tot`` the
+            pooled keys compare ``k * P_tot`` with. [kWh]
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from repartition import allocate_arrays, keys
+        >>> result = allocate_arrays(np.array([[1.0], [3.0]]), np.array([[2.0, 1.0], [0.5, 0.0]]),
+        ...                          keys.Prorata())
+        >>> result.production_total().tolist()
+        [3.0, 0.5]
+        """
+        total: Array = pooled.pooled_production(np.ascontiguousarray(self.production))
+        return total
 
     def flows(self, boundaries: NDArray[np.int64] | None = None) -> Array:
         """Producer -> consumer energy, summed over periods of consecutive steps.

@@ -1,7 +1,7 @@
 """Per-member results as the DSO reports them (R15 ACC-like), per step and per local month.
 
 The DSO reports, per member and step, CONS, AUTOCONS and COMPLEMENT for a consumer and
-PROD, AUTOPROD and SURPLUS for a producer (domain.md, "Data formats"). This module lays an
+PROD, AUTOPROD and SURPLUS for a producer (docs/formats.md, "DSO results"). This module lays an
 :class:`~repartition.Allocation` out the same way, so a PMO can check the DSO's figures
 line by line, and writes it as the ``;``-separated, comma-decimal CSV a French spreadsheet
 opens directly.
@@ -41,8 +41,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from repartition import errors
+from repartition._atomic import atomic_file
 from repartition.allocation import Allocation
-from repartition.io._atomic import atomic_file
 from repartition.time import PARIS, local_months
 
 __all__ = [

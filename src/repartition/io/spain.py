@@ -38,7 +38,8 @@ method (:func:`round_to_millionths`).
 References
 ----------
 Real Decreto 244/2019, de 5 de abril, anexo I; Orden TED/1247/2021, de 15 de noviembre
-(coeficientes de reparto variables). domain.md, "Rules abroad".
+(coeficientes de reparto variables). docs/rules.md, "Spain"; docs/formats.md, "Spanish
+coefficient file".
 https://aqui.madrid/el-gobierno-aprueba-el-reparto-variable-de-la-energia-en-el-autoconsumo-compartido/
 """
 
@@ -55,8 +56,9 @@ import pandas as pd
 
 from repartition import errors
 from repartition._align import SUM_TOLERANCE
-from repartition.io import _keytext as text
-from repartition.io import _keywrite as keywrite
+from repartition.io.keyfile import _text as text
+from repartition.io.keyfile import _write as keywrite
+from repartition.io.keyfile.rounding import floor_units
 
 __all__ = [
     "MADRID",
@@ -120,8 +122,10 @@ def round_to_millionths(coefficients: pd.DataFrame) -> pd.DataFrame:
     """Round each hour's coefficients to millionths, keeping their sum at exactly 1.
 
     Largest remainder method, deterministic: each coefficient is first rounded down,
-    ``floor(beta * 10**6 + 1e-6)`` (the ``1e-6`` keeps a value that *is* six decimals,
-    such as 0.123457, from losing a millionth to binary floating point); the millionths
+    ``floor(beta * 10**6 + 1e-6)`` (the key files' rule,
+    :func:`repartition.io.keyfile.rounding.floor_units`: the ``1e-6`` keeps a value that
+    *is* six decimals, such as 0.123457, from losing a millionth to binary floating
+    point); the millionths
     still missing to reach 1 go one each to the coefficients with the largest remainders,
     ties to the leftmost column. Every coefficient moves by less than a millionth; a zero
     stays zero (the remainders sum to the missing count, so the ones served are all
@@ -166,7 +170,7 @@ def _checked(coefficients: pd.DataFrame) -> np.ndarray:
 
 def _millionths(values: np.ndarray) -> np.ndarray:
     scaled = values * SCALE
-    units = np.floor(scaled + 1e-6).astype(np.int64)
+    units = floor_units(values, SCALE).astype(np.int64)
     missing = SCALE - units.sum(axis=1)  # in [0, columns] for rows summing to 1 +- 1e-9
     order = np.argsort(-(scaled - units), axis=1, kind="stable")
     rank = np.empty_like(order)

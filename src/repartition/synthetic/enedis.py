@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from repartition.io._atomic import atomic_file
+from repartition._atomic import atomic_file
 from repartition.io.enedis import COLUMNS
 from repartition.time import PARIS
 

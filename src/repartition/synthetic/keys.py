@@ -1,7 +1,8 @@
 """Keys for the demo: the coefficients a PMO could plausibly send for a community.
 
 Static, dynamic and full dynamic, built from the community's consumption and rounded
-down like the key files sent to the DSO.
+down like the key files sent to the DSO, by the key files' own rule
+(:func:`repartition.io.keyfile.rounding.round_down`, re-exported here).
 """
 
 from __future__ import annotations
@@ -13,27 +14,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from repartition.io.keyfile.rounding import round_down
+
+__all__ = ["DemoKeys", "demo_keys", "round_down"]
+
 Array = NDArray[np.float64]
-
-
-def round_down(values: NDArray[np.floating], decimals: int = 4) -> Array:
-    """Round shares down to ``decimals`` places, so that a row never sums above its total.
-
-    Parameters
-    ----------
-    values : array_like
-        Shares in [0, 1]. [-]
-    decimals : int
-        Decimal places kept (4: a hundredth of a percent, as in DSO key files).
-
-    Returns
-    -------
-    ndarray
-        ``floor(values * 10**decimals) / 10**decimals``. [-]
-    """
-    scale = 10.0**decimals
-    result: Array = np.floor(np.asarray(values, dtype=np.float64) * scale) / scale
-    return result
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +31,8 @@ class DemoKeys:
         Consumer -> share of the annual consumption, summing to 1. For
         :class:`repartition.keys.Static`. [-]
     dynamic : pandas.DataFrame
-        Steps x consumers, rounded down to 4 decimals, rows summing to at most 1. For
+        Steps x consumers, rounded down to 4 decimals (:func:`round_down`), rows summing
+        to at most 1. For
         :class:`repartition.keys.Dynamic`. [-]
     full_dynamic : dict of pandas.DataFrame
         Producer -> steps x consumers, same rounding. For

@@ -1,13 +1,14 @@
-"""Writing machinery of the two key-file formats (:mod:`.keyfile`, :mod:`.spain`).
+"""Writing machinery of the two key-file formats (:mod:`repartition.io.keyfile`,
+:mod:`repartition.io.spain`).
 
 The checks of a steps x members table of coefficients (:func:`checked_key`), atomic text
 output of one file or of several all or nothing (:func:`write_text`, :func:`write_texts`),
 and the rounding of a dynamic key to the hundredths of a percent of its file, in two ways
 (:func:`repartition.io.keyfile.write_dynamic_key`'s ``rounding``):
 
-- ``"down"`` (the format's rule, domain.md): every coefficient rounded down
-  (:func:`round_down`). A row never sums above 100 %, and each consumer can lose up to
-  ``1e-4 * P_tot`` per step.
+- ``"down"`` (the format's rule, docs/formats.md, "Dynamic key file"): every coefficient
+  rounded down (:func:`round_down_units`, the rule of :mod:`.rounding`). A row never sums
+  above 100 %, and each consumer can lose up to ``1e-4 * P_tot`` per step.
 - ``"recover"``: after rounding down, each consumer that the exact key *saturates* under
   the DSO's rule ``A = min(C, k * P_tot)`` (it receives its whole consumption) gets back the
   smallest coefficient that still saturates it, while the row stays at or below 100 %
@@ -20,9 +21,6 @@ The energy lost is computed by applying both keys with the DSO's rule (:func:`en
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -31,15 +29,12 @@ import pandas as pd
 
 from repartition import errors
 from repartition._align import SUM_TOLERANCE
+from repartition._atomic import atomic_file, atomic_files
 from repartition._inputs import check_time_index, is_number
 from repartition.allocation import Allocation
 from repartition.engine import allocate
-from repartition.io._atomic import atomic_file
-from repartition.kernels import pooled
+from repartition.io.keyfile.rounding import UNITS, floor_units
 from repartition.keys import SharingKey
-
-UNITS = 10_000
-"""Hundredths of a percent in 100 %: the file's resolution is 1 / UNITS of the production."""
 
 SATURATION_TOLERANCE = 1e-9
 """The exact key saturates a consumer where ``k * P_tot >= C * (1 - 1e-9)``: the relative
@@ -49,9 +44,10 @@ leaves on ``k * P_tot`` for a consumer that receives ``A = C``."""
 ROUNDINGS = ("down", "recover")
 
 
-def round_down(values: np.ndarray, index: pd.Index) -> np.ndarray:
-    """``floor(k * UNITS + 1e-6)`` as int64 (see ``round_down_key`` for the bound)."""
-    units = np.floor(values * UNITS + 1e-6).astype(np.int64)
+def round_down_units(values: np.ndarray, index: pd.Index) -> np.ndarray:
+    """The hundredths of a percent of the file, rounded down (:func:`.rounding.floor_units`),
+    as int64; a row above 100 % is a bug (see ``round_down_key`` for the bound)."""
+    units = floor_units(values, UNITS).astype(np.int64)
     _check_rows(units, index, "Rounding down")
     return units
 
@@ -121,7 +117,7 @@ def recover_saturated(
     increase fits.
     """
     consumption = allocation.consumption[columns].to_numpy(dtype=np.float64)
-    total = pooled.pooled_production(np.ascontiguousarray(allocation.arrays.production))
+    total = allocation.arrays.production_total()
     produced = total > 0.0
     production_total = np.where(produced, total, 1.0)[:, None]
     saturated = produced[:, None] & (
@@ -255,59 +251,28 @@ def _at(index: pd.Index, row: int, hours: bool) -> str:
 
 def write_text(path: Path, lines: list[str], line_ending: str) -> None:
     """Write ``lines`` (each ended by ``line_ending``) as UTF-8 without BOM, atomically."""
-    if line_ending not in ("\r\n", "\n"):
-        raise ValueError(f"line_ending must be '\\r\\n' or '\\n', not {line_ending!r}.")
+    _check_line_ending(line_ending)
     with atomic_file(path) as temporary:
-        temporary.write_bytes((line_ending.join(lines) + line_ending).encode("utf-8"))
+        write_lines(temporary, lines, line_ending)
 
 
 def write_texts(files: Mapping[Path, list[str]], line_ending: str) -> None:
-    """Write several files (see :func:`write_text`) all or nothing.
-
-    Each file is first written in full under a temporary name in its own directory; only
-    when all are written are they renamed into place. If a write fails, the temporary
-    files are removed and no file is touched. If a rename fails (which on one file system
-    should not happen), the files already renamed are put back as they were: the previous
-    versions are kept as backup copies until every rename has succeeded.
-    """
-    temporaries: dict[Path, Path] = {}
-    try:
-        for path, lines in files.items():
-            temporaries[path] = _temporary_name(path, ".tmp")
-            write_text(temporaries[path], lines, line_ending)
-    except BaseException:
-        for temporary in temporaries.values():
-            temporary.unlink(missing_ok=True)
-        raise
-    backups: dict[Path, Path] = {}
-    renamed: list[Path] = []
-    try:
-        for path in files:
-            if path.exists():
-                backups[path] = _temporary_name(path, ".old")
-                shutil.copy2(path, backups[path])
-        for path, temporary in temporaries.items():
-            os.replace(temporary, path)
-            renamed.append(path)
-    except BaseException:
-        for path in renamed:
-            if path in backups:
-                os.replace(backups.pop(path), path)
-            else:
-                path.unlink(missing_ok=True)
-        for temporary in temporaries.values():
-            temporary.unlink(missing_ok=True)
-        raise
-    finally:
-        for backup in backups.values():
-            backup.unlink(missing_ok=True)
+    """Write several files (see :func:`write_text`) all or nothing
+    (:func:`repartition._atomic.atomic_files`): if one fails, no file is touched."""
+    _check_line_ending(line_ending)
+    with atomic_files(files) as temporaries:
+        for temporary, lines in zip(temporaries, files.values(), strict=True):
+            write_lines(temporary, lines, line_ending)
 
 
-def _temporary_name(path: Path, suffix: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(handle)
-    return Path(name)
+def write_lines(path: Path, lines: list[str], line_ending: str) -> None:
+    """Write ``lines`` to ``path`` as they are, not atomically (the caller's temporary file)."""
+    path.write_bytes((line_ending.join(lines) + line_ending).encode("utf-8"))
+
+
+def _check_line_ending(line_ending: str) -> None:
+    if line_ending not in ("\r\n", "\n"):
+        raise ValueError(f"line_ending must be '\\r\\n' or '\\n', not {line_ending!r}.")
 
 
 def refuse_existing(path: Path, overwrite: bool) -> None:

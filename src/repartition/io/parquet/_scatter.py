@@ -1,4 +1,4 @@
-"""Rows of Parquet files -> the cells of a :class:`~repartition.io._arrow_grid.Canvas`.
+"""Rows of Parquet files -> the cells of a :class:`~repartition.io.parquet._grid.Canvas`.
 
 Long rows are scattered into a preallocated float64 array per role and quantity: each
 row's member becomes a code through the file's own dictionary (a few thousand strings,
@@ -29,8 +29,8 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition.io._arrow import MEMBER, ROLE, ROLES, TIMESTAMP
-from repartition.io._arrow_grid import Array, Canvas, Ints, MonthGrid, timestamp_of
+from repartition.io.parquet._dataset import MEMBER, ROLE, ROLES, TIMESTAMP
+from repartition.io.parquet._grid import Array, Canvas, Ints, MonthGrid, timestamp_of
 
 
 def positions(stamps: Ints, grid: MonthGrid, path: str, member: Any = None) -> Ints:

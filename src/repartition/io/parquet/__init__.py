@@ -52,6 +52,12 @@ taken from the columns, the step from the most common difference between timesta
 the time zone from ``tz`` (default Europe/Paris), roles of wide columns from their field
 metadata, members are sorted by id, and the frames run from the first to the last step
 found.
+
+Inside the package: :mod:`._dataset` (the directory, its ``_repartition.json``, schema
+checks, guarded reads), :mod:`._write` (frames -> month files), :mod:`._read` (a
+selection -> frames, through :mod:`._scan`, :mod:`._scatter` and :mod:`._grid`),
+:mod:`._results` (what a results dataset holds and records) and :mod:`._fingerprint`
+(of a key and of a source month, for resumed runs).
 """
 
 from __future__ import annotations
@@ -64,14 +70,11 @@ from typing import Any, Literal
 import pandas as pd
 
 from repartition import errors, time
+from repartition._atomic import atomic_directory
 from repartition.allocation import Allocation
-from repartition.io import _arrow, _results
-from repartition.io import _arrow_grid as _grid
-from repartition.io import _arrow_read as _read
-from repartition.io import _arrow_write as _write
-from repartition.io._arrow import CONSUMER, ENERGY, LONG, PRODUCER, WIDE, DatasetInfo
-from repartition.io._atomic import atomic_directory
-from repartition.io._results import ResultTables
+from repartition.io.parquet import _dataset, _grid, _read, _results, _write
+from repartition.io.parquet._dataset import CONSUMER, ENERGY, LONG, PRODUCER, WIDE, DatasetInfo
+from repartition.io.parquet._results import ResultTables
 
 __all__ = [
     "ResultTables",
@@ -161,7 +164,7 @@ def write_energy(
             else:
                 tables = _write.long_tables(stamps[steps], steps, parts, [ENERGY])
                 _write.write_file(target, tables, wide=False)
-        _arrow.write_info(temporary, info)
+        _dataset.write_info(temporary, info)
     return Path(path)
 
 
@@ -220,7 +223,7 @@ def read_energy(
     See :func:`write_energy`.
     """
     root = Path(path)
-    info = _arrow.read_info(root, ENERGY_KIND)
+    info = _dataset.read_info(root, ENERGY_KIND)
     return _read.energy_frames(_read.select(root, info, tz, start, end, months, members))
 
 
@@ -230,9 +233,9 @@ def dataset_months(path: PathLike) -> list[str]:
     For a results dataset, only the months recorded as completely written.
     """
     root = Path(path)
-    months = list(_arrow.month_fragments(root))
+    months = list(_dataset.month_fragments(root))
     try:
-        info = _arrow.read_info(root, RESULTS_KIND)
+        info = _dataset.read_info(root, RESULTS_KIND)
     except errors.CorruptFileError:
         raise
     except errors.FileFormatError:  # an energy dataset: every month with a file
@@ -303,7 +306,7 @@ def write_results(
             totals[label] = month_totals(allocation, steps)
             written[label] = _results.file_record(target)
         info = _results.results_info(allocation, allocation.step, tz, totals, written)
-        _arrow.write_info(temporary, info)
+        _dataset.write_info(temporary, info)
     return Path(path)
 
 
@@ -333,10 +336,10 @@ def read_results(
     See :func:`write_results`.
     """
     root = Path(path)
-    info = _arrow.read_info(root, RESULTS_KIND)
+    info = _dataset.read_info(root, RESULTS_KIND)
     if info is None:
         raise errors.FileFormatError(
-            f"{root} has no {_arrow.METADATA}: it is not a results dataset written by "
+            f"{root} has no {_dataset.METADATA}: it is not a results dataset written by "
             "repartition (write_results or allocate_dataset).",
             path=root,
         )

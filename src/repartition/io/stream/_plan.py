@@ -10,7 +10,7 @@ and timestamp.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,13 +19,12 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors, time
-from repartition.io import _arrow
-from repartition.io import _arrow_read as _read
-from repartition.io._arrow import DatasetInfo
-from repartition.io._arrow_grid import MonthGrid
-from repartition.io._arrow_scan import source_period
-from repartition.io._fingerprint import files_fingerprint
-from repartition.keys import FullDynamic, SharingKey
+from repartition.io.parquet import _dataset, _read
+from repartition.io.parquet._dataset import DatasetInfo
+from repartition.io.parquet._fingerprint import files_fingerprint
+from repartition.io.parquet._grid import MonthGrid
+from repartition.io.parquet._scan import source_period
+from repartition.keys import SharingKey
 
 ENERGY_KIND = "energy"
 
@@ -77,13 +76,13 @@ class Plan:
 
 
 def make_plan(source: Path, months: str | Iterable[str] | None) -> Plan:
-    info = _arrow.read_info(source, ENERGY_KIND)
-    files = _arrow.month_fragments(source)
+    info = _dataset.read_info(source, ENERGY_KIND)
+    files = _dataset.month_fragments(source)
     if months is None:
         chosen = list(files)
     else:
         labels = [months] if isinstance(months, str) else list(months)
-        chosen = sorted({_arrow.check_month(label) for label in labels})
+        chosen = sorted({_dataset.check_month(label) for label in labels})
         missing = [label for label in chosen if label not in files]
         if missing:
             raise errors.EmptyPeriodError(
@@ -103,30 +102,14 @@ def make_plan(source: Path, months: str | Iterable[str] | None) -> Plan:
 
 
 def check_key(key: SharingKey, plan: Plan) -> None:
-    """A key with per-step coefficients (``Dynamic``, ``FullDynamic``, a ``SpanishKey``
-    given a table) has a row for every planned step: checked before any month is
-    computed, so that a run never stops on a month the key lacks."""
-    coefficients = getattr(key, "coefficients", None)
-    tables: Mapping[Any, Any]
-    if isinstance(key, FullDynamic) and isinstance(coefficients, Mapping):
-        tables = coefficients
-    elif isinstance(key, FullDynamic):
-        array = np.asarray(coefficients)
-        tables = {None: array[0] if array.ndim == 3 else array}
-    elif isinstance(coefficients, pd.DataFrame) or (
-        not isinstance(coefficients, Mapping | pd.Series)
-        and coefficients is not None
-        and np.ndim(coefficients) == 2
-    ):
-        tables = {None: coefficients}
-    else:
-        return
-    for producer, table in tables.items():
-        _check_table(key, producer, table, plan)
+    """Every per-step table the key declares (:meth:`~repartition.keys.SharingKey.step_tables`)
+    has a row for every planned step: checked before any month is computed, so that a run
+    never stops on a month the key lacks, whatever the key calls its tables."""
+    for parameter, table in key.step_tables().items():
+        _check_table(f"{type(key).__name__}.{parameter}", table, plan)
 
 
-def _check_table(key: SharingKey, producer: Any, table: Any, plan: Plan) -> None:
-    name = type(key).__name__ + ("" if producer is None else f"[{producer!r}]")
+def _check_table(name: str, table: Any, plan: Plan) -> None:
     if isinstance(table, pd.DataFrame):
         index = table.index
         if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
@@ -138,7 +121,7 @@ def _check_table(key: SharingKey, producer: Any, table: Any, plan: Plan) -> None
             if len(absent):
                 when = pd.Timestamp(int(absent[0]), unit="us", tz="UTC").tz_convert(plan.tz)
                 raise errors.IndexMismatchError(
-                    f"{name} coefficients have no row for the step {when} (month {label}); "
+                    f"{name} has no row for the step {when} (month {label}); "
                     f"allocate_dataset checks every planned step before computing any month. "
                     "Give rows for every step of the months to allocate (NaN rows fall back "
                     "to the default key for Dynamic), or choose the months they cover with "
@@ -150,7 +133,7 @@ def _check_table(key: SharingKey, producer: Any, table: Any, plan: Plan) -> None
     for label in plan.months:
         if rows != len(plan.steps(label)):
             raise errors.IndexMismatchError(
-                f"{name} coefficients given as an array ({rows} rows) are matched by "
+                f"{name}, given as an array ({rows} rows), is matched by "
                 f"position, and the month {label} has {len(plan.steps(label))} steps: "
                 "allocate_dataset needs coefficients labelled by timestamp (a DataFrame "
                 "indexed by the steps), which each month can take its rows from."

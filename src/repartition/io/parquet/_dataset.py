@@ -35,7 +35,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from repartition import errors
-from repartition.io._atomic import atomic_file
+from repartition._atomic import atomic_file
 
 METADATA = "_repartition.json"
 """The dataset's description, next to the month directories."""

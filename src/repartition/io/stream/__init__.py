@@ -20,7 +20,11 @@ is missing or damaged), and refuses a different key, step or source. A month dir
 that is not in the manifest (the run stopped between writing it and recording it) is
 written again. ``overwrite=True`` on existing results builds the new run in
 ``<destination>.partial`` and swaps it in at the end (see
-:mod:`repartition.io._stream_state`).
+:mod:`._state`).
+
+Inside the package: :mod:`._plan` (what a run computes, checked before any month is) and
+:mod:`._state` (where it writes and what it records). Both read and write through the
+private modules of :mod:`repartition.io.parquet`.
 """
 
 from __future__ import annotations
@@ -32,14 +36,13 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from repartition._atomic import atomic_directory
 from repartition.allocation import AllocationSummary
 from repartition.engine import allocate
-from repartition.io import _arrow, _results
-from repartition.io import _arrow_write as _write
-from repartition.io import _stream_state as _state
-from repartition.io._atomic import atomic_directory
-from repartition.io._fingerprint import key_fingerprint
-from repartition.io._stream_plan import Plan, check_key, make_plan
+from repartition.io.parquet import _dataset, _results, _write
+from repartition.io.parquet._fingerprint import key_fingerprint
+from repartition.io.stream import _state
+from repartition.io.stream._plan import Plan, check_key, make_plan
 from repartition.keys import SharingKey
 
 __all__ = ["StreamSummary", "allocate_dataset"]
@@ -237,7 +240,7 @@ def _allocate_month(
     stamps = _write.utc_microseconds(allocation.index)
     with atomic_directory(_write.month_directory(target, label), overwrite=True) as folder:
         tables = _write.long_tables(stamps, slice(None), parts, _write.RESULT_SCHEMA_COLUMNS)
-        _write.write_file(folder / _arrow.PART, tables, wide=False)
-        record = _results.file_record(folder / _arrow.PART)
+        _write.write_file(folder / _dataset.PART, tables, wide=False)
+        record = _results.file_record(folder / _dataset.PART)
     manifest.members(allocation.consumers, allocation.producers)
     manifest.add(label, _results.month_totals(allocation, slice(None)), record, source)

@@ -19,8 +19,8 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from repartition import errors
-from repartition.io import _keytext as text
-from repartition.io._keywrite import UNITS
+from repartition.io.keyfile import _text as text
+from repartition.io.keyfile.rounding import UNITS
 from repartition.time import PARIS, localize
 
 HEADER = "Horodate"

@@ -4,7 +4,7 @@ Partition pruning first (only the directories of the selected local months are l
 no file of another month is opened), then, per file: the footer (schema check), the row
 groups whose statistics can hold the selected members (long files), the selected columns
 (wide files), and the rows of the time range, streamed batch by batch into the month's
-arrays (:mod:`repartition.io._arrow_grid`).
+arrays (:mod:`repartition.io.parquet._grid`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,17 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from repartition import errors, time
-from repartition.io import _arrow
-from repartition.io import _arrow_grid as _grid
-from repartition.io import _arrow_scan as _scan
-from repartition.io import _arrow_scatter as _scatter
-from repartition.io._arrow import ENERGY, LONG, MEMBER, ROLE, ROLES, TIMESTAMP, DatasetInfo
-from repartition.io._arrow_scan import Quantities, Selection
+from repartition.io.parquet import _dataset, _grid, _scan, _scatter
+from repartition.io.parquet._dataset import (
+    ENERGY,
+    LONG,
+    MEMBER,
+    ROLE,
+    ROLES,
+    TIMESTAMP,
+    DatasetInfo,
+)
+from repartition.io.parquet._scan import Quantities, Selection
 
 __all__ = [
     "Quantities",
@@ -39,7 +44,7 @@ __all__ = [
 
 def energy_frames(selection: Selection) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Consumption and production of an energy dataset's selection, as frames."""
-    if selection.layout == _arrow.WIDE:
+    if selection.layout == _dataset.WIDE:
         index, arrays, ids = read_wide(selection)
     else:
         quantities = {role: (ENERGY,) for role in ROLES}
@@ -96,7 +101,7 @@ def select(
     chosen = None
     if months is not None:
         labels = [months] if isinstance(months, str) else list(months)
-        chosen = {_arrow.check_month(label) for label in labels}
+        chosen = {_dataset.check_month(label) for label in labels}
     first = last = None
     bounds: list[int | None] = [None, None]
     conditions = []
@@ -113,7 +118,7 @@ def select(
         last = str(time.month_labels(before, zone)[0])
         bounds[1] = stop.value // 1000
         conditions.append(ds.field(TIMESTAMP) < pa.scalar(bounds[1], _UTC))
-    files = _arrow.month_fragments(root, chosen, first, last)
+    files = _dataset.month_fragments(root, chosen, first, last)
     absent = sorted(m for m in chosen or () if m not in files and (first or m) <= m <= (last or m))
     if absent or not files:
         what = f"the month {absent[0]}" if absent else f"months={months}, start={start}, end={end}"
@@ -134,7 +139,7 @@ def select(
     limits = (bounds[0], bounds[1])
     whole = period is not None
     if info is None:
-        layout = LONG if MEMBER in _first_schema(files).names else _arrow.WIDE
+        layout = LONG if MEMBER in _first_schema(files).names else _dataset.WIDE
         return Selection(root, layout, zone, None, files, row_filter, limits, wanted, None, whole)
     plan = {
         role: tuple(m for m in ids if wanted is None or m in wanted)
@@ -151,7 +156,7 @@ _UTC = pa.timestamp("us", tz="UTC")
 
 
 def _first_schema(files: dict[str, list[Any]]) -> Any:
-    return _arrow.physical_schema(next(iter(files.values()))[0])
+    return _dataset.physical_schema(next(iter(files.values()))[0])
 
 
 def read_long(
@@ -170,9 +175,9 @@ def read_long(
     for fragments, grid in zip(selection.months.values(), grids, strict=True):
         offset = canvas.offset(grid, selection.root)
         for fragment in fragments:
-            schema = _arrow.physical_schema(fragment)
-            factor = _arrow.timestamp_factor(schema, fragment.path)
-            _arrow.check_columns(schema, fragment.path, (MEMBER, ROLE), names)
+            schema = _dataset.physical_schema(fragment)
+            factor = _dataset.timestamp_factor(schema, fragment.path)
+            _dataset.check_columns(schema, fragment.path, (MEMBER, ROLE), names)
             scatter = functools.partial(
                 _scatter.scatter_long,
                 canvas,
@@ -185,7 +190,7 @@ def read_long(
             )
             columns = [TIMESTAMP, MEMBER, ROLE, *names]
             _scan.scan(fragment, columns, row_filter, scatter, prune=prune, dictionary=True)
-    _arrow.release_memory()
+    _dataset.release_memory()
     index, arrays = _grid.assemble(canvas, selection.root, whole=selection.whole)
     return index, arrays, ids
 
@@ -208,8 +213,8 @@ def read_wide(selection: Selection) -> tuple[pd.DatetimeIndex, dict[str, Any], d
     for fragments, grid in zip(selection.months.values(), grids, strict=True):
         offset = canvas.offset(grid, selection.root)
         for fragment in fragments:
-            schema = _arrow.physical_schema(fragment)
-            factor = _arrow.timestamp_factor(schema, fragment.path)
+            schema = _dataset.physical_schema(fragment)
+            factor = _dataset.timestamp_factor(schema, fragment.path)
             if selection.known is not None:
                 _check_wide_columns(schema, selection.known, selection.root, fragment.path)
             present = set(schema.names)
@@ -217,7 +222,7 @@ def read_wide(selection: Selection) -> tuple[pd.DatetimeIndex, dict[str, Any], d
             for role in ROLES:
                 for code, member in enumerate(ids[role]):
                     if member in present:
-                        _arrow.check_float(schema, member, fragment.path)
+                        _dataset.check_float(schema, member, fragment.path)
                         _check_role(schema.field(member), role, fragment.path)
                         columns.append((role, code, member))
             read = [TIMESTAMP, *(name for _, _, name in columns)]
@@ -236,7 +241,7 @@ def read_wide(selection: Selection) -> tuple[pd.DatetimeIndex, dict[str, Any], d
                     path=fragment.path,
                 )
                 _scan.scan(fragment, read, None, scatter, batches=[table])
-    _arrow.release_memory()
+    _dataset.release_memory()
     index, arrays = _grid.assemble(canvas, selection.root, whole=selection.whole)
     return index, arrays, ids
 
@@ -247,7 +252,7 @@ def _check_wide_columns(schema: Any, known: frozenset[str], root: Path, path: st
         if name != TIMESTAMP and name not in known:
             raise errors.UnknownMemberError(
                 f"{path}: column {name!r} is not a member of the dataset {root} (its "
-                f"{_arrow.METADATA} lists the members). Write the dataset again with it, or "
+                f"{_dataset.METADATA} lists the members). Write the dataset again with it, or "
                 "drop the column.",
                 member=name,
                 column=name,
@@ -260,7 +265,7 @@ def _check_role(field: Any, role: str, path: str) -> None:
     if found is not None and found != role:
         raise errors.ColumnError(
             f"{path}: column {field.name!r} is a {found} in the file but a {role} in the "
-            f"dataset's {_arrow.METADATA}. Write the dataset again.",
+            f"dataset's {_dataset.METADATA}. Write the dataset again.",
             column=field.name,
             member=field.name,
             path=path,

@@ -1,4 +1,4 @@
-"""Times of an Enedis load-curve file: ``Horodate`` and the requested period (private).
+"""Times of an Enedis load-curve file: ``Horodate`` and the requested period.
 
 Naive local ``Horodate`` repeat in the autumn hour; :func:`end_times` tells summer from
 winter time by the order of each PRM's lines (see :func:`runs`), through
@@ -21,7 +21,7 @@ from repartition import errors
 from repartition.time import localize
 
 if TYPE_CHECKING:
-    from repartition.io._enedis_file import Source
+    from repartition.io.enedis._csv import Source
 
 _OFFSET = r"(Z|[+-]\d\d:?\d\d)$"
 _ISO = re.compile(r"\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?(Z|[+-]\d\d:?\d\d)?")

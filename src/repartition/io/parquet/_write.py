@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from repartition import _inputs, errors
-from repartition.io._arrow import (
+from repartition.io.parquet._dataset import (
     CONSUMER,
     ENERGY,
     MEMBER,
@@ -41,7 +41,7 @@ from repartition.io._arrow import (
     TIMESTAMP,
     release_memory,
 )
-from repartition.io._fingerprint import key_fingerprint as key_fingerprint  # re-exported
+from repartition.io.parquet._fingerprint import key_fingerprint as key_fingerprint  # re-exported
 
 Array = NDArray[np.float64]
 

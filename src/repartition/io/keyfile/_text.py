@@ -1,8 +1,9 @@
-"""Reading machinery shared by the two key-file formats (:mod:`.keyfile`, :mod:`.spain`).
+"""Reading machinery shared by the two key-file formats (:mod:`repartition.io.keyfile`,
+:mod:`repartition.io.spain`).
 
 Lines and ``;``-separated rows, member ids, comma decimals (ASCII digits only) as whole
 units, local times and their steps, each error naming the file, line, member and time.
-Writing is in :mod:`._keywrite`.
+Writing is in :mod:`._write`.
 """
 
 from __future__ import annotations

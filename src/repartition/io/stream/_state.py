@@ -38,9 +38,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from repartition import errors
-from repartition.io import _arrow
-from repartition.io import _arrow_write as _write
-from repartition.io._arrow import LONG, METADATA, PART, DatasetInfo
+from repartition.io.parquet import _dataset, _write
+from repartition.io.parquet._dataset import LONG, METADATA, PART, DatasetInfo
 
 RESULTS_KIND = "results"
 PARTIAL = ".partial"
@@ -96,7 +95,7 @@ class Manifest:
         members = (tuple(self.consumers), tuple(self.producers))
         info = DatasetInfo(RESULTS_KIND, LONG, self.tz, self.step, *members, extra, first, last)
         target.mkdir(parents=True, exist_ok=True)
-        _arrow.write_info(target, info)
+        _dataset.write_info(target, info)
 
 
 def partial_of(destination: Path) -> Path:
@@ -120,7 +119,7 @@ def results_info(place: Path) -> DatasetInfo | None:
     if not place.exists():
         return None
     try:
-        info = _arrow.read_info(place, RESULTS_KIND)
+        info = _dataset.read_info(place, RESULTS_KIND)
     except errors.FileFormatError as error:
         raise FileExistsError(
             f"{place} is not a results dataset ({error.message}); it is left as it is. "

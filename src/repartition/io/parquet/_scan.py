@@ -15,9 +15,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from repartition import errors
-from repartition.io import _arrow
-from repartition.io import _arrow_scatter as _scatter
-from repartition.io._arrow import MEMBER, ROLE, ROLES, TIMESTAMP
+from repartition.io.parquet import _dataset, _scatter
+from repartition.io.parquet._dataset import MEMBER, ROLE, ROLES, TIMESTAMP
 
 Quantities = Mapping[str, Sequence[str]]
 
@@ -52,7 +51,7 @@ def check_known(
         if member not in known:
             raise errors.UnknownMemberError(
                 f"{root} has no member {member!r}. Check the id (members are listed in its "
-                f"{_arrow.METADATA}).",
+                f"{_dataset.METADATA}).",
                 member=member,
                 path=root,
             )
@@ -82,7 +81,7 @@ def scan(
     naming the file and row group; the library's own errors pass as they are."""
     try:
         if batches is None:
-            batches = _arrow.read_fragment(
+            batches = _dataset.read_fragment(
                 fragment, columns, row_filter, prune=prune, dictionary=dictionary
             )
         for batch in batches:
@@ -90,7 +89,7 @@ def scan(
     except errors.RepartitionError:
         raise
     except (IndexError, KeyError, TypeError, ValueError, OverflowError, pa.ArrowException) as error:
-        raise _arrow.corrupt_fragment(fragment, columns, None, dictionary, error) from error
+        raise _dataset.corrupt_fragment(fragment, columns, None, dictionary, error) from error
 
 
 def discover_long(selection: Selection) -> tuple[dict[str, tuple[str, ...]], pd.Timedelta]:
@@ -100,9 +99,9 @@ def discover_long(selection: Selection) -> tuple[dict[str, tuple[str, ...]], pd.
     row_filter = both(selection.row_filter, member_filter(selection))
     for fragments in selection.months.values():
         for fragment in fragments:
-            schema = _arrow.physical_schema(fragment)
-            _arrow.timestamp_factor(schema, fragment.path)
-            _arrow.check_columns(schema, fragment.path, (MEMBER, ROLE), ())
+            schema = _dataset.physical_schema(fragment)
+            _dataset.timestamp_factor(schema, fragment.path)
+            _dataset.check_columns(schema, fragment.path, (MEMBER, ROLE), ())
 
             def members_of(batch: Any, path: str = fragment.path) -> None:
                 member_index, member_values = _scatter.dictionary_codes(batch, MEMBER, path)
@@ -133,7 +132,7 @@ def step_or_fail(counts: Counter[int], root: Path) -> pd.Timedelta:
     if not counts:
         raise errors.IrregularStepError(
             f"The step of {root} cannot be inferred from a single timestamp, and it has no "
-            f"{_arrow.METADATA}: write it with repartition.io.parquet, or read more steps.",
+            f"{_dataset.METADATA}: write it with repartition.io.parquet, or read more steps.",
             path=root,
         )
     return pd.Timedelta(counts.most_common(1)[0][0], unit="ns")
@@ -151,8 +150,8 @@ def discover_wide(selection: Selection) -> tuple[dict[str, tuple[str, ...]], pd.
     counts: Counter[int] = Counter()
     for fragments in selection.months.values():
         for fragment in fragments:
-            schema = _arrow.physical_schema(fragment)
-            _arrow.timestamp_factor(schema, fragment.path)
+            schema = _dataset.physical_schema(fragment)
+            _dataset.timestamp_factor(schema, fragment.path)
             for field in schema:
                 if field.name == TIMESTAMP:
                     continue
@@ -161,14 +160,14 @@ def discover_wide(selection: Selection) -> tuple[dict[str, tuple[str, ...]], pd.
                     raise errors.ColumnError(
                         f"{fragment.path}: column {field.name!r} has no role (field metadata "
                         f"'role' = 'consumer' or 'producer', found {role!r}) and the dataset "
-                        f"has no {_arrow.METADATA} to tell it.",
+                        f"has no {_dataset.METADATA} to tell it.",
                         column=field.name,
                         path=fragment.path,
                     )
-                _arrow.check_float(schema, field.name, fragment.path)
+                _dataset.check_float(schema, field.name, fragment.path)
                 found[role].add(field.name)
             if not counts:
-                for batch in _arrow.read_fragment(fragment, [TIMESTAMP], selection.row_filter):
+                for batch in _dataset.read_fragment(fragment, [TIMESTAMP], selection.row_filter):
                     count_steps(batch.column(TIMESTAMP), counts)
     members = {
         role: tuple(m for m in sorted(ids) if selection.wanted is None or m in selection.wanted)
@@ -188,7 +187,7 @@ def source_period(root: Path, months: Mapping[str, list[Any]]) -> tuple[int, int
     counts: Counter[int] = Counter()
     for label in dict.fromkeys((labels[0], labels[-1])):
         for fragment in months[label]:
-            factor = _arrow.timestamp_factor(_arrow.physical_schema(fragment), fragment.path)
+            factor = _dataset.timestamp_factor(_dataset.physical_schema(fragment), fragment.path)
 
             def extremes(
                 batch: Any, path: str = fragment.path, label: str = label, factor: Any = factor

@@ -1,6 +1,6 @@
 """Enedis load-curve CSV exports, read into energies per step [kWh].
 
-The files are ``;``-separated, one line per PRM and step (domain.md, "Data formats")::
+The files are ``;``-separated, one line per PRM and step (docs/formats.md, "Enedis load curves")::
 
     Identifiant PRM;Date de début;Date de fin;Grandeur physique;Grandeur métier;Etape métier;
     Unité;Horodate;Valeur;Nature;Pas;Indice de vraisemblance;Etat complémentaire
@@ -20,6 +20,9 @@ Files may be UTF-8 (with or without a BOM) or Windows-1252/Latin-1.
 Every error names the file, the line (1-based, header = line 1, blank lines counted), the
 PRM and, as ``timestamp``, the ``Horodate`` as written (errors about one line) or the UTC
 start of the step (errors between lines, such as conflicting values).
+
+One file's lines are read in :mod:`._csv`, their times and the requested period in
+:mod:`._times`; this module puts the parts of several files on one time axis.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition.io._enedis_file import COLUMNS, NS_PER_MINUTE, Part, Source, read_file
+from repartition.io.enedis._csv import COLUMNS, NS_PER_MINUTE, Part, Source, read_file
 from repartition.time import PARIS
 
 __all__ = ["COLUMNS", "LoadCurves", "read_load_curves"]

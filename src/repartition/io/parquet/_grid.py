@@ -1,7 +1,7 @@
 """The dense (members, steps) arrays a read fills, one local month grid at a time.
 
 A read allocates one :class:`Canvas` over the selected months before any file is opened;
-:mod:`repartition.io._arrow_scatter` writes the rows of each file into it. Each cell
+:mod:`repartition.io.parquet._scatter` writes the rows of each file into it. Each cell
 remembers whether a row gave it a value (a boolean mask beside the values), so that a
 member and step given twice is compared bit for bit with what was written first: identical
 bits are merged, anything else (another value, ``0.0`` against ``-0.0``, another NaN
@@ -21,7 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition.io._arrow import TIMESTAMP
+from repartition.io.parquet._dataset import TIMESTAMP
 
 Array = NDArray[np.float64]
 Ints = NDArray[np.int64]

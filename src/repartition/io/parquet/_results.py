@@ -12,9 +12,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from repartition.allocation import AllocationSummary
-from repartition.io._arrow import CONSUMER, ENERGY, PRODUCER, DatasetInfo
-from repartition.io._arrow_write import AUTOCONS, AUTOPROD, COMPLEMENT, SURPLUS, Part, member_ids
-from repartition.io._fingerprint import key_fingerprint
+from repartition.io.parquet._dataset import CONSUMER, ENERGY, PRODUCER, DatasetInfo
+from repartition.io.parquet._fingerprint import key_fingerprint
+from repartition.io.parquet._write import AUTOCONS, AUTOPROD, COMPLEMENT, SURPLUS, Part, member_ids
 
 if TYPE_CHECKING:
     from repartition.allocation import Allocation

@@ -1,4 +1,5 @@
-"""Atomic writes: a reader sees the old file or the whole new one, never a part."""
+"""Atomic writes (:mod:`repartition._atomic`): a reader sees the old file or the whole new one,
+never a part; several files are replaced all or nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repartition.io._atomic import atomic_directory, atomic_file
+from repartition._atomic import atomic_directory, atomic_file, atomic_files
 
 
 def _mode(path: Path) -> int:
@@ -110,3 +111,71 @@ def test_failed_swap_puts_the_old_directory_back(
     assert len(calls) == 3  # aside, onto (failed), back
     assert [p.name for p in target.iterdir()] == ["old"]
     assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
+
+
+def _contents(folder: Path) -> dict[str, str]:
+    return {path.name: path.read_text() for path in sorted(folder.iterdir())}
+
+
+def test_files_are_written_all_together(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("old a")
+    with atomic_files([tmp_path / "a.txt", tmp_path / "sub" / "b.txt"]) as temporaries:
+        assert [p.parent for p in temporaries] == [tmp_path, tmp_path / "sub"]
+        for temporary, text in zip(temporaries, ["new a", "new b"], strict=True):
+            temporary.write_text(text)
+        assert (tmp_path / "a.txt").read_text() == "old a"  # nothing renamed in the block
+        assert not (tmp_path / "sub" / "b.txt").exists()
+    assert (tmp_path / "a.txt").read_text() == "new a"
+    assert _contents(tmp_path / "sub") == {"b.txt": "new b"}
+    assert _mode(tmp_path / "sub" / "b.txt") == 0o666 & ~_umask()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "sub"]
+
+
+def test_failed_files_write_touches_no_file(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("old a")
+
+    def interrupted() -> None:
+        with atomic_files([tmp_path / "a.txt", tmp_path / "b.txt"]) as temporaries:
+            temporaries[0].write_text("new a")
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        interrupted()
+    assert _contents(tmp_path) == {"a.txt": "old a"}
+
+
+def test_failed_rename_puts_the_files_already_renamed_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.txt").write_text("old a")
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def replace_failing_on_third(source: Path, destination: Path) -> None:
+        calls.append(Path(destination).name)
+        if len(calls) == 3:  # the third file onto its destination
+            raise OSError("disk full")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace_failing_on_third)
+    names = ["a.txt", "b.txt", "c.txt"]
+
+    def write() -> None:
+        with atomic_files([tmp_path / name for name in names]) as temporaries:
+            for temporary, name in zip(temporaries, names, strict=True):
+                temporary.write_text(f"new {name}")
+
+    with pytest.raises(OSError, match="disk full"):
+        write()
+    # a renamed then restored from its backup; b renamed then deleted (it did not exist).
+    assert calls == ["a.txt", "b.txt", "c.txt", "a.txt"]
+    assert _contents(tmp_path) == {"a.txt": "old a"}
+
+
+def test_files_refuse_a_path_given_twice(tmp_path: Path) -> None:
+    with (
+        pytest.raises(ValueError, match="given twice"),
+        atomic_files([tmp_path / "a", tmp_path / "a"]),
+    ):
+        pass
+    assert list(tmp_path.iterdir()) == []

@@ -1,9 +1,11 @@
-"""Writing files and directories so that a reader never sees half of one.
+"""Writing a file, a directory, or several files so that a reader never sees half of one.
 
 Everything is first written under a temporary name in the destination's own directory
 (so the final rename stays on one file system and is atomic), then renamed into place.
 If the writer fails or is interrupted, the temporary file or directory is removed and
-the destination is left as it was.
+the destination is left as it was. Several files (the tables of one key, one per
+producer) are written all or nothing (:func:`atomic_files`): none is renamed before all
+are written. This module imports nothing of repartition's: every layer may use it.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_directory", "atomic_file"]
+__all__ = ["atomic_directory", "atomic_file", "atomic_files"]
 
 
 def _umask() -> int:
@@ -47,12 +49,7 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     'Horodate;PRM\\n'
     """
     destination = Path(path)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(
-        prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent
-    )
-    os.close(handle)
-    temporary = Path(name)
+    temporary = _temporary_file(destination, ".tmp")
     try:
         yield temporary
         os.chmod(temporary, 0o666 & ~_UMASK)
@@ -62,6 +59,96 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
         raise
     _flush_to_disk(destination.parent)
+
+
+@contextlib.contextmanager
+def atomic_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[list[Path]]:
+    """Yield a temporary path next to each of ``paths``; rename them all on success.
+
+    All or nothing: the caller writes each whole file to its temporary path, and only
+    when the ``with`` block ends without an exception are the files renamed into place,
+    one by one. On any exception in the block every temporary file is deleted and no
+    destination is touched. If a rename fails (which on one file system should not
+    happen), the files already renamed are put back as they were: the previous versions
+    are kept as backup copies until every rename has succeeded. Each destination always
+    holds a whole file, the old one or the new one.
+
+    Parameters
+    ----------
+    paths
+        The files to write, each once.
+
+    Yields
+    ------
+    list of pathlib.Path
+        The temporary paths, in the order of ``paths``.
+
+    Raises
+    ------
+    ValueError
+        If a path is given twice.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_files([folder / "PV1.txt", folder / "PV2.txt"]) as temporaries:
+    ...     for temporary, text in zip(temporaries, ["one", "two"]):
+    ...         _ = temporary.write_text(text)
+    >>> sorted(path.read_text() for path in folder.iterdir())
+    ['one', 'two']
+    """
+    destinations = [Path(path) for path in paths]
+    if len(set(destinations)) != len(destinations):
+        twice = next(path for path in destinations if destinations.count(path) > 1)
+        raise ValueError(f"{twice} is given twice: each file is written once.")
+    temporaries: list[Path] = []
+    try:
+        for destination in destinations:
+            temporaries.append(_temporary_file(destination, ".tmp"))
+        yield temporaries
+        for temporary in temporaries:
+            os.chmod(temporary, 0o666 & ~_UMASK)
+            _flush_to_disk(temporary)
+    except BaseException:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+        raise
+    backups: dict[Path, Path] = {}
+    renamed: list[Path] = []
+    try:
+        for destination in destinations:
+            if destination.exists():
+                backups[destination] = _temporary_file(destination, ".old")
+                shutil.copy2(destination, backups[destination])
+        for destination, temporary in zip(destinations, temporaries, strict=True):
+            os.replace(temporary, destination)
+            renamed.append(destination)
+    except BaseException:
+        for destination in renamed:
+            if destination in backups:
+                os.replace(backups.pop(destination), destination)
+            else:
+                destination.unlink(missing_ok=True)
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+        raise
+    finally:
+        for backup in backups.values():
+            backup.unlink(missing_ok=True)
+    for folder in dict.fromkeys(destination.parent for destination in destinations):
+        _flush_to_disk(folder)
+
+
+def _temporary_file(destination: Path, suffix: str) -> Path:
+    """A new empty file ``.<name>.<random><suffix>`` beside ``destination`` (its directory
+    created if needed), closed."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{destination.name}.", suffix=suffix, dir=destination.parent
+    )
+    os.close(handle)
+    return Path(name)
 
 
 def _flush_to_disk(path: Path) -> None:

@@ -1,9 +1,9 @@
-"""One Enedis load-curve CSV file, read into per-line arrays (private).
+"""One Enedis load-curve CSV file, read into per-line arrays.
 
 :func:`read_file` checks everything that concerns one line (columns, units, ``Pas``,
 numbers, timestamps) and returns a :class:`Part`; :mod:`repartition.io.enedis` puts the
 parts of several files on one time axis. Times and the requested period are read in
-:mod:`repartition.io._enedis_time`.
+:mod:`repartition.io.enedis._times`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from repartition import errors
-from repartition.io._enedis_time import Period, codes, culprit, end_times, periods
+from repartition.io.enedis._times import Period, codes, culprit, end_times, periods
 
 COLUMNS = (
     "Identifiant PRM",

@@ -1,6 +1,6 @@
 """The dynamic key file a PMO sends the DSO, written and read back.
 
-Format (domain.md, "Data formats"; details marked *assumption* there)::
+Format (docs/formats.md, "Dynamic key file"; details marked *assumption* there)::
 
     Horodate;30000000000001;30000000000002
     01/11/2024 00:00;50,81;39,86
@@ -25,11 +25,14 @@ Format (domain.md, "Data formats"; details marked *assumption* there)::
   in ``"\\r\\n"`` by default (RFC 4180, what Excel writes; ``line_ending="\\n"`` on request),
   the last line included. The reader accepts both endings and a byte-order mark.
 
-The reader (:func:`read_dynamic_key`, in :mod:`._keyread`) is strict (two decimals, a
+The reader (:func:`read_dynamic_key`, in :mod:`._read`) is strict (two decimals, a
 comma, ASCII digits, the exact header, whole days): it doubles as a check of a file before
 it is sent. Every error names the file, the line, the PRM and the time. The writer rounds
-down (the format's rule) or, on request, recovers what rounding down takes from saturated
-consumers (:func:`write_dynamic_key`, ``rounding="recover"``).
+down (the format's rule, whose one home is :mod:`.rounding`) or, on request, recovers what
+rounding down takes from saturated consumers (:func:`write_dynamic_key`,
+``rounding="recover"``, in :mod:`._write` with the checks of a key and the all-or-nothing
+writes). :mod:`._text` holds the text machinery this format shares with
+:mod:`repartition.io.spain`.
 """
 
 from __future__ import annotations
@@ -44,9 +47,9 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from repartition import errors
-from repartition.io import _keytext as text
-from repartition.io import _keywrite as keywrite
-from repartition.io._keyread import (
+from repartition.io.keyfile import _text as text
+from repartition.io.keyfile import _write as keywrite
+from repartition.io.keyfile._read import (
     HEADER,
     OPERATION,
     PRODUCER,
@@ -54,7 +57,7 @@ from repartition.io._keyread import (
     read_dynamic_key,
     read_full_dynamic_key,
 )
-from repartition.io._keywrite import UNITS
+from repartition.io.keyfile.rounding import UNITS
 from repartition.keys import Dynamic, FullDynamic
 from repartition.time import PARIS
 
@@ -112,10 +115,11 @@ class KeyFile:
 def round_down_key(coefficients: pd.DataFrame) -> pd.DataFrame:
     """Dynamic key coefficients rounded down to 0.01 %, as a key file carries them.
 
-    Each fraction ``k`` becomes ``floor(k * 10000 + 1e-6) / 10000``. The ``1e-6`` (a
+    Each fraction ``k`` becomes ``floor(k * 10000 + 1e-6) / 10000``, the key files'
+    rounding rule (:func:`repartition.io.keyfile.rounding.floor_units`). The ``1e-6`` (a
     millionth of a hundredth of a percent) keeps a coefficient that *is* a hundredth
-    from losing one to binary floating point: 0.5081 is stored as 0.508099999..., and
-    ``0.5081 * 10000`` is 5080.999... A value may thus rise by at most ``1e-10``;
+    from losing one to binary floating point: 0.0029 is stored as 0.00289999..., and
+    ``0.0029 * 10000`` is 28.999999999999996. A value may thus rise by at most ``1e-10``;
     every other value loses less than 0.01 %.
 
     **A row never sums above 100 %.** Take a row of ``n`` PRMs and ``u = 2**-53``. Its
@@ -146,7 +150,7 @@ def round_down_key(coefficients: pd.DataFrame) -> pd.DataFrame:
     [[0.5081, 0.3986]]
     """
     values = keywrite.checked_key(coefficients, "The key")[0]
-    rounded = keywrite.round_down(values, coefficients.index) / UNITS
+    rounded = keywrite.round_down_units(values, coefficients.index) / UNITS
     return pd.DataFrame(rounded, index=coefficients.index, columns=coefficients.columns)
 
 
@@ -390,7 +394,7 @@ def _prepare(
     name = KeyFileName(operation, step, local[0].date(), local[-1].date(), producer)
     path = Path(directory) / str(name)
     keywrite.refuse_existing(path, overwrite)
-    units = keywrite.round_down(values, local)
+    units = keywrite.round_down_units(values, local)
     utc = pd.DatetimeIndex(local.tz_convert("UTC"), freq=to_offset(step), name="timestamp")
     return _Prepared(path, name, utc, pd.Index(list(coefficients.columns)), values, units)
 
