@@ -172,7 +172,7 @@ def static_shares(coefficients: Any, consumers: pd.Index, key: str) -> Array:
     total = float(values.sum())
     check_sums(
         np.asarray(total),
-        key,
+        f"{key} coefficients",
         advice="The consumers would receive more than is produced: scale them down so "
         "that they sum to 1 or less.",
     )
@@ -262,7 +262,7 @@ def checked_rows(values: Array, axis: Axis, key: str, *, allow_missing_rows: boo
         )
     check_sums(
         sums,
-        key,
+        f"{key} coefficients",
         where=lambda row: f"at {axis.step_name(row)}",
         timestamp=axis.timestamp,
         advice="Scale that row down; when rounding keys for the DSO, round down.",
@@ -272,7 +272,7 @@ def checked_rows(values: Array, axis: Axis, key: str, *, allow_missing_rows: boo
 
 def check_sums(
     sums: Array,
-    key: str,
+    what: str,
     *,
     where: Callable[[int], str] | None = None,
     timestamp: Callable[[int], Any] | None = None,
@@ -285,8 +285,8 @@ def check_sums(
     ----------
     sums : ndarray
         One sum per row (step), or a 0-d array for a single set of shares.
-    key : str
-        The parameter, as errors name it.
+    what : str
+        The shares, as errors name them (``"Static coefficients"``).
     where : callable, optional
         Row number -> how the message names it (``"at step 2025-06-01 12:00+02:00"``).
     timestamp : callable, optional
@@ -310,8 +310,7 @@ def check_sums(
     at = f" {where(row)}" if where is not None else ""
     side = "not 1" if exactly_one else "above 1"
     raise errors.CoefficientSumError(
-        f"{key} coefficients{at} sum to {sums[row]:.12g}, {side} (tolerance "
-        f"{SUM_TOLERANCE:g}). {advice}",
+        f"{what}{at} sum to {sums[row]:.12g}, {side} (tolerance {SUM_TOLERANCE:g}). {advice}",
         timestamp=timestamp(row) if timestamp is not None else None,
     )
 

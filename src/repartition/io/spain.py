@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition._align import SUM_TOLERANCE
+from repartition._align import check_sums
 from repartition.io.keyfile import _text as text
 from repartition.io.keyfile import _write as keywrite
 from repartition.io.keyfile.rounding import floor_units
@@ -155,16 +155,15 @@ def round_to_millionths(coefficients: pd.DataFrame) -> pd.DataFrame:
 
 def _checked(coefficients: pd.DataFrame) -> np.ndarray:
     values, _ = keywrite.checked_key(coefficients, "The Spanish coefficients", hours=True)
-    sums = values.sum(axis=1)
-    below = sums < 1.0 - SUM_TOLERANCE
-    if below.any():
-        row = int(np.argmax(below))
-        raise errors.CoefficientSumError(
-            f"The Spanish coefficients of hour {row + 1:04d} ({coefficients.index[row]}) sum to "
-            f"{sums[row]:.12g}: in Spain each hour's coefficients must sum to 1 (within "
-            f"{SUM_TOLERANCE:g}). Scale that hour so that it sums to 1.",
-            timestamp=coefficients.index[row],
-        )
+    check_sums(
+        values.sum(axis=1),
+        "The Spanish coefficients",
+        where=lambda row: f"of hour {row + 1:04d} ({coefficients.index[row]})",
+        timestamp=lambda row: coefficients.index[row],
+        exactly_one=True,
+        advice="In Spain each hour's coefficients must sum to 1: scale that hour so that it "
+        "sums to 1.",
+    )
     return values
 
 

@@ -101,7 +101,7 @@ class SpanishKey(SharingKey):
             total = np.sort(fixed).sum()
             check_sums(
                 np.asarray(total),
-                key,
+                f"{key} coefficients",
                 exactly_one=True,
                 advice="In Spain every hour's coefficients add up to 1: scale them so that "
                 "they do.",
@@ -120,7 +120,7 @@ class SpanishKey(SharingKey):
         )
         check_sums(
             table.sum(axis=1),
-            key,
+            f"{key} coefficients",
             where=lambda row: f"at {axis.step_name(row)}",
             timestamp=axis.timestamp,
             exactly_one=True,

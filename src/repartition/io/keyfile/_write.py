@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition._align import SUM_TOLERANCE
+from repartition._align import check_sums
 from repartition._atomic import atomic_file, atomic_files
 from repartition._inputs import check_time_index, is_number
 from repartition.allocation import Allocation
@@ -233,15 +233,13 @@ def checked_key(
             column=member,
             timestamp=index[row],
         )
-    sums = values.sum(axis=1)
-    above = sums > 1.0 + SUM_TOLERANCE
-    if above.any():
-        row = int(np.argmax(above))
-        raise errors.CoefficientSumError(
-            f"{who}: the coefficients {_at(index, row, hours)} sum to {sums[row]:.12g}, above 1 "
-            f"(tolerance {SUM_TOLERANCE:g}). Scale that row down.",
-            timestamp=index[row],
-        )
+    check_sums(
+        values.sum(axis=1),
+        f"{who}: the coefficients",
+        where=lambda row: _at(index, row, hours),
+        timestamp=lambda row: index[row],
+        advice="Scale that row down.",
+    )
     return values, step
 
 
