@@ -6,14 +6,17 @@ Parses arguments, calls the library, prints, exits: no logic of its own.
 (:func:`repartition.synthetic.synthetic_community`), allocates its year with every key and
 prints a comparison table. ``repartition month`` turns the DSO's load-curve exports into a
 month's key file, per-step results and totals (:func:`repartition.io.monthly.prepare_month`).
-Exit codes: 0 on success, 1 for bad input data (the message names the file, line, PRM or
-step at fault), 2 for bad arguments.
+Exit codes: 0 on success, 1 for bad input data or a failure while running (the message, on
+one line, names the file, line, PRM or step at fault), 2 for bad arguments. No traceback is
+printed unless ``--debug`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import zoneinfo
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -63,6 +66,31 @@ def _step(text: str) -> str:
     return text
 
 
+def _month_label(text: str) -> str:
+    """argparse type: a calendar month, ``YYYY-MM``."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise argparse.ArgumentTypeError(
+            f"expected a month as YYYY-MM (e.g. 2025-11), got {text!r}"
+        )
+    return text
+
+
+def _time_zone(text: str) -> str:
+    """argparse type: an IANA time zone name."""
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"unknown time zone {text!r}: give an IANA name such as Europe/Paris"
+        ) from None
+    return text
+
+
+class _RefusedArgumentsError(Exception):
+    """Arguments that parse but cannot go together: exit code 2, like argparse's."""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="repartition",
@@ -74,6 +102,16 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Run 'repartition demo' to see every key on a synthetic community.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="print the full traceback of a failure"
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,  # keeps the top-level value when not given here
+        help="print the full traceback of a failure",
+    )
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     commands.required = True
     demo = commands.add_parser(
@@ -86,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
         epilog="Example: repartition demo --consumers 50 --producers 5 --step 15min",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[common],
     )
     demo.add_argument("--consumers", type=_whole(1), default=30, help="number of consumers")
     demo.add_argument("--producers", type=_whole(1), default=3, help="number of PV plants")
@@ -95,11 +134,13 @@ def _parser() -> argparse.ArgumentParser:
         "--step", type=_step, default="30min", help="step length: 15min, 30min, 1h, ..."
     )
     demo.set_defaults(run=_demo)
-    _add_month(commands)
+    _add_month(commands, common)
     return parser
 
 
-def _add_month(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_month(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     month = commands.add_parser(
         "month",
         help="a month of DSO load-curve exports -> key file, per-step results, totals",
@@ -114,9 +155,10 @@ def _add_month(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "--key redistributed --coefficients static.csv --out out/"
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[common],
     )
     month.add_argument("exports", nargs="+", help="Enedis load-curve CSV files")
-    month.add_argument("--month", required=True, help="local month, YYYY-MM")
+    month.add_argument("--month", required=True, type=_month_label, help="local month, YYYY-MM")
     month.add_argument("--out", required=True, help="folder for the files written")
     month.add_argument("--operation", help="operation id naming the key file (none: no key file)")
     month.add_argument(
@@ -132,11 +174,11 @@ def _add_month(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     month.add_argument(
         "--rounding",
         choices=("down", "recover"),
-        default="down",
-        help="key-file rounding: down (the format's rule) or recover (saturated consumers "
-        "rounded up within 100 %%)",
+        default=None,
+        help="key-file rounding (with --operation): down (the format's rule, the default) or "
+        "recover (saturated consumers rounded up within 100 %%)",
     )
-    month.add_argument("--tz", default="Europe/Paris", help="local time zone")
+    month.add_argument("--tz", default="Europe/Paris", type=_time_zone, help="local time zone")
     month.add_argument("--overwrite", action="store_true", help="replace an existing key file")
     month.set_defaults(run=_month)
 
@@ -157,34 +199,67 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
-    return run(args)
+    try:
+        return run(args)
+    except _RefusedArgumentsError as refused:
+        _fail(args.command, f"error: {refused}")
+        return 2
+    except (errors.RepartitionError, OSError, UnicodeError) as error:
+        if args.debug:
+            raise
+        _fail(args.command, _cli_spelling(str(error)))
+    except Exception as error:  # a bug: still one line, the traceback with --debug
+        if args.debug:
+            raise
+        _fail(
+            args.command,
+            f"unexpected {type(error).__name__}: {error} (run again with --debug for the "
+            "traceback, and please report it)",
+        )
+    return 1
+
+
+def _cli_spelling(message: str) -> str:
+    """A library message in the command line's words (``--overwrite``, not ``overwrite=True``)."""
+    message = message.replace("pass overwrite=True", "pass --overwrite")
+    message = message.replace("overwrite=True", "--overwrite")
+    return " ".join(message.split())
+
+
+def _fail(command: str, message: str) -> None:
+    print(f"repartition {command}: {message}", file=sys.stderr)
 
 
 def _month(args: argparse.Namespace) -> int:
     from repartition.io.monthly import prepare_month, read_static_coefficients
 
-    try:
-        if args.key == "prorata":
-            key: keys.SharingKey = keys.Prorata()
-        elif args.coefficients is None:
-            print(f"repartition month: --key {args.key} needs --coefficients", file=sys.stderr)
-            return 2
-        else:
-            coefficients = read_static_coefficients(args.coefficients)
-            key = keys.Static(coefficients, redistribute=args.key == "redistributed")
-        files = prepare_month(
-            args.exports,
-            args.month,
-            key,
-            args.out,
-            operation=args.operation,
-            rounding=args.rounding,
-            tz=args.tz,
-            overwrite=args.overwrite,
+    if args.key == "prorata" and args.coefficients is not None:
+        raise _RefusedArgumentsError(
+            "--coefficients is only used with --key static or --key redistributed"
         )
-    except (errors.RepartitionError, FileExistsError, FileNotFoundError) as error:
-        print(f"repartition month: {error}", file=sys.stderr)
-        return 1
+    if args.key != "prorata" and args.coefficients is None:
+        raise _RefusedArgumentsError(f"--key {args.key} needs --coefficients")
+    for option, given in (
+        ("--rounding", args.rounding is not None),
+        ("--overwrite", args.overwrite),
+    ):
+        if given and args.operation is None:
+            raise _RefusedArgumentsError(f"{option} applies to the key file: give --operation too")
+    if args.key == "prorata":
+        key: keys.SharingKey = keys.Prorata()
+    else:
+        coefficients = read_static_coefficients(args.coefficients)
+        key = keys.Static(coefficients, redistribute=args.key == "redistributed")
+    files = prepare_month(
+        args.exports,
+        args.month,
+        key,
+        args.out,
+        operation=args.operation,
+        rounding=args.rounding or "down",
+        tz=args.tz,
+        overwrite=args.overwrite,
+    )
     lines = [f"{files.month}, {files.allocation.key.label()}", str(files.allocation.summary())]
     if files.key_file is not None:
         lost = files.key_file.energy_lost_kwh or 0.0

@@ -1,0 +1,132 @@
+"""The console command fails on one line, with the documented exit code, in its own words.
+
+Exit codes (``repartition --help``, :mod:`repartition.cli`): 2 for bad arguments, 1 for bad
+data or any failure while running; a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from repartition import cli
+from repartition.cli import main
+from repartition.synthetic import synthetic_community
+from repartition.synthetic.enedis import write_enedis_export
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    consumption, production = synthetic_community(consumers=2, producers=1, seed=5)
+    november = (consumption.index >= "2025-11-01") & (consumption.index < "2025-12-01")
+    consumption = consumption.loc[november].set_axis(["30000000000001", "30000000000002"], axis=1)
+    production = production.loc[november].set_axis(["50000000000001"], axis=1)
+    path = tmp_path_factory.mktemp("exports") / "export.csv"
+    write_enedis_export(path, consumption, production)
+    return path
+
+
+def month(export: Path, out: Path, *extra: str) -> list[str]:
+    return ["month", str(export), "--month", "2025-11", "--out", str(out), *extra]
+
+
+def one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--month", "11/2025", "YYYY-MM"),
+        ("--month", "2025-13", "YYYY-MM"),
+        ("--tz", "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+    ],
+)
+def test_bad_arguments_exit_2(
+    export: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+    said: str,
+) -> None:
+    arguments = [*month(export, tmp_path), option, value]
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+    assert exited.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--coefficients", "static.csv"], "--coefficients is only used with --key static"),
+        (["--key", "static"], "--key static needs --coefficients"),
+        (["--rounding", "recover"], "--rounding applies to the key file: give --operation"),
+        (["--overwrite"], "--overwrite applies to the key file: give --operation"),
+    ],
+)
+def test_options_that_would_be_ignored_or_are_missing_are_refused(
+    export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], said: str
+) -> None:
+    assert main(month(export, tmp_path / "out", *extra)) == 2
+    assert said in one_line(capsys.readouterr().err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_data_exits_1_on_one_line(
+    export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(month(tmp_path, tmp_path / "out")) == 1  # a folder given as an export
+    assert one_line(capsys.readouterr().err).startswith("repartition month: ")
+    assert main(month(tmp_path / "none.csv", tmp_path / "out")) == 1
+    assert "none.csv" in one_line(capsys.readouterr().err)
+
+
+def test_messages_use_the_command_line_spelling(
+    export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(month(export, tmp_path, "--operation", "OPE1")) == 0
+    capsys.readouterr()
+    assert main(month(export, tmp_path, "--operation", "OPE1")) == 1
+    message = one_line(capsys.readouterr().err)
+    assert "--overwrite" in message
+    assert "overwrite=True" not in message
+    assert main(month(export, tmp_path, "--operation", "OPE1", "--overwrite")) == 0
+
+
+def test_an_unexpected_error_is_one_line_and_a_traceback_with_debug(
+    export: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(args: object) -> int:
+        raise RuntimeError("something broke")
+
+    monkeypatch.setattr(cli, "_month", broken)  # the parser looks it up when built
+    assert main(month(export, tmp_path)) == 1
+    message = one_line(capsys.readouterr().err)
+    assert "unexpected RuntimeError: something broke" in message
+    assert "--debug" in message
+    with pytest.raises(RuntimeError, match="something broke"):
+        main([*month(export, tmp_path), "--debug"])
+    with pytest.raises(RuntimeError, match="something broke"):
+        main(["--debug", *month(export, tmp_path)])
+
+
+def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "repartition", *month(tmp_path / "none.csv", tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert one_line(done.stderr).startswith("repartition month: ")
