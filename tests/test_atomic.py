@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repartition._atomic import atomic_directory, atomic_file, atomic_files
+from repartition._atomic import atomic_directory, atomic_file, atomic_files, together
 
 
 def _mode(path: Path) -> int:
@@ -179,3 +179,55 @@ def test_files_refuse_a_path_given_twice(tmp_path: Path) -> None:
     ):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_writes_made_together_appear_together(tmp_path: Path) -> None:
+    (tmp_path / "old.txt").write_text("old")
+    with together():
+        with atomic_file(tmp_path / "one.txt") as temporary:
+            temporary.write_text("one")
+        with atomic_files([tmp_path / "two.txt", tmp_path / "old.txt"]) as temporaries:
+            for temporary, text in zip(temporaries, ["two", "new"], strict=True):
+                temporary.write_text(text)
+        with together(), atomic_file(tmp_path / "three.txt") as temporary:
+            temporary.write_text("three")  # nested: the outermost block renames
+        visible = {name: text for name, text in _contents(tmp_path).items() if name[0] != "."}
+        assert visible == {"old.txt": "old"}  # nothing renamed yet
+    assert _contents(tmp_path) == {
+        "old.txt": "new",
+        "one.txt": "one",
+        "three.txt": "three",
+        "two.txt": "two",
+    }
+
+
+def _write_then(tmp_path: Path, failure: BaseException) -> None:
+    with together():
+        with atomic_file(tmp_path / "old.txt") as temporary:
+            temporary.write_text("new")
+        with atomic_file(tmp_path / "other.txt") as temporary:
+            temporary.write_text("other")
+        raise failure
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("refused"), KeyboardInterrupt()])
+def test_a_failure_in_a_together_block_writes_nothing(
+    tmp_path: Path, failure: BaseException
+) -> None:
+    (tmp_path / "old.txt").write_text("old")
+    with pytest.raises(type(failure)):
+        _write_then(tmp_path, failure)
+    assert _contents(tmp_path) == {"old.txt": "old"}
+
+
+def _write_twice(path: Path) -> None:
+    with together():
+        for text in ("first", "second"):
+            with atomic_file(path) as temporary:
+                temporary.write_text(text)
+
+
+def test_a_file_written_twice_together_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="written twice"):
+        _write_twice(tmp_path / "a.txt")
+    assert _contents(tmp_path) == {}

@@ -113,3 +113,70 @@ def test_console_command(
     assert "--coefficients" in capsys.readouterr().err
     assert main([*arguments[:2], "--month", "2024-01", "--out", str(tmp_path)]) == 1
     assert "2024-01" in capsys.readouterr().err
+
+
+def _visible(folder: Path) -> dict[str, bytes]:
+    if not folder.exists():
+        return {}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if not p.name.startswith(".")}
+
+
+@pytest.mark.parametrize("operation", ["fsync", "replace"])
+def test_a_month_appears_whole_or_not_at_all_wherever_it_is_interrupted(
+    exports: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
+    """Interrupt the k-th fsync or rename of prepare_month, for every k: the folder holds
+    the previous run's files untouched, or every new file, never a mix."""
+    import os
+
+    from repartition import _atomic
+
+    path = exports[0]
+    out = tmp_path / "out"
+    prepare_month(path, "2025-11", keys.Prorata(), out, operation="OPE1")
+    before = _visible(out)
+    key = keys.Static(read_static_coefficients(_coefficients(tmp_path)), redistribute=True)
+    prepare_month(path, "2025-11", key, tmp_path / "expected", operation="OPE1")
+    expected = _visible(tmp_path / "expected")
+    assert expected.keys() == before.keys()
+    assert expected != before
+    target = (_atomic, "_flush_to_disk") if operation == "fsync" else (os, "replace")
+    real = getattr(*target)
+    for k in range(1, 50):
+        calls = 0
+
+        def failing(*args: object, k: int = k) -> object:
+            nonlocal calls
+            calls += 1
+            if calls == k:
+                raise KeyboardInterrupt(f"interrupted at {operation} {k}")
+            return real(*args)
+
+        monkeypatch.setattr(*target, failing)
+        try:
+            prepare_month(path, "2025-11", key, out, operation="OPE1", overwrite=True)
+        except KeyboardInterrupt:
+            monkeypatch.setattr(*target, real)
+            # Interrupted after the last rename (the folder's fsync): every new file is in.
+            assert _visible(out) in (before, expected), f"interrupted at {operation} {k}"
+            continue
+        monkeypatch.setattr(*target, real)
+        assert _visible(out) == expected
+        break
+    else:
+        pytest.fail("prepare_month never completed")
+    assert k > 3  # several interruption points were exercised
+
+
+def test_a_writer_that_refuses_leaves_no_key_file(
+    exports: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repartition.io import monthly
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise errors.FileFormatError("the totals cannot be written")
+
+    monkeypatch.setattr(monthly, "write_monthly_totals", refuse)
+    with pytest.raises(errors.FileFormatError, match="totals"):
+        prepare_month(exports[0], "2025-11", keys.Prorata(), tmp_path / "out", operation="OPE1")
+    assert _visible(tmp_path / "out") == {}

@@ -5,19 +5,27 @@ Everything is first written under a temporary name in the destination's own dire
 If the writer fails or is interrupted, the temporary file or directory is removed and
 the destination is left as it was. Several files (the tables of one key, one per
 producer) are written all or nothing (:func:`atomic_files`): none is renamed before all
-are written. This module imports nothing of repartition's: every layer may use it.
+are written. Writes made one after the other by different writers are made all or nothing
+together inside :func:`together` (a PMO's month: the key file, the per-step results and the
+totals). This module imports nothing of repartition's: every layer may use it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_directory", "atomic_file", "atomic_files"]
+__all__ = ["atomic_directory", "atomic_file", "atomic_files", "together"]
+
+_PENDING: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.ContextVar(
+    "repartition_atomic_pending", default=None
+)
+"""Inside :func:`together`: the (temporary, destination) pairs written and not yet renamed."""
 
 
 def _umask() -> int:
@@ -50,15 +58,65 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     destination = Path(path)
     temporary = _temporary_file(destination, ".tmp")
+    pending = _PENDING.get()
     try:
         yield temporary
         os.chmod(temporary, 0o666 & ~_UMASK)
         _flush_to_disk(temporary)
+        if pending is not None:  # renamed with the others when together() ends
+            pending.append((temporary, destination))
+            return
         os.replace(temporary, destination)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     _flush_to_disk(destination.parent)
+
+
+@contextlib.contextmanager
+def together() -> Iterator[None]:
+    """Make the files that :func:`atomic_file` writes inside the block appear all or nothing.
+
+    Each file is written to its temporary name as usual; the renames wait for the end of
+    the block, and happen only if it ends without an exception (then as in
+    :func:`atomic_files`: an existing file is replaced, and put back if a later rename
+    fails). On any exception in the block, every file written in it is deleted and no
+    destination is touched. Blocks may nest; the outermost one renames.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> try:
+    ...     with together():
+    ...         with atomic_file(folder / "key.txt") as temporary:
+    ...             _ = temporary.write_text("written")
+    ...         raise RuntimeError("the next writer refused")
+    ... except RuntimeError:
+    ...     pass
+    >>> list(folder.iterdir())
+    []
+    """
+    if _PENDING.get() is not None:
+        yield
+        return
+    pending: list[tuple[Path, Path]] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+    except BaseException:
+        for temporary, _ in pending:
+            temporary.unlink(missing_ok=True)
+        raise
+    finally:
+        _PENDING.reset(token)
+    destinations = [destination for _, destination in pending]
+    if len(set(destinations)) != len(destinations):
+        for temporary, _ in pending:
+            temporary.unlink(missing_ok=True)
+        twice = next(path for path in destinations if destinations.count(path) > 1)
+        raise ValueError(f"{twice} is written twice in one together() block.")
+    _replace_all(destinations, [temporary for temporary, _ in pending])
 
 
 @contextlib.contextmanager
@@ -114,6 +172,16 @@ def atomic_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[list[Path]
         for temporary in temporaries:
             temporary.unlink(missing_ok=True)
         raise
+    pending = _PENDING.get()
+    if pending is not None:  # renamed with the others when together() ends
+        pending.extend(zip(temporaries, destinations, strict=True))
+        return
+    _replace_all(destinations, temporaries)
+
+
+def _replace_all(destinations: list[Path], temporaries: list[Path]) -> None:
+    """Rename each of ``temporaries`` onto its destination; all or nothing (see
+    :func:`atomic_files`)."""
     backups: dict[Path, Path] = {}
     renamed: list[Path] = []
     try:

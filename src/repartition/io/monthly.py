@@ -18,6 +18,7 @@ from typing import Literal
 import pandas as pd
 
 from repartition import errors
+from repartition._atomic import together
 from repartition.allocation import Allocation
 from repartition.engine import allocate
 from repartition.io.dso import write_dso_results, write_monthly_totals
@@ -140,8 +141,9 @@ def prepare_month(
     tz
         The local time of the month and of the files.
     overwrite
-        Replace a key file that already exists (the CSV files are always replaced,
-        atomically).
+        Replace a key file that already exists (the CSV files are always replaced).
+        The files appear all together or not at all: if one cannot be written, or the
+        run is interrupted, none of them is, and files already there keep their content.
 
     Returns
     -------
@@ -163,19 +165,20 @@ def prepare_month(
     allocation = allocate(consumption, production, key)
     folder = Path(folder)
     key_file = None
-    if operation is not None:
-        key_file = write_dynamic_key(
-            to_dynamic_key(allocation),
-            folder,
-            operation,
-            tz=tz,
-            consumption=consumption,
-            production=production,
-            rounding=rounding,
-            overwrite=overwrite,
-        )
-    steps = write_dso_results(allocation, folder / f"{month}_steps.csv", tz=tz)
-    totals = write_monthly_totals(allocation, folder / f"{month}_totals.csv", tz=tz)
+    with together():  # the month's files appear all together, or none does
+        if operation is not None:
+            key_file = write_dynamic_key(
+                to_dynamic_key(allocation),
+                folder,
+                operation,
+                tz=tz,
+                consumption=consumption,
+                production=production,
+                rounding=rounding,
+                overwrite=overwrite,
+            )
+        steps = write_dso_results(allocation, folder / f"{month}_steps.csv", tz=tz)
+        totals = write_monthly_totals(allocation, folder / f"{month}_totals.csv", tz=tz)
     return MonthFiles(month, allocation, key_file, Path(steps), Path(totals))
 
 
