@@ -23,6 +23,7 @@ import strategies as gen
 from repartition import allocate_arrays, keys, reference
 from repartition.kernels import checks, pooled
 from repartition.kernels import full_dynamic as full_dynamic_kernels
+from repartition.kernels.attribution import pooled_production
 
 RTOL = 1e-9
 
@@ -58,7 +59,7 @@ def check_grid_supply(C, allocated, grid_supply):
 def run_prorata(C, P):
     C, P = frozen(C), frozen(P)
     allocated, grid_supply, self_consumed, surplus = outputs(C, P)
-    total = pooled.pooled_production(P)
+    total = pooled_production(P)
     pooled.prorata(C, P, total, allocated, grid_supply, self_consumed, surplus)
     check_grid_supply(C, allocated, grid_supply)
     return allocated, self_consumed, surplus
@@ -67,7 +68,7 @@ def run_prorata(C, P):
 def run_static(C, P, k):
     C, P, k = frozen(C), frozen(P), frozen(k)
     allocated, grid_supply, self_consumed, surplus = outputs(C, P)
-    total = pooled.pooled_production(P)
+    total = pooled_production(P)
     pooled.static(C, P, total, k, allocated, grid_supply, self_consumed, surplus)
     check_grid_supply(C, allocated, grid_supply)
     return allocated, self_consumed, surplus
@@ -77,7 +78,7 @@ def run_redistributed(C, P, k, rounds):
     C, P, k = frozen(C), frozen(P), frozen(k)
     allocated, grid_supply, self_consumed, surplus = outputs(C, P)
     passes = np.full(C.shape[0], -7, dtype=np.int32)
-    total = pooled.pooled_production(P)
+    total = pooled_production(P)
     pooled.static_redistributed(
         C, P, total, k, rounds, allocated, grid_supply, self_consumed, surplus, passes
     )
@@ -88,7 +89,7 @@ def run_redistributed(C, P, k, rounds):
 def run_dynamic(C, P, k):
     C, P, k = frozen(C), frozen(P), frozen(k)
     allocated, grid_supply, self_consumed, surplus = outputs(C, P)
-    total = pooled.pooled_production(P)
+    total = pooled_production(P)
     pooled.dynamic(C, P, total, k, allocated, grid_supply, self_consumed, surplus)
     check_grid_supply(C, allocated, grid_supply)
     return allocated, self_consumed, surplus
@@ -120,10 +121,10 @@ def test_pooled_production_does_not_depend_on_producer_order() -> None:
     rng = np.random.default_rng(7)
     P = rng.random((50, 6)) * 10.0 ** rng.integers(-3, 4, size=(50, 6))
     P[0] = [0.1, 0.2, 0.3, 0.0, 0.0, 0.0]
-    totals = pooled.pooled_production(frozen(P))
+    totals = pooled_production(frozen(P))
     for _ in range(5):
         permuted = frozen(P[:, rng.permutation(6)])
-        np.testing.assert_array_equal(pooled.pooled_production(permuted), totals)
+        np.testing.assert_array_equal(pooled_production(permuted), totals)
     np.testing.assert_allclose(totals, P.sum(axis=1), rtol=1e-15)
 
 
@@ -136,7 +137,7 @@ def test_pooled_production_sums_in_increasing_order_exactly(producers: int) -> N
     P[::4] = np.round(P[::4], 1)
     P[::7] = 0.0
     expected = np.array([sum(sorted(row), 0.0) for row in P.tolist()])
-    np.testing.assert_array_equal(pooled.pooled_production(frozen(P)), expected)
+    np.testing.assert_array_equal(pooled_production(frozen(P)), expected)
 
 
 # --- comparing ----------------------------------------------------------------------------

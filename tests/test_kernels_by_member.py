@@ -17,7 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from repartition import allocate, allocate_arrays, keys, reference
-from repartition.kernels import by_member, checks, full_dynamic, pooled, water_by_member
+from repartition.kernels import by_member, checks, full_dynamic, members, pooled, water_by_member
+from repartition.kernels.attribution import pooled_production
 from repartition.kernels.layout import is_by_member
 from test_kernels import frozen, staircase
 
@@ -71,7 +72,7 @@ def test_prorata(steps, consumers, producers, threads) -> None:
     C, P = community(1, steps, consumers, producers)
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
-    total = pooled.pooled_production(P)
+    total = pooled_production(P)
     by_member.prorata(F.T, P, total, allocated.T, grid_supply.T, self_consumed, surplus)
     expected = reference.prorata(C, P)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
@@ -84,7 +85,7 @@ def test_static(steps, consumers, producers, threads) -> None:
     k = frozen(np.random.default_rng(3).dirichlet(np.ones(consumers)) * 0.9)
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
-    total = pooled.pooled_production(P)
+    total = pooled_production(P)
     by_member.static(F.T, P, total, k, allocated.T, grid_supply.T, self_consumed, surplus)
     expected = reference.static(C, P, k)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
@@ -101,7 +102,7 @@ def test_static_redistributed(steps, consumers, producers, threads, rounds) -> N
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     passes = np.full(steps, -1, dtype=np.int32)
-    total = pooled.pooled_production(P)
+    total = pooled_production(P)
     water_by_member.static_redistributed(
         F.T, P, total, k, rounds, allocated.T, grid_supply.T, self_consumed, surplus, passes
     )
@@ -129,7 +130,7 @@ def test_dynamic(steps, consumers, producers, threads) -> None:
     k[1::3] = np.nan  # no key sent: prorata
     F, K = member_major(C), member_major(k)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
-    total = pooled.pooled_production(P)
+    total = pooled_production(P)
     by_member.dynamic(F.T, P, total, K.T, allocated.T, grid_supply.T, self_consumed, surplus)
     expected = reference.dynamic(C, P, k)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
@@ -167,7 +168,7 @@ def test_member_sums_split_among_threads(threads) -> None:
     previous = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
-        sums = by_member._member_sums(values, numba.get_num_threads())
+        sums = members.member_sums(values, numba.get_num_threads())
         np.testing.assert_allclose(sums, values.sum(axis=0), rtol=RTOL)
     finally:
         numba.set_num_threads(previous)
@@ -248,7 +249,7 @@ def test_water_filling_staircase_on_every_step() -> None:
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     passes = np.zeros(steps, dtype=np.int32)
-    total = pooled.pooled_production(P)
+    total = pooled_production(P)
     water_by_member.static_redistributed(
         F.T, P, total, k, pooled.EXACT, allocated.T, grid_supply.T, self_consumed, surplus, passes
     )
@@ -315,11 +316,11 @@ def test_member_major_scan_finds_bad_values_and_sums_steps(bad) -> None:
     if bad is not None:
         values[5, 40] = bad
         values[9, 3] = bad
-    position, totals = checks.first_invalid_energy_by_member(values, by_member.CHUNKS)
+    position, totals = checks.first_invalid_energy_by_member(values, members.CHUNKS)
     assert position == checks.first_invalid_energy(values)
     if bad is None:
         assert position == -1
-        expected = by_member._member_sums(values, by_member.CHUNKS)
+        expected = members.member_sums(values, members.CHUNKS)
         np.testing.assert_array_equal(totals, expected)  # the same sums, to the bit
     else:
         assert position == 5 * 70 + 40

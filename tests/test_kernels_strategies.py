@@ -13,10 +13,12 @@ import numpy as np
 import pytest
 
 from repartition import reference
-from repartition.kernels import by_member, greedy, pooled
+from repartition.kernels import greedy
 from repartition.kernels import prosumer as prosumer_kernels
 from repartition.kernels import prosumer_optimal as optimal_kernels
 from repartition.kernels import prosumer_optimal_by_member as optimal_by_member
+from repartition.kernels.attribution import pooled_production
+from repartition.kernels.members import CHUNKS
 from repartition.keys.prosumer import _owner_slots, _relative_scale, pair_coefficients
 from test_kernels import frozen
 from test_kernels_by_member import THREADS, assert_pooled, buffers, community, member_major
@@ -41,7 +43,7 @@ def test_greedy_fixed_both_layouts(steps, consumers, producers, threads, serve_z
     values = greedy_values(consumers)
     order = np.argsort(-values, kind="stable")
     order.flags.writeable = False
-    total = pooled.pooled_production(P)
+    total = pooled_production(P)
     expected = reference.economic_greedy(C, P, values, serve_zero)
     rows = np.empty(C.shape), np.empty(C.shape), np.empty(P.shape), np.empty(P.shape)
     greedy.greedy_fixed(frozen(C), P, total, values, order, serve_zero, *rows)
@@ -58,7 +60,7 @@ def test_greedy_fixed_both_layouts(steps, consumers, producers, threads, serve_z
         grid_supply.T,
         self_consumed,
         surplus,
-        by_member.CHUNKS,
+        CHUNKS,
     )
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
 
@@ -105,14 +107,14 @@ def test_pair_shares_both_layouts(steps, consumers, producers, threads, variant)
     allocated, grid_supply = np.empty(C.shape), np.empty(C.shape)
     self_consumed, surplus = np.empty(P.shape), np.empty(P.shape)
     prosumer_kernels.pair_shares(
-        *(frozen(C), P, pairs, allocated, grid_supply, self_consumed, surplus, by_member.CHUNKS)
+        *(frozen(C), P, pairs, allocated, grid_supply, self_consumed, surplus, CHUNKS)
     )
     tables = rebuilt_tables(allocated)
     assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     prosumer_kernels.pair_shares_by_member(
         *(member_major(C).T, np.ascontiguousarray(P.T), pairs),
-        *(allocated.T, grid_supply.T, self_consumed, surplus, by_member.CHUNKS),
+        *(allocated.T, grid_supply.T, self_consumed, surplus, CHUNKS),
     )
     tables = rebuilt_tables(allocated)
     assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
@@ -140,13 +142,13 @@ def test_optimal_both_layouts(steps, consumers, producers, threads, owned) -> No
             allocated, grid_supply = np.empty(C.shape), np.empty(C.shape)
             optimal_kernels.optimal(
                 *(frozen(C), P, k, c, *slots, allocated, grid_supply),
-                *(level, owner_level, delivered, passes, by_member.CHUNKS),
+                *(level, owner_level, delivered, passes, CHUNKS),
             )
         else:
             allocated, grid_supply, _, _ = buffers(C, P)
             optimal_by_member.optimal_by_member(
                 *(member_major(C).T, P, k, c, *slots, allocated.T, grid_supply.T),
-                *(level, owner_level, delivered, passes, by_member.CHUNKS),
+                *(level, owner_level, delivered, passes, CHUNKS),
             )
         self_consumed = np.minimum(delivered, P)
         tables = np.empty((producers, steps, consumers))
@@ -176,7 +178,7 @@ def test_optimal_by_member_finishes_steps_row_by_row(threads, monkeypatch) -> No
         delivered, passes = np.empty(P.shape), np.empty(60, dtype=np.int32)
         optimal_by_member.optimal_by_member(
             *(member_major(C).T, P, frozen(k), c, *slots, allocated.T, grid_supply.T),
-            *(level, owner_level, delivered, passes, by_member.CHUNKS),
+            *(level, owner_level, delivered, passes, CHUNKS),
         )
         outputs.append((allocated, level, owner_level, delivered, passes))
     for first, other in zip(outputs[0], outputs[2], strict=True):

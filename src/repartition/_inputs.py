@@ -16,7 +16,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition.kernels import by_member, checks
+from repartition.kernels import checks
+from repartition.kernels import members as by_member
 from repartition.kernels.layout import contiguous, is_by_member, read_only
 from repartition.problem import Axis
 

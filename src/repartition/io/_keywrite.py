@@ -35,7 +35,7 @@ from repartition._inputs import check_time_index, is_number
 from repartition.allocation import Allocation
 from repartition.engine import allocate
 from repartition.io._atomic import atomic_file
-from repartition.kernels import pooled
+from repartition.kernels import attribution as pooled
 from repartition.keys import SharingKey
 
 UNITS = 10_000

@@ -20,41 +20,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels._config import parallel_kernel, prange, serial_kernel
-from repartition.kernels.pooled import _attribute_row
+from repartition.kernels._config import parallel_kernel, prange
+from repartition.kernels.attribution import attribute_steps
+from repartition.kernels.members import CHUNKS, chunk_bounds, member_sums
 
 Array = NDArray[np.float64]
-
-
-@serial_kernel
-def _chunk(chunk, chunks, members):  # type: ignore[no-untyped-def]
-    """Members ``[first, stop)`` of one of ``chunks`` equal chunks."""
-    return chunk * members // chunks, (chunk + 1) * members // chunks
-
-
-@parallel_kernel
-def _member_sums(values_by_member, chunks):  # type: ignore[no-untyped-def]
-    """``sum_i values[i, t]`` per step, reading memory in order.
-
-    Each thread sums its own chunk of members into its own row of ``partial``; the rows
-    are added serially afterwards (no two threads ever write the same step).
-    """
-    members, steps = values_by_member.shape
-    partial = np.zeros((chunks, steps))
-    for chunk in prange(chunks):
-        first, stop = _chunk(chunk, chunks, members)
-        for i in range(first, stop):
-            for t in range(steps):
-                partial[chunk, t] += values_by_member[i, t]
-    return partial.sum(axis=0)
-
-
-@parallel_kernel
-def _attribute(production, production_total, allocated_total, self_consumed, surplus):  # type: ignore[no-untyped-def]
-    for t in prange(production.shape[0]):
-        _attribute_row(
-            production, t, production_total[t], allocated_total[t], self_consumed, surplus
-        )
 
 
 @parallel_kernel
@@ -65,7 +35,7 @@ def _prorata_shares(  # type: ignore[no-untyped-def]
     members, steps = consumption_by_member.shape
     partial = np.zeros((chunks, steps))
     for chunk in prange(chunks):
-        first, stop = _chunk(chunk, chunks, members)
+        first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             for t in range(steps):
                 c = consumption_by_member[i, t]
@@ -88,15 +58,6 @@ def _prorata_ratio(consumption_total: Array, production_total: Array) -> Array:
     return ratio
 
 
-CHUNKS = 16
-"""Chunks of members summed separately, then added in chunk order. A fixed number, not one
-per thread, so that the result does not depend on the number of threads to the last bit."""
-
-
-def _chunks() -> int:
-    return CHUNKS
-
-
 def prorata(
     consumption_by_member: Array,
     production: Array,
@@ -111,14 +72,14 @@ def prorata(
 
     ``consumption_total``, the per-step sums if the caller has them, saves a read.
     """
-    chunks = _chunks()
+    chunks = CHUNKS
     if consumption_total is None:
-        consumption_total = _member_sums(consumption_by_member, chunks)
+        consumption_total = member_sums(consumption_by_member, chunks)
     ratio = _prorata_ratio(consumption_total, production_total)
     allocated_total = _prorata_shares(
         consumption_by_member, ratio, allocated_by_member, grid_supply_by_member, chunks
     )
-    _attribute(production, production_total, allocated_total, self_consumed, surplus)
+    attribute_steps(production, production_total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
@@ -134,7 +95,7 @@ def _static_shares(  # type: ignore[no-untyped-def]
     members, steps = consumption_by_member.shape
     partial = np.zeros((chunks, steps))
     for chunk in prange(chunks):
-        first, stop = _chunk(chunk, chunks, members)
+        first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             k = coefficients[i]
             for t in range(steps):
@@ -163,9 +124,9 @@ def static(
         coefficients,
         allocated_by_member,
         grid_supply_by_member,
-        _chunks(),
+        CHUNKS,
     )
-    _attribute(production, production_total, allocated_total, self_consumed, surplus)
+    attribute_steps(production, production_total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
@@ -182,7 +143,7 @@ def _dynamic_shares(  # type: ignore[no-untyped-def]
     members, steps = consumption_by_member.shape
     partial = np.zeros((chunks, steps))
     for chunk in prange(chunks):
-        first, stop = _chunk(chunk, chunks, members)
+        first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             for t in range(steps):
                 c = consumption_by_member[i, t]
@@ -212,12 +173,12 @@ def dynamic(
 
     ``consumption_total``, the per-step sums if the caller has them, saves a read.
     """
-    chunks = _chunks()
+    chunks = CHUNKS
     ratio = np.full(production_total.size, np.nan)  # NaN: the step has a key
     fallback = np.isnan(coefficients_by_member[0])
     if fallback.any():
         if consumption_total is None:
-            consumption_total = _member_sums(consumption_by_member, chunks)
+            consumption_total = member_sums(consumption_by_member, chunks)
         ratio[fallback] = _prorata_ratio(consumption_total, production_total)[fallback]
     allocated_total = _dynamic_shares(
         consumption_by_member,
@@ -228,7 +189,7 @@ def dynamic(
         grid_supply_by_member,
         chunks,
     )
-    _attribute(production, production_total, allocated_total, self_consumed, surplus)
+    attribute_steps(production, production_total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
@@ -250,7 +211,7 @@ def _pair_sums(coefficients_by_member, scale_by_member, chunks):  # type: ignore
     members, steps = coefficients_by_member.shape
     partial = np.zeros((chunks, steps))
     for chunk in prange(chunks):
-        first, stop = _chunk(chunk, chunks, members)
+        first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             for t in range(steps):
                 partial[chunk, t] += coefficients_by_member[i, t] * scale_by_member[i, t]
@@ -266,7 +227,7 @@ def attribute_producer(
     surplus: Array,
 ) -> None:
     """Full dynamic: AUTOPROD ``= P[t, j] * min(1, sum_i k[t, i] * scale[t, i])`` and SURPLUS."""
-    fraction = np.minimum(1.0, _pair_sums(coefficients_by_member, scale_by_member, _chunks()))
+    fraction = np.minimum(1.0, _pair_sums(coefficients_by_member, scale_by_member, CHUNKS))
     power = production[:, producer]
     shared = fraction * power
     self_consumed[:, producer] = shared

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from repartition.kernels._config import parallel_kernel, prange, serial_kernel
-from repartition.kernels.by_member import _chunk
+from repartition.kernels.members import chunk_bounds
 
 _CHUNK = 1 << 16
 
@@ -56,14 +56,14 @@ def first_invalid_energy(values):  # type: ignore[no-untyped-def]
 def first_invalid_energy_by_member(values_by_member, chunks):  # type: ignore[no-untyped-def]
     """:func:`first_invalid_energy` for a member-major (members, steps) array, which also
     returns ``sum_i values[i, t]`` per step, summed on the way exactly as
-    :func:`repartition.kernels.by_member._member_sums` sums them (same chunks, same order),
+    :func:`repartition.kernels.members.member_sums` sums them (same chunks, same order),
     so that the kernels that need the per-step totals do not read the array again.
     """
     members, steps = values_by_member.shape
     partial = np.zeros((chunks, steps))
     found = np.full(chunks, -1, dtype=np.int64)
     for chunk in prange(chunks):
-        first, stop = _chunk(chunk, chunks, members)
+        first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             good = 0
             for t in range(steps):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from repartition.kernels._config import parallel_kernel, prange, serial_kernel
-from repartition.kernels.pooled import _attribute_row
+from repartition.kernels.attribution import attribute_row
 
 
 @serial_kernel
@@ -96,7 +96,7 @@ def greedy_fixed(  # type: ignore[no-untyped-def]
         allocated_total = _greedy_row(
             consumption, t, values, order, total, serve_zero, allocated, grid_supply
         )
-        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
@@ -120,7 +120,7 @@ def greedy_per_step(  # type: ignore[no-untyped-def]
         allocated_total = _greedy_row(
             consumption, t, row, order, total, serve_zero, allocated, grid_supply
         )
-        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
 @serial_kernel
@@ -233,7 +233,7 @@ def greedy_fixed_by_member(  # type: ignore[no-untyped-def]
                 )
             start = end
         for t in range(stop - first):
-            _attribute_row(
+            attribute_row(
                 production,
                 first + t,
                 production_total[first + t],

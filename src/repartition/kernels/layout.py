@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels.pooled import pooled_production
+from repartition.kernels.attribution import pooled_production
 
 Array = NDArray[np.float64]
 ArrayT = TypeVar("ArrayT", bound=NDArray[Any])

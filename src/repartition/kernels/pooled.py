@@ -8,7 +8,7 @@ Kernels trust their input: validation happens in :mod:`repartition._inputs`.
 
 Shapes: ``consumption``, ``allocated`` and ``grid_supply`` (steps, consumers);
 ``production``, ``self_consumed`` and ``surplus`` (steps, producers); ``production_total``
-(steps,), from :func:`pooled_production`. Energies in kWh per step.
+(steps,), from :func:`repartition.kernels.attribution.pooled_production`. Energies in kWh per step.
 
 Every kernel writes COMPLEMENT, ``grid_supply = C - A``, in the same pass as ``A``: the
 results never depend on the input after the call.
@@ -27,6 +27,7 @@ from repartition.kernels._config import (
     prange,
     serial_kernel,
 )
+from repartition.kernels.attribution import attribute_row
 
 EXACT = -1
 """``rounds`` value asking :func:`static_redistributed` for the exact water-filling limit."""
@@ -41,52 +42,6 @@ def _row_total(array, t):  # type: ignore[no-untyped-def]
     for column in range(array.shape[1]):
         total += array[t, column]
     return total
-
-
-@exact_parallel_kernel  # no re-association: the sum runs in the order of the values
-def pooled_production(production):  # type: ignore[no-untyped-def]
-    """``P_tot[t] = sum_j P[t, j]``, summed in increasing order of the values.
-
-    The order of the sum is fixed by the values, not by the order of the producers, so
-    that ``P_tot`` (and every rule that compares against it) does not depend on member
-    order to the last bit (invariant 5). A community has few producers: the sort is cheap.
-    """
-    steps, producers = production.shape
-    totals = np.empty(steps)
-    chunks = min(steps, 256)  # enough for any thread count; one small buffer each
-    for chunk in prange(chunks):
-        values = np.empty(producers)  # one buffer per chunk: no allocation per step
-        for t in range(chunk * steps // chunks, (chunk + 1) * steps // chunks):
-            # Insertion sort: a community has few producers.
-            for j in range(producers):
-                value = production[t, j]
-                position = j
-                while position > 0 and values[position - 1] > value:
-                    values[position] = values[position - 1]
-                    position -= 1
-                values[position] = value
-            total = 0.0
-            for j in range(producers):
-                total += values[j]
-            totals[t] = total
-    return totals
-
-
-@serial_kernel
-def _attribute_row(production, t, production_total, allocated_total, self_consumed, surplus):  # type: ignore[no-untyped-def]
-    """AUTOPROD and SURPLUS of each producer at step t, prorata of its production.
-
-    ``fraction = min(1, allocated_total / production_total)``; ``self_consumed = fraction *
-    P[t, j]`` can never exceed ``P[t, j]`` (rounding is monotonic), so ``surplus =
-    P[t, j] - self_consumed`` is never negative.
-    """
-    fraction = 0.0
-    if production_total > 0.0:
-        fraction = min(1.0, allocated_total / production_total)
-    for j in range(production.shape[1]):
-        shared = fraction * production[t, j]
-        self_consumed[t, j] = shared
-        surplus[t, j] = production[t, j] - shared
 
 
 @serial_kernel
@@ -113,7 +68,7 @@ def prorata(  # type: ignore[no-untyped-def]
     for t in prange(consumption.shape[0]):
         total = production_total[t]
         allocated_total = _prorata_row(consumption, t, total, allocated, grid_supply)
-        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
 @serial_kernel
@@ -145,7 +100,7 @@ def static(  # type: ignore[no-untyped-def]
     for t in prange(consumption.shape[0]):
         total = production_total[t]
         allocated_total = _capped_row(consumption, t, coefficients, total, allocated, grid_supply)
-        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
 @exact_serial_kernel
@@ -282,7 +237,7 @@ def static_redistributed(  # type: ignore[no-untyped-def]
         allocated_total = _level_row(
             consumption, t, coefficients, numerator, denominator, allocated, grid_supply
         )
-        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
@@ -312,4 +267,4 @@ def dynamic(  # type: ignore[no-untyped-def]
                 allocated[t, i] = share
                 grid_supply[t, i] = c - share
                 allocated_total += share
-        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+        attribute_row(production, t, total, allocated_total, self_consumed, surplus)

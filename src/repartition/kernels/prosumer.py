@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from repartition.kernels._config import parallel_kernel, prange, serial_kernel
-from repartition.kernels.by_member import _chunk
 from repartition.kernels.full_dynamic import capped
+from repartition.kernels.members import chunk_bounds
 
 
 @serial_kernel
@@ -98,7 +98,7 @@ def pair_shares_by_member(  # type: ignore[no-untyped-def]
     for chunk in prange(chunks):
         offered = np.empty(steps)
         scale = np.empty(steps)
-        first, stop = _chunk(chunk, chunks, members)
+        first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             offered[:] = 0.0
             for j in range(producers):

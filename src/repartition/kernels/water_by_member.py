@@ -13,7 +13,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from repartition.kernels._config import exact_parallel_kernel, prange
-from repartition.kernels.by_member import _attribute, _chunk, _chunks
+from repartition.kernels.attribution import attribute_steps
+from repartition.kernels.members import CHUNKS, chunk_bounds
 from repartition.kernels.pooled import EXACT, MAX_LEVEL_PASSES, _water_level
 
 Array = NDArray[np.float64]
@@ -35,7 +36,7 @@ def _level_sums(consumption_by_member, coefficients, numerator, denominator, chu
     unsaturated_key = np.zeros((chunks, steps))
     saturated = np.zeros((chunks, steps), dtype=np.int64)
     for chunk in prange(chunks):
-        first, stop = _chunk(chunk, chunks, members)
+        first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             k = coefficients[i]
             if k <= 0.0:
@@ -65,7 +66,7 @@ def _level_shares(  # type: ignore[no-untyped-def]
     members, steps = consumption_by_member.shape
     partial = np.zeros((chunks, steps))
     for chunk in prange(chunks):
-        first, stop = _chunk(chunk, chunks, members)
+        first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             k = coefficients[i]
             for t in range(steps):
@@ -121,7 +122,7 @@ def static_redistributed(
     wasted on them: they are gathered and solved row by row, from the start, by the
     row-major function (which sorts a row that needs too many passes).
     """
-    chunks = _chunks()
+    chunks = CHUNKS
     steps = production_total.size
     numerator = production_total.astype(np.float64, copy=True)
     denominator = np.ones(steps)
@@ -172,4 +173,4 @@ def static_redistributed(
         grid_supply_by_member,
         chunks,
     )
-    _attribute(production, production_total, allocated_total, self_consumed, surplus)
+    attribute_steps(production, production_total, allocated_total, self_consumed, surplus)

@@ -18,7 +18,8 @@ from numpy.typing import NDArray
 from repartition import errors
 from repartition._coefficients import member_values, step_table
 from repartition.allocation import Shares
-from repartition.kernels import by_member, greedy, pooled
+from repartition.kernels import greedy, members
+from repartition.kernels.attribution import pooled_production
 from repartition.kernels.layout import empty_outputs, is_by_member, read_only
 from repartition.keys._base import SharingKey
 from repartition.problem import Array, Axis, Problem
@@ -128,7 +129,7 @@ class EconomicGreedy(SharingKey):
         )
         _finite(table, axis, key)
         production = read_only(production)
-        production_total = pooled.pooled_production(production)
+        production_total = pooled_production(production)
         serve_zero = bool(self.serve_zero)
         if not per_step and is_by_member(consumption):
             outputs = empty_outputs(consumption, production)  # member-major, like the input
@@ -144,7 +145,7 @@ class EconomicGreedy(SharingKey):
                 grid_supply.T,
                 self_consumed,
                 surplus,
-                by_member.CHUNKS,
+                members.CHUNKS,
             )
             return Shares(*outputs)
         rows = read_only(np.ascontiguousarray(consumption))  # one copy for member-major data

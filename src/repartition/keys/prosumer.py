@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from repartition import errors
 from repartition._coefficients import static_shares, within_one
 from repartition.allocation import PairSplit, ReadOnlyArrays, Shares, Tables
-from repartition.kernels import by_member
+from repartition.kernels import members
 from repartition.kernels import prosumer as prosumer_kernels
 from repartition.kernels import prosumer_optimal as optimal_kernels
 from repartition.kernels import prosumer_optimal_by_member as by_member_kernels
@@ -232,13 +232,13 @@ def _pair_shares(consumption: Array, production: Array, pairs: Array, axis: Axis
         prosumer_kernels.pair_shares_by_member(
             *(consumption.T, np.ascontiguousarray(production.T), pairs),
             *(allocated.T, grid_supply.T, self_consumed, surplus),
-            by_member.CHUNKS,
+            members.CHUNKS,
         )
     else:
         prosumer_kernels.pair_shares(
             *(consumption, production, pairs),
             *(allocated, grid_supply, self_consumed, surplus),
-            by_member.CHUNKS,
+            members.CHUNKS,
         )
 
     return Shares(*outputs, split=PairSplit(tables_for=_PairTables(allocated, production, pairs)))
@@ -265,7 +265,7 @@ def _optimal(
     owner_level = np.empty((steps, len(slots[2])))
     delivered = np.empty(production.shape)
     passes = np.empty(steps, dtype=np.int32)
-    records = (level, owner_level, delivered, passes, by_member.CHUNKS)
+    records = (level, owner_level, delivered, passes, members.CHUNKS)
     if is_by_member(consumption):
         by_member_kernels.optimal_by_member(
             *(consumption.T, production, k, c, *slots, allocated.T, grid_supply.T), *records

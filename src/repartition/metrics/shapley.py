@@ -34,8 +34,8 @@ from repartition import errors
 from repartition.allocation import Allocation
 from repartition.engine import allocate, allocate_arrays
 from repartition.kernels import shapley as kernels
+from repartition.kernels.attribution import pooled_production
 from repartition.kernels.layout import read_only
-from repartition.kernels.pooled import pooled_production
 from repartition.keys import EqualShare, ItalianKey, Prorata, SharingKey
 from repartition.metrics.tariffs import Tariffs, retail_prices
 
