@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 import strategies as gen
 from repartition import allocate_arrays, keys, reference
-from repartition.kernels import checks, pooled
+from repartition.kernels import checks, dynamic, pooled, prorata, static
 from repartition.kernels import full_dynamic as full_dynamic_kernels
 from repartition.kernels.attribution import pooled_production
 
@@ -60,7 +60,7 @@ def run_prorata(C, P):
     C, P = frozen(C), frozen(P)
     allocated, grid_supply, self_consumed, surplus = outputs(C, P)
     total = pooled_production(P)
-    pooled.prorata(C, P, total, allocated, grid_supply, self_consumed, surplus)
+    prorata.prorata_rows(C, P, total, allocated, grid_supply, self_consumed, surplus)
     check_grid_supply(C, allocated, grid_supply)
     return allocated, self_consumed, surplus
 
@@ -69,7 +69,7 @@ def run_static(C, P, k):
     C, P, k = frozen(C), frozen(P), frozen(k)
     allocated, grid_supply, self_consumed, surplus = outputs(C, P)
     total = pooled_production(P)
-    pooled.static(C, P, total, k, allocated, grid_supply, self_consumed, surplus)
+    static.static_rows(C, P, total, k, allocated, grid_supply, self_consumed, surplus)
     check_grid_supply(C, allocated, grid_supply)
     return allocated, self_consumed, surplus
 
@@ -90,7 +90,7 @@ def run_dynamic(C, P, k):
     C, P, k = frozen(C), frozen(P), frozen(k)
     allocated, grid_supply, self_consumed, surplus = outputs(C, P)
     total = pooled_production(P)
-    pooled.dynamic(C, P, total, k, allocated, grid_supply, self_consumed, surplus)
+    dynamic.dynamic_rows(C, P, total, k, allocated, grid_supply, self_consumed, surplus)
     check_grid_supply(C, allocated, grid_supply)
     return allocated, self_consumed, surplus
 

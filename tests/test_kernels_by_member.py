@@ -17,7 +17,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from repartition import allocate, allocate_arrays, keys, reference
-from repartition.kernels import by_member, checks, full_dynamic, members, pooled, water_by_member
+from repartition.kernels import (
+    by_member,
+    checks,
+    dynamic,
+    full_dynamic,
+    members,
+    pooled,
+    prorata,
+    static,
+    water_by_member,
+)
 from repartition.kernels.attribution import pooled_production
 from repartition.kernels.layout import is_by_member
 from test_kernels import frozen, staircase
@@ -73,7 +83,7 @@ def test_prorata(steps, consumers, producers, threads) -> None:
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     total = pooled_production(P)
-    by_member.prorata(F.T, P, total, allocated.T, grid_supply.T, self_consumed, surplus)
+    prorata.prorata_members(F.T, P, total, allocated.T, grid_supply.T, self_consumed, surplus)
     expected = reference.prorata(C, P)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
 
@@ -86,7 +96,7 @@ def test_static(steps, consumers, producers, threads) -> None:
     F = member_major(C)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     total = pooled_production(P)
-    by_member.static(F.T, P, total, k, allocated.T, grid_supply.T, self_consumed, surplus)
+    static.static_members(F.T, P, total, k, allocated.T, grid_supply.T, self_consumed, surplus)
     expected = reference.static(C, P, k)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
 
@@ -131,7 +141,7 @@ def test_dynamic(steps, consumers, producers, threads) -> None:
     F, K = member_major(C), member_major(k)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     total = pooled_production(P)
-    by_member.dynamic(F.T, P, total, K.T, allocated.T, grid_supply.T, self_consumed, surplus)
+    dynamic.dynamic_members(F.T, P, total, K.T, allocated.T, grid_supply.T, self_consumed, surplus)
     expected = reference.dynamic(C, P, k)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
 

@@ -23,9 +23,7 @@ import numpy as np
 from repartition.kernels._config import (
     exact_parallel_kernel,
     exact_serial_kernel,
-    parallel_kernel,
     prange,
-    serial_kernel,
 )
 from repartition.kernels.attribution import attribute_row
 
@@ -34,73 +32,6 @@ EXACT = -1
 
 MAX_LEVEL_PASSES = 12
 """Passes of the iterative water-filling before the row is solved by sorting instead."""
-
-
-@serial_kernel
-def _row_total(array, t):  # type: ignore[no-untyped-def]
-    total = 0.0
-    for column in range(array.shape[1]):
-        total += array[t, column]
-    return total
-
-
-@serial_kernel
-def _prorata_row(consumption, t, production_total, allocated, grid_supply):  # type: ignore[no-untyped-def]
-    consumption_total = _row_total(consumption, t)
-    ratio = 1.0
-    if consumption_total > production_total:  # implies consumption_total > 0
-        ratio = production_total / consumption_total
-    allocated_total = 0.0
-    for i in range(consumption.shape[1]):
-        c = consumption[t, i]
-        share = c * ratio
-        allocated[t, i] = share
-        grid_supply[t, i] = c - share
-        allocated_total += share
-    return allocated_total
-
-
-@parallel_kernel
-def prorata(  # type: ignore[no-untyped-def]
-    consumption, production, production_total, allocated, grid_supply, self_consumed, surplus
-):
-    """Default dynamic key: ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``."""
-    for t in prange(consumption.shape[0]):
-        total = production_total[t]
-        allocated_total = _prorata_row(consumption, t, total, allocated, grid_supply)
-        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
-
-
-@serial_kernel
-def _capped_row(consumption, t, coefficients, level, allocated, grid_supply):  # type: ignore[no-untyped-def]
-    """``A[t, i] = min(C[t, i], k[i] * level)`` (0 where ``k[i] = 0``); returns ``sum_i A``."""
-    allocated_total = 0.0
-    for i in range(consumption.shape[1]):
-        c = consumption[t, i]
-        k = coefficients[i]
-        share = min(c, k * level) if k > 0.0 else 0.0
-        allocated[t, i] = share
-        grid_supply[t, i] = c - share
-        allocated_total += share
-    return allocated_total
-
-
-@parallel_kernel
-def static(  # type: ignore[no-untyped-def]
-    consumption,
-    production,
-    production_total,
-    coefficients,
-    allocated,
-    grid_supply,
-    self_consumed,
-    surplus,
-):
-    """Static key, the DSO's rule: ``A[t, i] = min(C[t, i], k[i] * P_tot[t])``."""
-    for t in prange(consumption.shape[0]):
-        total = production_total[t]
-        allocated_total = _capped_row(consumption, t, coefficients, total, allocated, grid_supply)
-        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
 @exact_serial_kernel
@@ -237,34 +168,4 @@ def static_redistributed(  # type: ignore[no-untyped-def]
         allocated_total = _level_row(
             consumption, t, coefficients, numerator, denominator, allocated, grid_supply
         )
-        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
-
-
-@parallel_kernel
-def dynamic(  # type: ignore[no-untyped-def]
-    consumption,
-    production,
-    production_total,
-    coefficients,
-    allocated,
-    grid_supply,
-    self_consumed,
-    surplus,
-):
-    """Dynamic key: ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``.
-
-    A row of NaN coefficients (no key sent for that step) falls back to :func:`prorata`.
-    """
-    for t in prange(consumption.shape[0]):
-        total = production_total[t]
-        if np.isnan(coefficients[t, 0]):
-            allocated_total = _prorata_row(consumption, t, total, allocated, grid_supply)
-        else:
-            allocated_total = 0.0
-            for i in range(consumption.shape[1]):
-                c = consumption[t, i]
-                share = min(c, coefficients[t, i] * total)
-                allocated[t, i] = share
-                grid_supply[t, i] = c - share
-                allocated_total += share
         attribute_row(production, t, total, allocated_total, self_consumed, surplus)

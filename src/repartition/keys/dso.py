@@ -37,7 +37,7 @@ from repartition._coefficients import (
     step_table,
 )
 from repartition.allocation import PairSplit, Shares
-from repartition.kernels import by_member, pooled, water_by_member
+from repartition.kernels import by_member, dynamic, pooled, prorata, static, water_by_member
 from repartition.kernels import full_dynamic as full_dynamic_kernels
 from repartition.kernels.layout import empty_outputs, is_by_member, like, read_only, run_pooled
 from repartition.keys._base import SharingKey
@@ -87,14 +87,13 @@ class Prorata(SharingKey):
 
     def share(self, problem: Problem) -> Shares:
         consumption, production, axis = problem.consumption, problem.production, problem.axis
-        return _run_pooled(
+        outputs = prorata.run(
             consumption,
             production,
-            pooled.prorata,
-            by_member.prorata,
-            member_options={"consumption_total": axis.consumption_total},
+            consumption_total=axis.consumption_total,
             out=axis.outputs,
         )
+        return Shares(*outputs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,14 +164,7 @@ class Static(SharingKey):
         consumption, production, axis = problem.consumption, problem.production, problem.axis
         coefficients = static_shares(self.coefficients, axis.consumers, "Static")
         if not self.redistribute and not self.rounds:
-            return _run_pooled(
-                consumption,
-                production,
-                pooled.static,
-                by_member.static,
-                (coefficients,),
-                out=axis.outputs,
-            )
+            return Shares(*static.run(consumption, production, coefficients, out=axis.outputs))
         rounds = pooled.EXACT if self.redistribute else int(self.rounds or 0)
         return _run_pooled(
             consumption,
@@ -213,15 +205,14 @@ class Dynamic(SharingKey):
         consumption, production, axis = problem.consumption, problem.production, problem.axis
         coefficients = step_table(self.coefficients, axis, "Dynamic")
         coefficients = checked_rows(coefficients, axis, "Dynamic", allow_missing_rows=True)
-        return _run_pooled(
+        outputs = dynamic.run(
             consumption,
             production,
-            pooled.dynamic,
-            by_member.dynamic,
-            (like(coefficients, consumption),),
-            member_options={"consumption_total": axis.consumption_total},
+            coefficients,
+            consumption_total=axis.consumption_total,
             out=axis.outputs,
         )
+        return Shares(*outputs)
 
 
 @dataclass(frozen=True, eq=False)

@@ -30,10 +30,9 @@ from repartition._coefficients import (
 )
 from repartition._inputs import is_number
 from repartition.allocation import PairSplit, Shares
-from repartition.kernels import by_member, merit_order, pooled
-from repartition.kernels.layout import like
+from repartition.kernels import dynamic, merit_order, static
 from repartition.keys._base import SharingKey
-from repartition.keys.dso import Prorata, _run_pooled
+from repartition.keys.dso import Prorata
 from repartition.problem import Problem
 
 __all__ = ["ItalianKey", "SpanishKey"]
@@ -99,14 +98,7 @@ class SpanishKey(SharingKey):
                     "Scale them so that they do.",
                 )
             fixed = within_one(fixed, np.asarray(total))
-            return _run_pooled(
-                consumption,
-                production,
-                pooled.static,
-                by_member.static,
-                (fixed,),
-                out=axis.outputs,
-            )
+            return Shares(*static.run(consumption, production, fixed, out=axis.outputs))
         table = checked_rows(
             step_table(self.coefficients, axis, key), axis, key, allow_missing_rows=False
         )
@@ -120,15 +112,14 @@ class SpanishKey(SharingKey):
                 "1. Scale that row up.",
                 timestamp=axis.timestamp(row),
             )
-        return _run_pooled(
+        outputs = dynamic.run(
             consumption,
             production,
-            pooled.dynamic,
-            by_member.dynamic,
-            (like(table, consumption),),
-            member_options={"consumption_total": axis.consumption_total},
+            table,
+            consumption_total=axis.consumption_total,
             out=axis.outputs,
         )
+        return Shares(*outputs)
 
 
 def _commissioning_ranks(commissioning: Any, producers: pd.Index, key: str) -> NDArray[np.int64]:
