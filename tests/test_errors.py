@@ -19,10 +19,9 @@ from repartition.kernels import (
     by_member,
     dynamic,
     full_dynamic,
-    pooled,
     prorata,
     static,
-    water_by_member,
+    water_filling,
 )
 
 INDEX = pd.date_range("2025-06-01 10:00", periods=4, freq="30min", tz="Europe/Paris")
@@ -39,11 +38,9 @@ def kernels_forbidden(monkeypatch):
     def stand_in(*args, **kwargs):
         raise KernelReachedError
 
-    for module in (prorata, static, dynamic):
+    for module in (prorata, static, water_filling, dynamic):
         for layout in ("rows", "members"):
             monkeypatch.setattr(module, f"{module.__name__.rsplit('.', 1)[1]}_{layout}", stand_in)
-    monkeypatch.setattr(pooled, "static_redistributed", stand_in)
-    monkeypatch.setattr(water_by_member, "static_redistributed", stand_in)
     for name in ("add_offered", "cap_offered", "attribute_producer"):
         monkeypatch.setattr(full_dynamic, name, stand_in)
     for name in ("add_offered", "attribute_producer"):

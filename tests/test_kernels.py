@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 import strategies as gen
 from repartition import allocate_arrays, keys, reference
-from repartition.kernels import checks, dynamic, pooled, prorata, static
+from repartition.kernels import checks, dynamic, prorata, static, water_filling
 from repartition.kernels import full_dynamic as full_dynamic_kernels
 from repartition.kernels.attribution import pooled_production
 
@@ -79,7 +79,7 @@ def run_redistributed(C, P, k, rounds):
     allocated, grid_supply, self_consumed, surplus = outputs(C, P)
     passes = np.full(C.shape[0], -7, dtype=np.int32)
     total = pooled_production(P)
-    pooled.static_redistributed(
+    water_filling.water_filling_rows(
         C, P, total, k, rounds, allocated, grid_supply, self_consumed, surplus, passes
     )
     check_grid_supply(C, allocated, grid_supply)
@@ -209,7 +209,7 @@ def test_fixed_static_rounds(rounds: int) -> None:
 
 
 def test_fixed_static_limit() -> None:
-    out = run_redistributed(C_FIXED, P_FIXED, K_FIXED, pooled.EXACT)
+    out = run_redistributed(C_FIXED, P_FIXED, K_FIXED, water_filling.EXACT)
     expected = reference.static_limit(C_FIXED, P_FIXED, K_FIXED)
     assert_pooled_matches(C_FIXED, P_FIXED, out, expected, "limit")
     # Step 0 by hand: k3 = 0 gets nothing; a (1) and b (4) saturate with 6 kWh: (1, 4, 0).
@@ -279,7 +279,7 @@ def test_static_rounds_agree_with_reference(community: gen.Community, data) -> N
 def test_static_limit_agrees_with_reference(community: gen.Community, data) -> None:
     C, P = community.consumption, community.production
     k = data.draw(gen.static_coefficients(community.consumers))
-    out = run_redistributed(C, P, k, pooled.EXACT)
+    out = run_redistributed(C, P, k, water_filling.EXACT)
     assert_pooled_matches(C, P, out, reference.static_limit(C, P, k), "limit")
     # Without the sorting fallback, each pass saturates someone new: one per consumer, + 1.
     assert ((out[3] >= 1) & (out[3] <= community.consumers + 1)).all()
@@ -343,7 +343,7 @@ def staircase(consumers: int, everyone_served: bool = False) -> tuple[np.ndarray
     return k, (k * ratios)[None, :]
 
 
-SIZES = [pooled.MAX_LEVEL_PASSES + 2, 20]
+SIZES = [water_filling.MAX_LEVEL_PASSES + 2, 20]
 
 
 @pytest.mark.parametrize("consumers", SIZES)
@@ -364,8 +364,8 @@ def test_staircase_saturates_one_consumer_per_round(consumers: int, everyone_ser
 def test_sorting_fallback_reaches_the_limit(consumers: int) -> None:
     k, C = staircase(consumers)
     P = np.array([[0.6, 0.4]])  # P_tot = 1, as the staircase was built for
-    out = run_redistributed(C, P, k, pooled.EXACT)
-    assert out[3][0] > pooled.MAX_LEVEL_PASSES, "the row should need the sorting fallback"
+    out = run_redistributed(C, P, k, water_filling.EXACT)
+    assert out[3][0] > water_filling.MAX_LEVEL_PASSES, "the row should need the sorting fallback"
     assert_pooled_matches(C, P, out, reference.static_limit(C, P, k), "limit by sorting")
     np.testing.assert_allclose(out[0].sum(), 1.0, rtol=RTOL)
     # The literal rounds get there too, one round per consumer.
@@ -382,8 +382,8 @@ def test_sorting_fallback_when_production_covers_everyone(consumers: int) -> Non
     k, C = staircase(consumers, everyone_served=True)
     P = np.array([[1.0]])
     assert C.sum() < 1.0
-    out = run_redistributed(C, P, k, pooled.EXACT)
-    assert out[3][0] > pooled.MAX_LEVEL_PASSES, "the row should need the sorting fallback"
+    out = run_redistributed(C, P, k, water_filling.EXACT)
+    assert out[3][0] > water_filling.MAX_LEVEL_PASSES, "the row should need the sorting fallback"
     assert_pooled_matches(C, P, out, reference.static_limit(C, P, k), "everyone served")
     np.testing.assert_array_equal(out[0], C)
 
@@ -400,7 +400,7 @@ def test_sorted_level_when_production_exactly_covers_keyed_demand() -> None:
     C = np.array([[0.2, 0.1]])
     k = np.array([0.3, 0.7])
     production_total = 0.1 + 0.2  # 0.30000000000000004 = sum of C
-    numerator, denominator = pooled._sorted_level(C, 0, k, production_total)
+    numerator, denominator = water_filling._sorted_level(C, 0, k, production_total)
     level = numerator / denominator
     served = np.minimum(C, k * level).sum()
     expected = reference.static_limit(C, np.array([[production_total]]), k).sum()
@@ -452,7 +452,7 @@ def test_redistribution_limit_serves_everyone_when_production_covers_demand() ->
     assert C.sum() == pytest.approx(BUG_PRODUCTION, rel=1e-15)
     result = allocate_arrays(C, P, keys.Static(np.array(BUG_KEYS), redistribute=True))
     assert result.passes is not None
-    assert result.passes[0] > pooled.MAX_LEVEL_PASSES
+    assert result.passes[0] > water_filling.MAX_LEVEL_PASSES
     expected = reference.static_limit(C, P[:, None], np.array(BUG_KEYS))
     assert_close(result.allocated, expected, step_scale(C, P[:, None]), "limit")
 
@@ -468,7 +468,7 @@ def test_reference_limit_gives_nothing_without_production() -> None:
     C = np.array([[1e-12, 0.0]])
     P = np.array([[0.0]])
     k = np.array([0.125, 3.3e-65])
-    np.testing.assert_array_equal(run_redistributed(C, P, k, pooled.EXACT)[0], [[0.0, 0.0]])
+    np.testing.assert_array_equal(run_redistributed(C, P, k, water_filling.EXACT)[0], [[0.0, 0.0]])
     np.testing.assert_array_equal(reference.static_limit(C, P, k), [[0.0, 0.0]])
 
 

@@ -23,10 +23,9 @@ from repartition.kernels import (
     dynamic,
     full_dynamic,
     members,
-    pooled,
     prorata,
     static,
-    water_by_member,
+    water_filling,
 )
 from repartition.kernels.attribution import pooled_production
 from repartition.kernels.layout import is_by_member
@@ -103,7 +102,7 @@ def test_static(steps, consumers, producers, threads) -> None:
 
 @pytest.mark.parametrize(("steps", "consumers", "producers"), SHAPES)
 @pytest.mark.parametrize("threads", THREADS, indirect=True)
-@pytest.mark.parametrize("rounds", [1, 2, pooled.EXACT])
+@pytest.mark.parametrize("rounds", [1, 2, water_filling.EXACT])
 def test_static_redistributed(steps, consumers, producers, threads, rounds) -> None:
     C, P = community(4, steps, consumers, producers)
     k = np.random.default_rng(5).dirichlet(np.ones(consumers)) * 0.95
@@ -113,17 +112,17 @@ def test_static_redistributed(steps, consumers, producers, threads, rounds) -> N
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     passes = np.full(steps, -1, dtype=np.int32)
     total = pooled_production(P)
-    water_by_member.static_redistributed(
+    water_filling.water_filling_members(
         F.T, P, total, k, rounds, allocated.T, grid_supply.T, self_consumed, surplus, passes
     )
-    if rounds == pooled.EXACT:
+    if rounds == water_filling.EXACT:
         expected = reference.static_limit(C, P, k)
     else:
         expected = reference.static_rounds(C, P, k, rounds)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
     row_passes = np.full(steps, -1, dtype=np.int32)
     outputs = (np.empty_like(C), np.empty_like(C), np.empty_like(P), np.empty_like(P))
-    pooled.static_redistributed(frozen(C), P, total, k, rounds, *outputs, row_passes)
+    water_filling.water_filling_rows(frozen(C), P, total, k, rounds, *outputs, row_passes)
     # The same passes as the row-major kernel, up to one where a total summed in another
     # order lands on the other side of "everything is allocated" (a last round that would
     # hand on a rounding residue).
@@ -250,7 +249,7 @@ def test_water_filling_staircase_on_every_step() -> None:
     """Every step needs more passes than ``MAX_LEVEL_PASSES`` (each round saturates one
     more consumer): the member-major kernel hands all of them to the row-major rounds,
     which sort, and still reaches the exact limit."""
-    consumers, steps = pooled.MAX_LEVEL_PASSES + 4, 20
+    consumers, steps = water_filling.MAX_LEVEL_PASSES + 4, 20
     k, row = staircase(consumers)  # one step, 1 kWh produced
     scale = np.linspace(0.5, 1.5, steps)[:, None]  # scaling C and P together keeps the stairs
     C = row * scale
@@ -260,10 +259,19 @@ def test_water_filling_staircase_on_every_step() -> None:
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     passes = np.zeros(steps, dtype=np.int32)
     total = pooled_production(P)
-    water_by_member.static_redistributed(
-        F.T, P, total, k, pooled.EXACT, allocated.T, grid_supply.T, self_consumed, surplus, passes
+    water_filling.water_filling_members(
+        F.T,
+        P,
+        total,
+        k,
+        water_filling.EXACT,
+        allocated.T,
+        grid_supply.T,
+        self_consumed,
+        surplus,
+        passes,
     )
-    assert (passes > pooled.MAX_LEVEL_PASSES).all()
+    assert (passes > water_filling.MAX_LEVEL_PASSES).all()
     expected = reference.static_limit(C, P, k)
     assert_pooled(C, P, allocated, grid_supply, self_consumed, surplus, expected)
 

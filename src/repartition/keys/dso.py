@@ -21,7 +21,7 @@ See ``docs/keys.md`` for each formula.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -37,39 +37,15 @@ from repartition._coefficients import (
     step_table,
 )
 from repartition.allocation import PairSplit, Shares
-from repartition.kernels import by_member, dynamic, pooled, prorata, static, water_by_member
+from repartition.kernels import by_member, dynamic, prorata, static, water_filling
 from repartition.kernels import full_dynamic as full_dynamic_kernels
-from repartition.kernels.layout import empty_outputs, is_by_member, like, read_only, run_pooled
+from repartition.kernels.layout import empty_outputs, is_by_member, like, read_only
 from repartition.keys._base import SharingKey
 from repartition.problem import Problem
 
 __all__ = ["SUM_TOLERANCE", "Dynamic", "FullDynamic", "Prorata", "Static"]
 
 Array = NDArray[np.float64]
-
-
-def _run_pooled(
-    consumption: Array,
-    production: Array,
-    row_kernel: Callable[..., None],
-    member_kernel: Callable[..., None],
-    parameters: tuple[Any, ...] = (),
-    *,
-    passes: NDArray[np.int32] | None = None,
-    member_options: dict[str, Any] | None = None,
-    out: tuple[Array, Array] | None = None,
-) -> Shares:
-    outputs = run_pooled(
-        consumption,
-        production,
-        row_kernel,
-        member_kernel,
-        parameters,
-        passes=passes,
-        member_options=member_options,
-        out=out,
-    )
-    return Shares(*outputs, passes=passes)
 
 
 @dataclass(frozen=True)
@@ -165,16 +141,11 @@ class Static(SharingKey):
         coefficients = static_shares(self.coefficients, axis.consumers, "Static")
         if not self.redistribute and not self.rounds:
             return Shares(*static.run(consumption, production, coefficients, out=axis.outputs))
-        rounds = pooled.EXACT if self.redistribute else int(self.rounds or 0)
-        return _run_pooled(
-            consumption,
-            production,
-            pooled.static_redistributed,
-            water_by_member.static_redistributed,
-            (coefficients, rounds),
-            passes=np.empty(consumption.shape[0], dtype=np.int32),
-            out=axis.outputs,
+        rounds = water_filling.EXACT if self.redistribute else int(self.rounds or 0)
+        allocated, grid_supply, self_consumed, surplus, passes = water_filling.run(
+            consumption, production, coefficients, rounds, out=axis.outputs
         )
+        return Shares(allocated, grid_supply, self_consumed, surplus, passes=passes)
 
 
 @dataclass(frozen=True, eq=False)
