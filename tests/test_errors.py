@@ -16,7 +16,6 @@ import pytest
 
 from repartition import allocate, allocate_arrays, errors, keys
 from repartition.kernels import (
-    by_member,
     dynamic,
     full_dynamic,
     prorata,
@@ -41,10 +40,10 @@ def kernels_forbidden(monkeypatch):
     for module in (prorata, static, water_filling, dynamic):
         for layout in ("rows", "members"):
             monkeypatch.setattr(module, f"{module.__name__.rsplit('.', 1)[1]}_{layout}", stand_in)
-    for name in ("add_offered", "cap_offered", "attribute_producer"):
-        monkeypatch.setattr(full_dynamic, name, stand_in)
     for name in ("add_offered", "attribute_producer"):
-        monkeypatch.setattr(by_member, name, stand_in)
+        for layout in ("rows", "members"):
+            monkeypatch.setattr(full_dynamic, f"{name}_{layout}", stand_in)
+    monkeypatch.setattr(full_dynamic, "cap_offered", stand_in)
 
 
 def consumption() -> pd.DataFrame:

@@ -106,11 +106,11 @@ def run_full_dynamic(C, P, tables):
     allocated, grid_supply, self_consumed, surplus = outputs(C, P)
     scale = np.full_like(allocated, np.nan)
     for j, table in enumerate(tables):
-        full_dynamic_kernels.add_offered(table, P, j, scale, j == 0)
+        full_dynamic_kernels.add_offered_rows(table, P, j, scale, j == 0)
     full_dynamic_kernels.cap_offered(C, scale, allocated, grid_supply)
     check_grid_supply(C, allocated, grid_supply)
     for j, table in enumerate(tables):
-        full_dynamic_kernels.attribute_producer(table, P, j, scale, self_consumed, surplus)
+        full_dynamic_kernels.attribute_producer_rows(table, P, j, scale, self_consumed, surplus)
     flows = np.stack([table * P[:, j, None] * scale for j, table in enumerate(tables)], axis=1)
     return allocated, self_consumed, surplus, flows
 

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from repartition import allocate, allocate_arrays, keys, reference
 from repartition.kernels import (
-    by_member,
     checks,
     dynamic,
     full_dynamic,
@@ -158,10 +157,12 @@ def test_full_dynamic(steps, consumers, producers, threads) -> None:
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
     scale = np.empty(C.shape, order="F")
     for j, table in enumerate(tables):
-        by_member.add_offered(member_major(table).T, P, j, scale.T, j == 0)
+        full_dynamic.add_offered_members(member_major(table).T, P, j, scale.T, j == 0)
     full_dynamic.cap_offered(F.T, scale.T, allocated.T, grid_supply.T)
     for j, table in enumerate(tables):
-        by_member.attribute_producer(member_major(table).T, P, j, scale.T, self_consumed, surplus)
+        full_dynamic.attribute_producer_members(
+            member_major(table).T, P, j, scale.T, self_consumed, surplus
+        )
     expected, expected_self, _ = reference.full_dynamic(C, P, np.stack(tables))
     atol = RTOL * (C.max(initial=0.0) + P.max(initial=0.0) + 1.0)
     np.testing.assert_allclose(allocated, expected, rtol=RTOL, atol=atol)

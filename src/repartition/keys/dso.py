@@ -37,9 +37,7 @@ from repartition._coefficients import (
     step_table,
 )
 from repartition.allocation import PairSplit, Shares
-from repartition.kernels import by_member, dynamic, prorata, static, water_filling
-from repartition.kernels import full_dynamic as full_dynamic_kernels
-from repartition.kernels.layout import empty_outputs, is_by_member, like, read_only
+from repartition.kernels import dynamic, full_dynamic, prorata, static, water_filling
 from repartition.keys._base import SharingKey
 from repartition.problem import Problem
 
@@ -217,26 +215,8 @@ class FullDynamic(SharingKey):
             checked_rows(table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False)
             for producer, table in zip(axis.producers, tables, strict=True)
         ]
-        tables = [read_only(like(table, consumption)) for table in tables]
-        consumption, production = read_only(consumption), read_only(production)
-        allocated, grid_supply, self_consumed, surplus = empty_outputs(consumption, production)
-        scale = np.empty_like(allocated)  # holds the offered energy, then the scale factor
-        if is_by_member(consumption):
-            for j, table in enumerate(tables):
-                by_member.add_offered(table.T, production, j, scale.T, j == 0)
-            # Element by element: the same kernel serves both layouts.
-            full_dynamic_kernels.cap_offered(consumption.T, scale.T, allocated.T, grid_supply.T)
-            for j, table in enumerate(tables):
-                by_member.attribute_producer(
-                    table.T, production, j, scale.T, self_consumed, surplus
-                )
-        else:
-            for j, table in enumerate(tables):
-                full_dynamic_kernels.add_offered(table, production, j, scale, j == 0)
-            full_dynamic_kernels.cap_offered(consumption, scale, allocated, grid_supply)
-            for j, table in enumerate(tables):
-                full_dynamic_kernels.attribute_producer(
-                    table, production, j, scale, self_consumed, surplus
-                )
+        allocated, grid_supply, self_consumed, surplus, tables, scale = full_dynamic.run(
+            consumption, production, tables
+        )
         split = PairSplit(coefficients=tables, scale=scale)
         return Shares(allocated, grid_supply, self_consumed, surplus, split=split)
