@@ -46,10 +46,10 @@ def test_greedy_fixed_both_layouts(steps, consumers, producers, threads, serve_z
     total = pooled_production(P)
     expected = reference.economic_greedy(C, P, values, serve_zero)
     rows = np.empty(C.shape), np.empty(C.shape), np.empty(P.shape), np.empty(P.shape)
-    greedy.greedy_fixed(frozen(C), P, total, values, order, serve_zero, *rows)
+    greedy.greedy_fixed_rows(frozen(C), P, total, values, order, serve_zero, *rows)
     assert_pooled(C, P, *rows, expected)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
-    greedy.greedy_fixed_by_member(
+    greedy.greedy_fixed_members(
         member_major(C).T,
         P,
         total,

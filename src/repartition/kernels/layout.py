@@ -57,6 +57,12 @@ def read_only(values: ArrayT) -> ArrayT:
     return view
 
 
+def row_major(values: Array) -> Array:
+    """``values`` stored row-major (C-contiguous) and read-only, copied only when it is not
+    row-major: for the rules that have no member-major kernel, or the steps of a window."""
+    return read_only(np.ascontiguousarray(values))
+
+
 def like(values: Array, reference: Array) -> Array:
     """``values`` stored in the same order as ``reference`` (copied only when they differ)."""
     if is_by_member(reference):
