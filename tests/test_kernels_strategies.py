@@ -16,7 +16,6 @@ from repartition import reference
 from repartition.kernels import greedy
 from repartition.kernels import prosumer as prosumer_kernels
 from repartition.kernels import prosumer_optimal as optimal_kernels
-from repartition.kernels import prosumer_optimal_by_member as optimal_by_member
 from repartition.kernels.attribution import pooled_production
 from repartition.kernels.members import CHUNKS
 from repartition.keys.prosumer import _owner_slots, _relative_scale, pair_coefficients
@@ -106,13 +105,13 @@ def test_pair_shares_both_layouts(steps, consumers, producers, threads, variant)
 
     allocated, grid_supply = np.empty(C.shape), np.empty(C.shape)
     self_consumed, surplus = np.empty(P.shape), np.empty(P.shape)
-    prosumer_kernels.pair_shares(
+    prosumer_kernels.pair_shares_rows(
         *(frozen(C), P, pairs, allocated, grid_supply, self_consumed, surplus, CHUNKS)
     )
     tables = rebuilt_tables(allocated)
     assert_full_dynamic(C, P, allocated, grid_supply, self_consumed, surplus, tables, flows)
     allocated, grid_supply, self_consumed, surplus = buffers(C, P)
-    prosumer_kernels.pair_shares_by_member(
+    prosumer_kernels.pair_shares_members(
         *(member_major(C).T, np.ascontiguousarray(P.T), pairs),
         *(allocated.T, grid_supply.T, self_consumed, surplus, CHUNKS),
     )
@@ -140,13 +139,13 @@ def test_optimal_both_layouts(steps, consumers, producers, threads, owned) -> No
         delivered, passes = np.empty(P.shape), np.full(steps, -9, dtype=np.int32)
         if layout == "rows":
             allocated, grid_supply = np.empty(C.shape), np.empty(C.shape)
-            optimal_kernels.optimal(
+            optimal_kernels.optimal_rows(
                 *(frozen(C), P, k, c, *slots, allocated, grid_supply),
                 *(level, owner_level, delivered, passes, CHUNKS),
             )
         else:
             allocated, grid_supply, _, _ = buffers(C, P)
-            optimal_by_member.optimal_by_member(
+            optimal_kernels.optimal_members(
                 *(member_major(C).T, P, k, c, *slots, allocated.T, grid_supply.T),
                 *(level, owner_level, delivered, passes, CHUNKS),
             )
@@ -171,12 +170,12 @@ def test_optimal_by_member_finishes_steps_row_by_row(threads, monkeypatch) -> No
     c = frozen(_relative_scale(frozen(k), owners))
     slots = _owner_slots(owners, 23)
     outputs = []
-    for passes_allowed in (0, 1, optimal_by_member.MAX_PASSES):
-        monkeypatch.setattr(optimal_by_member, "MAX_PASSES", passes_allowed)
+    for passes_allowed in (0, 1, optimal_kernels.MAX_PASSES):
+        monkeypatch.setattr(optimal_kernels, "MAX_PASSES", passes_allowed)
         allocated, grid_supply, _, _ = buffers(C, P)
         level, owner_level = np.empty(60), np.empty((60, len(slots[2])))
         delivered, passes = np.empty(P.shape), np.empty(60, dtype=np.int32)
-        optimal_by_member.optimal_by_member(
+        optimal_kernels.optimal_members(
             *(member_major(C).T, P, frozen(k), c, *slots, allocated.T, grid_supply.T),
             *(level, owner_level, delivered, passes, CHUNKS),
         )

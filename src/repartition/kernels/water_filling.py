@@ -190,7 +190,7 @@ def water_filling_rows(  # type: ignore[no-untyped-def]
         attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
-# --- member-major: (consumers, steps), every step at once --------------------------------
+# --- member-major: (consumers, steps), every step at once ---------------------------------
 
 
 @exact_parallel_kernel
