@@ -53,8 +53,8 @@ class Prorata(SharingKey):
     ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, and 0 when nobody consumes:
     each consumer receives the same fraction of its own consumption.
 
-    Computed by :func:`repartition.kernels.pooled.prorata` (row-major data) or
-    :func:`repartition.kernels.by_member.prorata` (member-major data, pandas' usual layout).
+    Computed by :func:`repartition.kernels.prorata.run`: ``prorata_rows`` on row-major data,
+    ``prorata_members`` on member-major data (pandas' usual layout).
     """
 
     name: ClassVar[str] = "prorata"
@@ -102,10 +102,9 @@ class Static(SharingKey):
     redistribution, coefficients act as relative weights. Operators apply 1 to 3 rounds
     (HubWatt's *égalitaire avec réaffectation*); the Belgian "optimal" key is the limit.
 
-    Computed by :func:`repartition.kernels.pooled.static` (DSO rule) and
-    :func:`repartition.kernels.pooled.static_redistributed` on row-major data; by their twins in
-    :mod:`repartition.kernels.by_member` and :mod:`repartition.kernels.water_by_member` on
-    member-major data.
+    Computed by :func:`repartition.kernels.static.run` (DSO rule) and
+    :func:`repartition.kernels.water_filling.run` (rounds, redistribute), each with a kernel
+    for row-major and one for member-major data.
     """
 
     coefficients: Mapping[Any, float] | pd.Series | Sequence[float] | np.ndarray
@@ -162,9 +161,9 @@ class Dynamic(SharingKey):
         year of keys can serve one month); reindex it on the data's index to send NaN
         rows explicitly. A plain array must have the data's shape.
 
-    Computed by :func:`repartition.kernels.pooled.dynamic` or, on member-major data,
-    :func:`repartition.kernels.by_member.dynamic`; the coefficients are read in the
-    consumption's layout (copied into it once if they differ).
+    Computed by :func:`repartition.kernels.dynamic.run` (``dynamic_rows`` or, on member-major
+    data, ``dynamic_members``); the coefficients are read in the consumption's layout (copied
+    into it once if they differ).
     """
 
     coefficients: pd.DataFrame | np.ndarray
@@ -199,10 +198,10 @@ class FullDynamic(SharingKey):
         One steps x consumers table per producer, matched like :class:`Dynamic`'s; or an
         array of shape (producers, steps, consumers) in the data's order.
 
-    Computed by :mod:`repartition.kernels.full_dynamic` (and the member-major twins in
-    :mod:`repartition.kernels.by_member`), without ever building a (steps, producers,
-    consumers) array. The tables are kept, as private read-only copies where they were views
-    of the caller's data, for :meth:`~repartition.allocation.Allocation.flows`.
+    Computed by :func:`repartition.kernels.full_dynamic.run` (a kernel for each layout),
+    without ever building a (steps, producers, consumers) array. The tables are kept, as
+    private read-only copies where they were views of the caller's data, for
+    :meth:`~repartition.allocation.Allocation.flows`.
     """
 
     coefficients: Mapping[Any, pd.DataFrame | np.ndarray] | np.ndarray

@@ -66,8 +66,8 @@ class SpanishKey(SharingKey):
     ----------
     Real Decreto 244/2019, art. 4 and annex I; Orden TED/1247/2021 (hourly coefficients).
 
-    Computed by :func:`repartition.kernels.pooled.dynamic` /
-    :func:`repartition.kernels.by_member.dynamic` (or their ``static`` siblings).
+    Computed by :func:`repartition.kernels.dynamic.run` (or, for a fixed set,
+    :func:`repartition.kernels.static.run`).
 
     Examples
     --------
@@ -192,7 +192,7 @@ class ItalianKey(SharingKey):
     D.Lgs. 199/2021, art. 8 and 31; ARERA, TIAD (delibera 727/2022/R/eel), shared energy
     per hour as the minimum of injection and withdrawal; GSE operating rules for CER.
 
-    AUTOCONS is computed by the prorata kernels; the attribution to plants by
+    AUTOCONS is computed by :func:`repartition.kernels.prorata.run`; the attribution to plants by
     :func:`repartition.kernels.merit_order.attribute` (NumPy twin:
     :func:`repartition.reference.merit_order_attribution`).
 

@@ -170,7 +170,7 @@ class ProsumerKey(SharingKey):
     the rounds each step needed. Flows: ``"fixed"`` and ``"relative"`` keep the pair table
     (repeated over the steps as zero-copy views) and rebuild the per-step scale from AUTOCONS
     when the flows are asked for; ``"optimal"`` rebuilds them by replaying its rounds on
-    AUTOCONS (:func:`repartition.kernels.prosumer_optimal.flow_tables`).
+    AUTOCONS (:func:`repartition.kernels.prosumer_optimal.window_tables`).
 
     References
     ----------
