@@ -15,7 +15,13 @@ import pandas as pd
 import pytest
 
 from repartition import allocate, allocate_arrays, errors, keys
-from repartition.kernels import by_member, full_dynamic, pooled, water_by_member
+from repartition.kernels import (
+    dynamic,
+    full_dynamic,
+    prorata,
+    static,
+    water_filling,
+)
 
 INDEX = pd.date_range("2025-06-01 10:00", periods=4, freq="30min", tz="Europe/Paris")
 BAD_ROW = 2  # the step at fault in the cases below
@@ -31,15 +37,13 @@ def kernels_forbidden(monkeypatch):
     def stand_in(*args, **kwargs):
         raise KernelReachedError
 
-    for name in ("prorata", "static", "static_redistributed", "dynamic"):
-        monkeypatch.setattr(pooled, name, stand_in)
-        if name != "static_redistributed":
-            monkeypatch.setattr(by_member, name, stand_in)
-    monkeypatch.setattr(water_by_member, "static_redistributed", stand_in)
-    for name in ("add_offered", "cap_offered", "attribute_producer"):
-        monkeypatch.setattr(full_dynamic, name, stand_in)
+    for module in (prorata, static, water_filling, dynamic):
+        for layout in ("rows", "members"):
+            monkeypatch.setattr(module, f"{module.__name__.rsplit('.', 1)[1]}_{layout}", stand_in)
     for name in ("add_offered", "attribute_producer"):
-        monkeypatch.setattr(by_member, name, stand_in)
+        for layout in ("rows", "members"):
+            monkeypatch.setattr(full_dynamic, f"{name}_{layout}", stand_in)
+    monkeypatch.setattr(full_dynamic, "cap_offered", stand_in)
 
 
 def consumption() -> pd.DataFrame:

@@ -23,7 +23,7 @@ import pytest
 
 import repartition
 from repartition import allocate, allocate_arrays, keys
-from repartition.kernels import pooled
+from repartition.kernels import attribution, water_filling
 
 TOL = {"rtol": 1e-12, "atol": 1e-12}
 
@@ -449,7 +449,7 @@ class TestStatic:
         consumption k_i * T_i with T_i just above the level of round i - 1 (a tenth of the
         way to the level of round i), so that each round saturates exactly one consumer and
         the rounds need more passes than the kernel's iteration cap
-        (``pooled.MAX_LEVEL_PASSES``). The last consumer consumes far more than is
+        (``water_filling.MAX_LEVEL_PASSES``). The last consumer consumes far more than is
         produced. The limit is then known without any rounds: everyone but the last is
         served (A = C) and the last receives the rest, P_tot - sum of the others, as long
         as the level this gives, L = A_last / k_last, leaves the others saturated
@@ -482,7 +482,7 @@ class TestStatic:
         assert (C[:-1] < 0.96 * k[:-1] * limit_level).all()  # the others are saturated at L
         np.testing.assert_allclose(result.allocated.to_numpy()[0], expected, **TOL)
         assert result.surplus.iloc[0, 0] == pytest.approx(0.0, abs=1e-12)
-        assert result.passes.iloc[0] > pooled.MAX_LEVEL_PASSES
+        assert result.passes.iloc[0] > water_filling.MAX_LEVEL_PASSES
 
 
 # --------------------------------------------------------------------------------------
@@ -820,7 +820,7 @@ def test_production_total_is_the_kernels_pooled_production():
     C = rng.random((50, 3))
     for columns in ([0, 1, 2, 3], [3, 1, 0, 2]):
         total = allocate_arrays(C, P[:, columns], keys.Prorata()).production_total()
-        np.testing.assert_array_equal(total, pooled.pooled_production(P))
+        np.testing.assert_array_equal(total, attribution.pooled_production(P))
 
 
 def test_results_have_a_short_repr():

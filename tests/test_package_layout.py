@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import repartition.kernels
 from repartition import allocate_arrays, keys
 from repartition.allocation import Shares
 from repartition.problem import Problem
@@ -103,3 +106,46 @@ def test_a_missing_extra_names_the_command_that_installs_it() -> None:
     assert isinstance(caught.value, ImportError)
     assert "plot_comparison needs no_such_module_here" in str(caught.value)
     assert import_extra("json", "plot").dumps([1]) == "[1]"
+
+
+KERNELS = Path(repartition.kernels.__file__).parent
+KEY_MODULES = Path(keys.__file__).parent
+ALLOWED_IN_KERNELS = {"__future__", "collections", "typing", "numpy", "numba"}
+
+
+def _imports(path: Path) -> list[tuple[str, list[str]]]:
+    """``(module, names)`` of every import of a source file (names: ``[]`` for ``import``)."""
+    found: list[tuple[str, list[str]]] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, []) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.module or "", [alias.name for alias in node.names]))
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(KERNELS.glob("*.py")), ids=lambda path: path.name)
+def test_kernel_modules_import_numpy_numba_and_other_kernel_modules_only(path: Path) -> None:
+    """No pandas, nothing of repartition outside kernels/, and no other kernel module's
+    private names: what the rules share is public in its toolkit module."""
+    for module, names in _imports(path):
+        if module.startswith("repartition.kernels"):
+            private = [name for name in names if name.startswith("_")]
+            assert module == "repartition.kernels._config" or not private, (module, private)
+        else:
+            assert module.split(".")[0] in ALLOWED_IN_KERNELS, module
+
+
+@pytest.mark.parametrize("path", sorted(KEY_MODULES.glob("*.py")), ids=lambda path: path.name)
+def test_keys_leave_memory_layouts_to_the_kernels(path: Path) -> None:
+    """A key calls its rule's ``run()``: it never asks the layout, transposes, or picks a
+    row-major or member-major kernel itself."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+        assert name != "is_by_member", f"{path.name}:{node.lineno}"
+        assert name != "T", f"{path.name}:{node.lineno}: a transpose"
+        if isinstance(node, ast.Attribute):
+            assert not node.attr.endswith(("_rows", "_members")), f"{path.name}:{node.lineno}"
+    for module, names in _imports(path):
+        if module.startswith("repartition.kernels"):
+            assert not [name for name in names if name.endswith(("_rows", "_members"))], module

@@ -40,9 +40,9 @@ def _one_numba_thread():
     """Run the kernels on one thread here.
 
     These tests check what the keys compute, on tiny tables; the parallel execution is
-    tested in test_kernels.py. With the default threads, each kernel call on a loaded
-    machine can wait milliseconds for OpenMP workers (measured: 34 ms per ``allocate``
-    instead of 0.6 ms while other processes shared the 2 cores).
+    tested in the kernel tests (test_kernels_*.py). With the default threads, each kernel
+    call on a loaded machine can wait milliseconds for OpenMP workers (measured: 34 ms per
+    ``allocate`` instead of 0.6 ms while other processes shared the 2 cores).
     """
     previous = numba.get_num_threads()
     numba.set_num_threads(1)

@@ -17,7 +17,7 @@ from hypothesis.extra import numpy as hnp
 
 from repartition import allocate, errors, keys
 from repartition.kernels import shapley as kernels
-from repartition.kernels.pooled import pooled_production
+from repartition.kernels.attribution import pooled_production
 from repartition.metrics import Tariffs, bills, producer_revenue
 from repartition.metrics.shapley import (
     _numpy_coalition_values,

@@ -16,7 +16,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from repartition import errors
-from repartition.kernels import by_member, checks
+from repartition.kernels import checks
+from repartition.kernels.layout import contiguous, is_by_member, read_only
+from repartition.kernels.members import CHUNKS
+from repartition.problem import Axis
+from repartition.time import check_time_index
 
 __all__ = [
     "as_frame",
@@ -29,9 +33,6 @@ __all__ = [
     "frame_values",
     "is_number",
 ]
-from repartition.kernels.layout import contiguous, is_by_member, read_only
-from repartition.problem import Axis
-from repartition.time import check_time_index
 
 Array = NDArray[np.float64]
 
@@ -75,7 +76,7 @@ def check_energy_values(values: Array, table: str, members: pd.Index, axis: Axis
     """
     totals = None
     if is_by_member(values):
-        position, totals = checks.first_invalid_energy_by_member(values.T, by_member.CHUNKS)
+        position, totals = checks.first_invalid_energy_by_member(values.T, CHUNKS)
     else:
         position = checks.first_invalid_energy(values)
     if position < 0:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from repartition.kernels import pooled
+from repartition.kernels import attribution
 
 if TYPE_CHECKING:
     from repartition.keys import SharingKey
@@ -190,7 +190,7 @@ class AllocationArrays(ReadOnlyArrays):
         -------
         ndarray, shape (steps,)
             ``P_tot[t] = sum_j P[t, j]``, summed in increasing order of the values
-            (:func:`repartition.kernels.pooled.pooled_production`), so that it does not
+            (:func:`repartition.kernels.attribution.pooled_production`), so that it does not
             depend on the order of the producers to the last bit: the very ``P_tot`` the
             pooled keys compare ``k * P_tot`` with. [kWh]
 
@@ -203,7 +203,7 @@ class AllocationArrays(ReadOnlyArrays):
         >>> result.production_total().tolist()
         [3.0, 0.5]
         """
-        total: Array = pooled.pooled_production(np.ascontiguousarray(self.production))
+        total: Array = attribution.pooled_production(np.ascontiguousarray(self.production))
         return total
 
     def flows(self, boundaries: NDArray[np.int64] | None = None) -> Array:

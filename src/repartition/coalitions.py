@@ -14,8 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from repartition.kernels import shapley as kernels
+from repartition.kernels.attribution import pooled_production
 from repartition.kernels.layout import read_only
-from repartition.kernels.pooled import pooled_production
 
 __all__ = ["prorata_coalition_values", "prorata_permutation_marginals"]
 

@@ -4,7 +4,12 @@ Each function writes the rule as docs/rules.md states it, vectorised over steps,
 attempt at speed. Static redistribution is computed here *differently* from the kernel
 (literal rounds, and bisection for the limit), so that agreement means something.
 
-All energies in kWh per step; shapes as in :mod:`repartition.kernels.pooled`.
+One section per kernel module, in the order of :mod:`repartition.kernels`; each function
+names the kernels it is the oracle of (in both memory layouts). The twins of the Shapley
+kernels are beside their metric, in :mod:`repartition.metrics.shapley`.
+
+Shapes: ``consumption`` and allocations (steps, consumers), ``production`` and AUTOPROD
+(steps, producers). All energies in kWh per step.
 """
 
 from __future__ import annotations
@@ -19,16 +24,21 @@ Array = NDArray[np.float64]
 __all__ = [
     "attribute_pooled",
     "dynamic",
+    "economic_greedy",
     "full_dynamic",
     "italian",
     "max_min_fair",
     "merit_order_attribution",
     "priority_cascade",
     "prorata",
+    "prosumer_optimal",
     "static",
     "static_limit",
     "static_rounds",
 ]
+
+
+# --- kernels.attribution ------------------------------------------------------------------
 
 
 def attribute_pooled(allocated: Array, production: Array) -> tuple[Array, Array]:
@@ -36,6 +46,7 @@ def attribute_pooled(allocated: Array, production: Array) -> tuple[Array, Array]
     "Attribution to producers").
 
     ``AUTOPROD[t, j] = (sum_i A[t, i]) * P[t, j] / P_tot[t]``, ``SURPLUS = P - AUTOPROD``.
+    Twin of :mod:`repartition.kernels.attribution` (``attribute_row``, ``attribute_steps``).
     """
     production_total = production.sum(axis=1)
     allocated_total = allocated.sum(axis=1)
@@ -46,8 +57,14 @@ def attribute_pooled(allocated: Array, production: Array) -> tuple[Array, Array]
     return self_consumed, production - self_consumed
 
 
+# --- kernels.prorata ----------------------------------------------------------------------
+
+
 def prorata(consumption: Array, production: Array) -> Array:
-    """``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, 0 when nobody consumes."""
+    """``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, 0 when nobody consumes.
+
+    Twin of :mod:`repartition.kernels.prorata` (``prorata_rows``, ``prorata_members``).
+    """
     production_total = production.sum(axis=1)
     consumption_total = consumption.sum(axis=1)
     # A quotient that overflows (a subnormal total consumption) is capped at 1 all the same.
@@ -58,11 +75,20 @@ def prorata(consumption: Array, production: Array) -> Array:
     return consumption * ratio[:, None]
 
 
+# --- kernels.static -----------------------------------------------------------------------
+
+
 def static(consumption: Array, production: Array, coefficients: Array) -> Array:
-    """``A[t, i] = min(C[t, i], k[i] * P_tot[t])``."""
+    """``A[t, i] = min(C[t, i], k[i] * P_tot[t])``.
+
+    Twin of :mod:`repartition.kernels.static` (``static_rows``, ``static_members``).
+    """
     production_total = production.sum(axis=1)
     allocated: Array = np.minimum(consumption, coefficients[None, :] * production_total[:, None])
     return allocated
+
+
+# --- kernels.water_filling ----------------------------------------------------------------
 
 
 def static_rounds(consumption: Array, production: Array, coefficients: Array, rounds: int) -> Array:
@@ -70,6 +96,7 @@ def static_rounds(consumption: Array, production: Array, coefficients: Array, ro
 
     Each round takes what is still unallocated, ``P_tot - sum_i A``, and gives it to the
     consumers with ``k_i > 0`` and ``A < C`` in proportion to ``k_i``, each capped by ``C``.
+    Twin of :mod:`repartition.kernels.water_filling` with ``rounds`` rounds.
     """
     production_total = production.sum(axis=1)
     allocated = static(consumption, production, coefficients)
@@ -103,6 +130,7 @@ def static_limit(consumption: Array, production: Array, coefficients: Array) -> 
     (``C`` for every keyed consumer when all can be served). The bisection runs on the bit
     patterns of the float64 levels (ordered like the levels, as they are >= 0), so after
     64 halvings it has found the level to the last bit, however small the coefficients.
+    Twin of :mod:`repartition.kernels.water_filling` with ``rounds=EXACT``.
     """
     production_total = production.sum(axis=1)
     keyed = coefficients > 0
@@ -120,39 +148,14 @@ def static_limit(consumption: Array, production: Array, coefficients: Array) -> 
     return _served(consumption, coefficients, level)
 
 
-def dynamic(consumption: Array, production: Array, coefficients: Array) -> Array:
-    """``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``; all-NaN rows fall back to prorata."""
-    production_total = production.sum(axis=1)
-    missing = np.asarray(np.isnan(coefficients).all(axis=1))
-    keyed = np.minimum(consumption, np.nan_to_num(coefficients) * production_total[:, None])
-    return np.where(missing[:, None], prorata(consumption, production), keyed)
-
-
-def full_dynamic(
-    consumption: Array, production: Array, coefficients: Array
-) -> tuple[Array, Array, Array]:
-    """Full dynamic key with ``coefficients`` of shape (producers, steps, consumers).
-
-    Returns ``(allocated, self_consumed, flows)`` with ``flows[t, j, i] = k[t, j, i] * P[t, j]``
-    scaled per consumer by ``min(1, C / sum_j flows)``.
-    """
-    offered = np.transpose(coefficients, (1, 0, 2)) * production[:, :, None]
-    demand = offered.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        scale = np.where(demand > consumption, consumption / demand, 1.0)
-    flows = offered * scale[:, None, :]
-    allocated = np.minimum(consumption, demand)
-    self_consumed = np.minimum(flows.sum(axis=2), production)
-    return allocated, self_consumed, flows
-
-
 def max_min_fair(consumption: Array, production: Array) -> Array:
     """Max-min fair (equal share) allocation, by bisection on the per-consumer cap.
 
     Finds, per step, the cap ``lam`` with ``sum_i min(C[t, i], lam) = min(P_tot[t],
     sum_i C[t, i])`` and returns ``min(C, lam)`` (``C`` when everyone can be served). Works
     on the cap itself, not on a level of weights: it does not share code or idea with
-    :func:`static_limit` beyond the bisection.
+    :func:`static_limit` beyond the bisection. Twin of
+    :mod:`repartition.kernels.water_filling` with equal keys (:class:`repartition.keys.EqualShare`).
     """
     production_total = production.sum(axis=1)
     demand = consumption.sum(axis=1)
@@ -168,58 +171,44 @@ def max_min_fair(consumption: Array, production: Array) -> Array:
     return allocated
 
 
-def merit_order_attribution(
-    production: Array, shared: Array, commissioning: Array
-) -> tuple[Array, Array]:
-    """AUTOPROD and SURPLUS when plants are served in order of commissioning.
+# --- kernels.dynamic ----------------------------------------------------------------------
 
-    For each producer j: ``E = sum_{d_k < d_j} P[t, k]`` (strictly earlier plants),
-    ``G = sum_{d_k = d_j} P[t, k]`` (its group, j included); the group takes
-    ``clip(shared - E, 0, G)`` and j gets its production's part of it.
+
+def dynamic(consumption: Array, production: Array, coefficients: Array) -> Array:
+    """``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``; all-NaN rows fall back to prorata.
+
+    Twin of :mod:`repartition.kernels.dynamic` (``dynamic_rows``, ``dynamic_members``).
     """
-    earlier = (commissioning[None, :] < commissioning[:, None]).astype(np.float64)  # [j, k]
-    same = (commissioning[None, :] == commissioning[:, None]).astype(np.float64)
-    earlier_production = production @ earlier.T
-    group_production = production @ same.T
-    taken = np.clip(shared[:, None] - earlier_production, 0.0, group_production)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        self_consumed = np.where(group_production > 0, taken * (production / group_production), 0.0)
-    return self_consumed, production - self_consumed
+    production_total = production.sum(axis=1)
+    missing = np.asarray(np.isnan(coefficients).all(axis=1))
+    keyed = np.minimum(consumption, np.nan_to_num(coefficients) * production_total[:, None])
+    return np.where(missing[:, None], prorata(consumption, production), keyed)
 
 
-def italian(consumption: Array, production: Array, commissioning: Array) -> tuple[Array, Array]:
-    """Italy's CER rule: ``(allocated, self_consumed)``.
+# --- kernels.full_dynamic (and prosumer, on tables repeated over the steps) ---------------
 
-    Shared energy ``min(P_tot, sum_i C)`` per step, split among consumers in proportion to
-    consumption (:func:`prorata`) and attributed to plants by :func:`merit_order_attribution`.
+
+def full_dynamic(
+    consumption: Array, production: Array, coefficients: Array
+) -> tuple[Array, Array, Array]:
+    """Full dynamic key with ``coefficients`` of shape (producers, steps, consumers).
+
+    Returns ``(allocated, self_consumed, flows)`` with ``flows[t, j, i] = k[t, j, i] * P[t, j]``
+    scaled per consumer by ``min(1, C / sum_j flows)``. Twin of
+    :mod:`repartition.kernels.full_dynamic`, and of :mod:`repartition.kernels.prosumer` (fixed
+    and relative) on its pair table repeated over the steps.
     """
-    allocated = prorata(consumption, production)
-    shared = np.minimum(production.sum(axis=1), consumption.sum(axis=1))
-    self_consumed, _ = merit_order_attribution(production, shared, commissioning)
-    return allocated, self_consumed
+    offered = np.transpose(coefficients, (1, 0, 2)) * production[:, :, None]
+    demand = offered.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        scale = np.where(demand > consumption, consumption / demand, 1.0)
+    flows = offered * scale[:, None, :]
+    allocated = np.minimum(consumption, demand)
+    self_consumed = np.minimum(flows.sum(axis=2), production)
+    return allocated, self_consumed, flows
 
 
-def priority_cascade(
-    consumption: Array,
-    production: Array,
-    groups: list[tuple[NDArray[np.intp], Callable[[Array, Array], Array]]],
-) -> tuple[Array, Array]:
-    """Priority cascade: ``(allocated, self_consumed)``.
-
-    ``groups`` lists, first served first, the column numbers of each group and its rule
-    ``rule(group_consumption, production_left) -> group_allocated`` (e.g. :func:`prorata`).
-    Each group's energy is taken from the producers by :func:`attribute_pooled` on what they
-    have left, which is what the next group shares.
-    """
-    allocated = np.zeros_like(consumption)
-    self_consumed = np.zeros_like(production)
-    left = production
-    for columns, rule in groups:
-        group_allocated = rule(consumption[:, columns], left)
-        allocated[:, columns] = group_allocated
-        taken, left = attribute_pooled(group_allocated, left)
-        self_consumed = self_consumed + taken
-    return allocated, self_consumed
+# --- kernels.greedy -----------------------------------------------------------------------
 
 
 def economic_greedy(
@@ -232,7 +221,8 @@ def economic_greedy(
     consumer of strictly higher value, ``left = P_tot - sum_{v_k > v_i} C_k``, shared with
     the consumers of equal value in proportion to consumption:
     ``A[t, i] = C[t, i] * clip(left / sum_{v_k = v_i} C_k, 0, 1)``. Pairwise comparisons,
-    (steps, consumers, consumers): for small tables only.
+    (steps, consumers, consumers): for small tables only. Twin of
+    :mod:`repartition.kernels.greedy`.
     """
     production_total = production.sum(axis=1)
     value = np.broadcast_to(values, consumption.shape)
@@ -248,6 +238,9 @@ def economic_greedy(
     return allocated
 
 
+# --- kernels.prosumer_optimal -------------------------------------------------------------
+
+
 def prosumer_optimal(
     consumption: Array, production: Array, coefficients: Array, owners: NDArray[np.intp]
 ) -> tuple[Array, Array]:
@@ -261,6 +254,8 @@ def prosumer_optimal(
     consumers (``i != owner``, ``k_i > 0``, not saturated) in proportion to ``k_i``; the
     first such round always runs (it hands on the share ``1 - S`` too).
     Returns ``(allocated, flows)`` with ``flows`` of shape (steps, producers, consumers).
+    Twin of :mod:`repartition.kernels.prosumer_optimal` (``optimal_rows``,
+    ``optimal_members``, and ``flow_tables`` for the flows).
     """
     steps, consumers = consumption.shape
     producers = production.shape[1]
@@ -298,3 +293,64 @@ def prosumer_optimal(
                 weight_total = open_weights.sum()
                 offer[j] = open_weights * (left / weight_total) if weight_total > 0 else 0.0
     return allocated, flows
+
+
+# --- kernels.merit_order ------------------------------------------------------------------
+
+
+def merit_order_attribution(
+    production: Array, shared: Array, commissioning: Array
+) -> tuple[Array, Array]:
+    """AUTOPROD and SURPLUS when plants are served in order of commissioning.
+
+    For each producer j: ``E = sum_{d_k < d_j} P[t, k]`` (strictly earlier plants),
+    ``G = sum_{d_k = d_j} P[t, k]`` (its group, j included); the group takes
+    ``clip(shared - E, 0, G)`` and j gets its production's part of it. Twin of
+    :func:`repartition.kernels.merit_order.attribute`.
+    """
+    earlier = (commissioning[None, :] < commissioning[:, None]).astype(np.float64)  # [j, k]
+    same = (commissioning[None, :] == commissioning[:, None]).astype(np.float64)
+    earlier_production = production @ earlier.T
+    group_production = production @ same.T
+    taken = np.clip(shared[:, None] - earlier_production, 0.0, group_production)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        self_consumed = np.where(group_production > 0, taken * (production / group_production), 0.0)
+    return self_consumed, production - self_consumed
+
+
+def italian(consumption: Array, production: Array, commissioning: Array) -> tuple[Array, Array]:
+    """Italy's CER rule: ``(allocated, self_consumed)``.
+
+    Shared energy ``min(P_tot, sum_i C)`` per step, split among consumers in proportion to
+    consumption (:func:`prorata`) and attributed to plants by :func:`merit_order_attribution`.
+    """
+    allocated = prorata(consumption, production)
+    shared = np.minimum(production.sum(axis=1), consumption.sum(axis=1))
+    self_consumed, _ = merit_order_attribution(production, shared, commissioning)
+    return allocated, self_consumed
+
+
+# --- no kernel of its own: the cascade of keys --------------------------------------------
+
+
+def priority_cascade(
+    consumption: Array,
+    production: Array,
+    groups: list[tuple[NDArray[np.intp], Callable[[Array, Array], Array]]],
+) -> tuple[Array, Array]:
+    """Priority cascade: ``(allocated, self_consumed)``.
+
+    ``groups`` lists, first served first, the column numbers of each group and its rule
+    ``rule(group_consumption, production_left) -> group_allocated`` (e.g. :func:`prorata`).
+    Each group's energy is taken from the producers by :func:`attribute_pooled` on what they
+    have left, which is what the next group shares.
+    """
+    allocated = np.zeros_like(consumption)
+    self_consumed = np.zeros_like(production)
+    left = production
+    for columns, rule in groups:
+        group_allocated = rule(consumption[:, columns], left)
+        allocated[:, columns] = group_allocated
+        taken, left = attribute_pooled(group_allocated, left)
+        self_consumed = self_consumed + taken
+    return allocated, self_consumed

@@ -21,7 +21,7 @@ import pandas as pd
 from repartition import errors
 from repartition._align import SUM_TOLERANCE
 from repartition.allocation import Allocation
-from repartition.kernels import pooled
+from repartition.kernels.attribution import pooled_production
 
 __all__ = ["to_dynamic_key"]
 
@@ -31,7 +31,7 @@ def to_dynamic_key(allocation: Allocation) -> pd.DataFrame:
 
     ``k[t, i] = A[t, i] / P_tot[t]`` where the pooled production ``P_tot[t] > 0``, with
     ``A`` the energy allocated (AUTOCONS) and ``P_tot[t] = sum_j P[t, j]`` summed as the
-    keys sum it (:func:`repartition.kernels.pooled.pooled_production`).
+    keys sum it (:func:`repartition.kernels.attribution.pooled_production`).
 
     Parameters
     ----------
@@ -100,7 +100,7 @@ def to_dynamic_key(allocation: Allocation) -> pd.DataFrame:
             f"{type(allocation).__name__}."
         )
     allocated = allocation.arrays.allocated
-    production_total = pooled.pooled_production(np.ascontiguousarray(allocation.arrays.production))
+    production_total = pooled_production(np.ascontiguousarray(allocation.arrays.production))
     produced = production_total > 0.0
     given = ~produced[:, None] & (allocated != 0.0)
     if given.any():

@@ -1,5 +1,17 @@
 """Validation scans, compiled: one read of an array to find its first bad value.
 
+The rules they check (for :mod:`repartition._inputs` and :mod:`repartition._coefficients`):
+an energy is a finite number ``>= 0`` (not NaN, not inf, not negative); a coefficient is in
+``[0, 1]`` (NaN is left to the callers, which give it a meaning); a coefficient table's rows
+have a sum of their non-NaN values and a NaN count. :func:`first_invalid_energy` and
+:func:`first_invalid_coefficient` read any C-contiguous array in memory order (a member-major
+table as its transpose); :func:`first_invalid_energy_by_member` also sums each step on the
+way, as :func:`repartition.kernels.members.member_sums` does; :func:`row_sums_and_nans` reads
+a row-major table and :func:`column_sums_and_nans` the transpose of a member-major one. The
+callers pick the scan for the data's layout. NumPy twins: ``_is_bad_energy`` in
+:mod:`repartition._inputs` and ``_is_out_of_range`` in :mod:`repartition._coefficients`
+(which then locate the culprit), ``np.nansum`` and ``np.isnan`` for the row sums.
+
 The scans run in parallel over chunks. Each chunk first *counts* its bad values with a
 loop that has no early exit (so it vectorises and runs at memory speed); only a chunk with
 a bad value is scanned again for the position. The caller, which knows the member ids and
@@ -11,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from repartition.kernels._config import parallel_kernel, prange, serial_kernel
-from repartition.kernels.by_member import _chunk
+from repartition.kernels.members import chunk_bounds
 
 _CHUNK = 1 << 16
 
@@ -56,14 +68,14 @@ def first_invalid_energy(values):  # type: ignore[no-untyped-def]
 def first_invalid_energy_by_member(values_by_member, chunks):  # type: ignore[no-untyped-def]
     """:func:`first_invalid_energy` for a member-major (members, steps) array, which also
     returns ``sum_i values[i, t]`` per step, summed on the way exactly as
-    :func:`repartition.kernels.by_member._member_sums` sums them (same chunks, same order),
+    :func:`repartition.kernels.members.member_sums` sums them (same chunks, same order),
     so that the kernels that need the per-step totals do not read the array again.
     """
     members, steps = values_by_member.shape
     partial = np.zeros((chunks, steps))
     found = np.full(chunks, -1, dtype=np.int64)
     for chunk in prange(chunks):
-        first, stop = _chunk(chunk, chunks, members)
+        first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             good = 0
             for t in range(steps):

@@ -1,31 +1,40 @@
-"""Economic greedy: serve consumers in decreasing order of the value of a local kWh.
+"""The economic greedy: serve consumers in decreasing order of the value of a local kWh.
 
 At each step the pooled production ``P_tot[t]`` goes to the consumers in decreasing order
 of ``value[t, i]`` (retail price minus local price, EUR/kWh), each up to its consumption,
 until it runs out. Consumers of equal value form one group: when the production left
 cannot serve the whole group, the group shares it in proportion to consumption (so that
 the result does not depend on the column order). Consumers of negative value receive
-nothing; consumers of value 0 are served last, or not at all (``serve_zero``).
-
-:func:`greedy_fixed` and :func:`greedy_per_step` take row-major (C-contiguous) data;
-:func:`greedy_fixed_by_member` reads member-major data (pandas' usual layout) in memory
-order, for one value per consumer. With a value per step, each row is sorted on its own,
-so :class:`repartition.keys.EconomicGreedy` copies member-major consumption into
-row-major first. Shapes and conventions as in :mod:`repartition.kernels.pooled` and
-:mod:`repartition.kernels.by_member` (whose producer attribution, prorata of production,
-is reused). Energies in kWh per step. The NumPy twin is
-:func:`repartition.reference.economic_greedy`.
+nothing; consumers of value 0 are served last, or not at all (``serve_zero``). AUTOPROD and
+SURPLUS are the pooled attribution (:mod:`repartition.kernels.attribution`).
 
 A group that cannot be served whole gets ``C[t, i] * left / demand``; a group of one
 consumer gets exactly ``left``, so that no rounding can hand out more than is left.
+
+:func:`greedy_fixed_rows` (one value per consumer) and :func:`greedy_per_step_rows` (a value
+per step and consumer, each row sorted on its own) take row-major (steps, consumers) data;
+:func:`greedy_fixed_members` reads member-major data (pandas' usual layout) in memory order,
+for one value per consumer. :func:`run` picks the kernel: with a value per step,
+member-major consumption and values are copied once into row-major (results row-major).
+NumPy twin: :func:`repartition.reference.economic_greedy`. Energies in kWh per step.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from repartition.kernels._config import parallel_kernel, prange, serial_kernel
-from repartition.kernels.pooled import _attribute_row
+from repartition.kernels.attribution import attribute_row, pooled_production
+from repartition.kernels.layout import Outputs, empty_outputs, is_by_member, read_only, row_major
+from repartition.kernels.members import CHUNKS
+
+__all__ = ["greedy_fixed_members", "greedy_fixed_rows", "greedy_per_step_rows", "run"]
+
+Array = NDArray[np.float64]
+
+
+# --- row-major: (steps, consumers) --------------------------------------------------------
 
 
 @serial_kernel
@@ -78,7 +87,7 @@ def _greedy_row(  # type: ignore[no-untyped-def]
 
 
 @parallel_kernel
-def greedy_fixed(  # type: ignore[no-untyped-def]
+def greedy_fixed_rows(  # type: ignore[no-untyped-def]
     consumption,
     production,
     production_total,
@@ -96,11 +105,11 @@ def greedy_fixed(  # type: ignore[no-untyped-def]
         allocated_total = _greedy_row(
             consumption, t, values, order, total, serve_zero, allocated, grid_supply
         )
-        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
 @parallel_kernel
-def greedy_per_step(  # type: ignore[no-untyped-def]
+def greedy_per_step_rows(  # type: ignore[no-untyped-def]
     consumption,
     production,
     production_total,
@@ -120,7 +129,10 @@ def greedy_per_step(  # type: ignore[no-untyped-def]
         allocated_total = _greedy_row(
             consumption, t, row, order, total, serve_zero, allocated, grid_supply
         )
-        _attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+
+
+# --- member-major: (consumers, steps), one value per consumer -----------------------------
 
 
 @serial_kernel
@@ -175,7 +187,7 @@ def _serve_group(  # type: ignore[no-untyped-def]
 
 
 @parallel_kernel
-def greedy_fixed_by_member(  # type: ignore[no-untyped-def]
+def greedy_fixed_members(  # type: ignore[no-untyped-def]
     consumption_by_member,
     production,
     production_total,
@@ -188,7 +200,7 @@ def greedy_fixed_by_member(  # type: ignore[no-untyped-def]
     surplus,
     chunks,
 ):
-    """:func:`greedy_fixed` on member-major data, shape (consumers, steps).
+    """:func:`greedy_fixed_rows` on member-major data, shape (consumers, steps).
 
     The steps are cut in ``chunks`` blocks, shared among the threads; each block walks the
     consumers in ``order``, reading each one's block of steps in memory order, with what is
@@ -233,7 +245,7 @@ def greedy_fixed_by_member(  # type: ignore[no-untyped-def]
                 )
             start = end
         for t in range(stop - first):
-            _attribute_row(
+            attribute_row(
                 production,
                 first + t,
                 production_total[first + t],
@@ -241,3 +253,56 @@ def greedy_fixed_by_member(  # type: ignore[no-untyped-def]
                 self_consumed,
                 surplus,
             )
+
+
+# --- either layout ------------------------------------------------------------------------
+
+
+def _order(values: Array) -> NDArray[np.intp]:
+    """Consumers by decreasing value; equal values keep their column order."""
+    return read_only(np.argsort(-values, kind="stable"))
+
+
+def run(consumption: Array, production: Array, values: Array, serve_zero: bool) -> Outputs:
+    """The economic greedy with ``values`` [EUR/kWh], one per consumer (consumers,) or one
+    per step and consumer (steps, consumers), on ``consumption`` stored either way.
+
+    Returns allocated, grid_supply (stored like ``consumption`` for one value per consumer,
+    row-major for a value per step), self_consumed, surplus.
+    """
+    production = read_only(production)
+    production_total = pooled_production(production)
+    if values.ndim == 1 and is_by_member(consumption):
+        outputs = empty_outputs(consumption, production)  # member-major, like the input
+        allocated, grid_supply, self_consumed, surplus = outputs
+        greedy_fixed_members(
+            read_only(consumption).T,
+            production,
+            production_total,
+            read_only(values),
+            _order(values),
+            serve_zero,
+            allocated.T,
+            grid_supply.T,
+            self_consumed,
+            surplus,
+            CHUNKS,
+        )
+        return outputs
+    rows = row_major(consumption)  # one copy for member-major data
+    outputs = empty_outputs(rows, production)
+    if values.ndim == 2:
+        greedy_per_step_rows(
+            rows, production, production_total, row_major(values), serve_zero, *outputs
+        )
+    else:
+        greedy_fixed_rows(
+            rows,
+            production,
+            production_total,
+            read_only(values),
+            _order(values),
+            serve_zero,
+            *outputs,
+        )
+    return outputs

@@ -5,11 +5,13 @@ makes arrays) or *member-major* (column-major: one member's steps after the othe
 stores a frame of float columns). Every rule has a kernel for each layout, side by side in
 the rule's module (a generic driver over both measured 4-6x slower); the rule's ``run()``
 calls :func:`run_pooled` or asks :func:`is_by_member` which one to call, and the
-member-major kernels receive the (members, steps) transposes, which are C-contiguous.
+member-major kernels (``*_members``) receive the (members, steps) transposes, which are
+C-contiguous. The keys never ask: they call a rule's ``run()``.
 
 This module also makes the arrays kernels read read-only (:func:`read_only`: one compiled
-machine code per kernel and layout) and allocates their outputs in the input's layout
-(:func:`empty_outputs`).
+machine code per kernel and layout), brings tables into the consumption's layout
+(:func:`like`) or row-major (:func:`row_major`, for kernels that have only a row-major
+form), and allocates outputs in the input's layout (:func:`empty_outputs`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels.pooled import pooled_production
+from repartition.kernels.attribution import pooled_production
 
 Array = NDArray[np.float64]
 ArrayT = TypeVar("ArrayT", bound=NDArray[Any])
@@ -29,8 +31,8 @@ ArrayT = TypeVar("ArrayT", bound=NDArray[Any])
 def is_by_member(values: Array) -> bool:
     """True when a (steps, members) array is stored member by member (column-major).
 
-    That is how pandas stores a frame of float columns; the kernels of
-    :mod:`repartition.kernels.by_member` read such arrays in memory order.
+    That is how pandas stores a frame of float columns; the member-major kernels
+    (``*_members``) read such arrays, as their transposes, in memory order.
     """
     return bool(values.flags.f_contiguous and not values.flags.c_contiguous)
 
@@ -55,6 +57,12 @@ def read_only(values: ArrayT) -> ArrayT:
     view = values.view()
     view.flags.writeable = False
     return view
+
+
+def row_major(values: Array) -> Array:
+    """``values`` stored row-major (C-contiguous) and read-only, copied only when it is not
+    row-major: for the rules that have no member-major kernel, or the steps of a window."""
+    return read_only(np.ascontiguousarray(values))
 
 
 def like(values: Array, reference: Array) -> Array:

@@ -1,5 +1,12 @@
 """Attribution of the shared energy to producers in merit order (Italy's CER rule).
 
+The plants are served in order of commissioning, earliest first, each up to its production:
+``AUTOPROD[t, j] = clip(E[t] - sum_{k earlier than j} P[t, k], 0, P[t, j])`` for the energy
+``E[t]`` the consumers received (plants of equal rank share their group's part in proportion
+to production), ``SURPLUS = P - AUTOPROD``. The consumers' side is the prorata key
+(:mod:`repartition.kernels.prorata`); the attribution reads production only, which is
+row-major in both layouts, so there is one function and no layout to pick.
+
 Plain NumPy, vectorised over steps: the work is ``steps x producers`` (a handful of
 producers), far below the consumers' side of an allocation, so it needs no Numba. Its
 oracle, written differently (per producer, from the production of earlier plants), is

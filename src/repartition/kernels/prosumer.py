@@ -1,4 +1,5 @@
-"""Kernels for the full dynamic rule with pair coefficients constant over the steps.
+"""The prosumer keys "fixed" and "relative": the full dynamic rule with pair coefficients
+constant over the steps.
 
 The fixed and relative prosumer keys (:class:`repartition.keys.ProsumerKey`) give
 producer ``j`` the same share ``k[j, i]`` of consumer ``i`` at every step: the rule of
@@ -10,24 +11,36 @@ producer, so nothing of the size of the data is built for the key:
 - the scale ``s[t, i] = min(1, C / D)``;
 - ``AUTOPROD[t, j] = P[t, j] * min(1, sum_i pairs[j, i] * s[t, i])`` and SURPLUS.
 
-The scale is not kept: :func:`pair_scale` rebuilds it from ``A`` for the flows of any window
-of steps, ``s = A / D`` where ``D > A`` (the consumer was capped: ``A = C``), else 1.
+The scale is not kept: :func:`pair_scale` (through :func:`window_scale`) rebuilds it from
+``A`` for the flows of any window of steps, ``s = A / D`` where ``D > A`` (the consumer was
+capped: ``A = C``), else 1.
 
 The "optimal" variant is in :mod:`repartition.kernels.prosumer_optimal`.
 
-:func:`pair_shares` reads row-major data, :func:`pair_shares_by_member` member-major data
-(shapes as in :mod:`repartition.kernels.by_member`, members summed in fixed chunks). NumPy
-twin: :func:`repartition.reference.full_dynamic` on the tables repeated over the steps.
-Energies in kWh per step.
+:func:`pair_shares_rows` reads row-major (steps, consumers) data, in parallel over chunks of
+steps; :func:`pair_shares_members` member-major data as its (consumers, steps) transpose,
+members summed in fixed chunks (:mod:`repartition.kernels.members`). :func:`run` picks the
+one for the data's layout; :func:`window_scale` rebuilds the scale of a window of steps.
+NumPy twin: :func:`repartition.reference.full_dynamic` on the tables repeated over the
+steps. Energies in kWh per step.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from repartition.kernels._config import parallel_kernel, prange, serial_kernel
-from repartition.kernels.by_member import _chunk
 from repartition.kernels.full_dynamic import capped
+from repartition.kernels.layout import empty_outputs, is_by_member, read_only, row_major
+from repartition.kernels.members import CHUNKS, chunk_bounds
+
+__all__ = ["pair_scale", "pair_shares_members", "pair_shares_rows", "run", "window_scale"]
+
+Array = NDArray[np.float64]
+
+
+# --- row-major: (steps, consumers) --------------------------------------------------------
 
 
 @serial_kernel
@@ -62,7 +75,7 @@ def _attribute_step(production, pairs, t, scale, self_consumed, surplus):  # typ
 
 
 @parallel_kernel
-def pair_shares(  # type: ignore[no-untyped-def]
+def pair_shares_rows(  # type: ignore[no-untyped-def]
     consumption, production, pairs, allocated, grid_supply, self_consumed, surplus, chunks
 ):
     """The rule on row-major (steps, consumers) data, in parallel over chunks of steps."""
@@ -74,8 +87,11 @@ def pair_shares(  # type: ignore[no-untyped-def]
             _attribute_step(production, pairs, t, scale, self_consumed, surplus)
 
 
+# --- member-major: (consumers, steps) -----------------------------------------------------
+
+
 @parallel_kernel
-def pair_shares_by_member(  # type: ignore[no-untyped-def]
+def pair_shares_members(  # type: ignore[no-untyped-def]
     consumption_by_member,
     production_by_producer,
     pairs,
@@ -98,7 +114,7 @@ def pair_shares_by_member(  # type: ignore[no-untyped-def]
     for chunk in prange(chunks):
         offered = np.empty(steps)
         scale = np.empty(steps)
-        first, stop = _chunk(chunk, chunks, members)
+        first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             offered[:] = 0.0
             for j in range(producers):
@@ -122,6 +138,9 @@ def pair_shares_by_member(  # type: ignore[no-untyped-def]
             surplus[t, j] = power - shared
 
 
+# --- the flows' scale, from a window of AUTOCONS read row-major ---------------------------
+
+
 @parallel_kernel
 def pair_scale(allocated, production, pairs, scale):  # type: ignore[no-untyped-def]
     """The scale ``min(1, C / D)`` of a window of steps, from AUTOCONS (row-major (steps,
@@ -131,3 +150,49 @@ def pair_scale(allocated, production, pairs, scale):  # type: ignore[no-untyped-
             offered = _offered(pairs, production, t, i)
             share = allocated[t, i]
             scale[t, i] = share / offered if offered > share else 1.0
+
+
+# --- either layout ------------------------------------------------------------------------
+
+
+def run(
+    consumption: Array,
+    production: Array,
+    pairs: Array,
+    *,
+    out: tuple[Array, Array] | None = None,
+) -> tuple[Array, Array, Array, Array, Array]:
+    """The rule with the (producers, consumers) table ``pairs`` on ``consumption`` stored
+    either way.
+
+    Returns allocated, grid_supply (stored like ``consumption``), self_consumed, surplus,
+    and ``pairs`` as the kernels read it (read-only, C-contiguous), which
+    :func:`window_scale` rebuilds the flows' scale from; ``out``: see
+    :func:`repartition.kernels.layout.empty_outputs`.
+    """
+    consumption, production = read_only(consumption), read_only(production)
+    pairs = row_major(pairs)
+    outputs = empty_outputs(consumption, production, out)
+    allocated, grid_supply, self_consumed, surplus = outputs
+    if is_by_member(consumption):
+        pair_shares_members(
+            *(consumption.T, np.ascontiguousarray(production.T), pairs),
+            *(allocated.T, grid_supply.T, self_consumed, surplus),
+            CHUNKS,
+        )
+    else:
+        pair_shares_rows(
+            *(consumption, production, pairs),
+            *(allocated, grid_supply, self_consumed, surplus),
+            CHUNKS,
+        )
+    return allocated, grid_supply, self_consumed, surplus, pairs
+
+
+def window_scale(allocated: Array, production: Array, pairs: Array, start: int, stop: int) -> Array:
+    """The scale ``min(1, C / D)`` of steps ``[start, stop)``, shape (steps, consumers),
+    rebuilt by :func:`pair_scale` from AUTOCONS ``allocated`` (stored either way: the
+    window is read row-major)."""
+    scale = np.empty((stop - start, allocated.shape[1]))
+    pair_scale(row_major(allocated[start:stop]), production[start:stop], pairs, scale)
+    return scale

@@ -27,14 +27,23 @@ L[r]) = min(C_i, k_i * L[r])`` for every ``L[r] <= L``, so the replay finds the 
 to the last bit, and producer ``j`` gives consumer ``i`` its part ``rho[r, j] / sum_j rho[r,
 j]`` of what ``i`` took in each round (:func:`flow_tables`).
 
-Both layouts sum each step's terms in consumer order without fastmath
-(:data:`~repartition.kernels._config.strict_parallel_kernel`), so they find the same rounds.
-NumPy twin: :func:`repartition.reference.prosumer_optimal`. Energies in kWh per step.
+**Layouts.** :func:`optimal_rows` reads row-major (steps, consumers) data and runs each step's
+rounds on its own, in parallel over chunks of steps. :func:`optimal_members` takes the rounds
+for every step together on member-major data (the C-contiguous (consumers, steps) transpose,
+pandas' usual layout): a round's sums over the consumers need one pass over the consumption,
+read in memory order, and the rest of the round is ``O(producers * owners)`` per step; when
+few steps are left unsettled, they are gathered and finished row by row. Both layouts sum
+each step's terms in consumer order without fastmath
+(:data:`~repartition.kernels._config.strict_parallel_kernel`), so they find the same rounds
+to the last bit. :func:`run` picks the one for the data's layout; :func:`window_tables`
+rebuilds the flows of a window of steps (:func:`flow_tables`). NumPy twin:
+:func:`repartition.reference.prosumer_optimal`. Energies in kWh per step.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from repartition.kernels._config import (
     prange,
@@ -42,6 +51,19 @@ from repartition.kernels._config import (
     strict_parallel_kernel,
     strict_serial_kernel,
 )
+from repartition.kernels.layout import empty_outputs, is_by_member, read_only, row_major
+from repartition.kernels.members import CHUNKS
+
+__all__ = [
+    "MAX_OFFER_RATE",
+    "flow_tables",
+    "optimal_members",
+    "optimal_rows",
+    "run",
+    "window_tables",
+]
+
+Array = NDArray[np.float64]
 
 MAX_OFFER_RATE = 1e300
 """Above this ``rho`` (energy left per unit of open coefficient), offers would overflow:
@@ -60,6 +82,16 @@ CONSUMER_CHUNKS = 16
 
 NOTHING_PRODUCED = 2
 """The rounds of a step with no production: round 0 and the first redistribution round."""
+
+FINISH_ONE_BY_ONE = 16
+"""Member-major: once at most 1 step in 16 is unsettled, finish those steps one by one."""
+
+MAX_PASSES = 12
+"""Member-major: after this many passes, finish the steps left one by one whatever their
+number."""
+
+
+# --- one step, row by row: the rounds -----------------------------------------------------
 
 
 @strict_inline_kernel
@@ -328,8 +360,11 @@ def _write_row(row, k, consumer_slots, level, owner_level, allocated, grid_suppl
         grid_supply[i] = need - share
 
 
+# --- row-major: (steps, consumers) --------------------------------------------------------
+
+
 @strict_parallel_kernel
-def optimal(  # type: ignore[no-untyped-def]
+def optimal_rows(  # type: ignore[no-untyped-def]
     consumption,
     production,
     k,
@@ -386,6 +421,9 @@ def optimal(  # type: ignore[no-untyped-def]
             )
 
 
+# --- the flows, from a window of AUTOCONS read row-major ----------------------------------
+
+
 @strict_parallel_kernel
 def flow_tables(  # type: ignore[no-untyped-def]
     allocated, production, k, c, producer_slots, consumer_slots, slot_consumers, tables
@@ -425,3 +463,306 @@ def flow_tables(  # type: ignore[no-untyped-def]
             power = production[t, j]
             for i in range(consumers):
                 tables[j, t, i] = received[j, i] / power if power > 0.0 else 0.0
+
+
+# --- member-major: (consumers, steps), one pass per round for every step ------------------
+
+
+@strict_parallel_kernel
+def _begin_steps(production, c, rho, delivered, owner_level, level, new_level, passes, active):  # type: ignore[no-untyped-def]
+    for t in prange(production.shape[0]):
+        passes[t] = _begin(production[t], c, rho[t], delivered[t], owner_level[t])
+        active[t] = passes[t] == 0
+        level[t] = 0.0
+        new_level[t] = _total(rho[t]) if active[t] else 0.0
+
+
+@strict_parallel_kernel
+def _level_sums_members(  # type: ignore[no-untyped-def]
+    consumption_by_member, k, consumer_slots, level, new_level, partial, taken, open_key, newly
+):
+    """:func:`_level_sums` for every step at once.
+
+    Each chunk of consumers reads its rows whole, in memory order, into its own sums
+    ``partial`` (3, chunks, steps); the chunks are then added in order.
+    """
+    consumers, steps = consumption_by_member.shape
+    for chunk in prange(CONSUMER_CHUNKS):
+        chunk_taken, chunk_open, chunk_newly = (
+            partial[0, chunk],
+            partial[1, chunk],
+            partial[2, chunk],
+        )
+        chunk_taken[:] = 0.0
+        chunk_open[:] = 0.0
+        chunk_newly[:] = 0.0
+        for i in range(
+            chunk * consumers // CONSUMER_CHUNKS, (chunk + 1) * consumers // CONSUMER_CHUNKS
+        ):
+            weight = k[i]
+            if weight <= 0.0 or consumer_slots[i] >= 0:
+                continue
+            for t in range(steps):
+                part, state = _taken(consumption_by_member[i, t], weight, level[t], new_level[t])
+                chunk_taken[t] += part
+                if state == 0:
+                    chunk_open[t] += weight
+                elif state > 0:
+                    chunk_newly[t] += 1.0
+    for t in prange(steps):
+        step_taken = 0.0
+        step_open = 0.0
+        step_newly = 0
+        for chunk in range(CONSUMER_CHUNKS):
+            step_taken += partial[0, chunk, t]
+            step_open += partial[1, chunk, t]
+            step_newly += int(partial[2, chunk, t])
+        taken[t] = step_taken
+        open_key[t] = step_open
+        newly[t] = step_newly
+
+
+@strict_parallel_kernel
+def _end_rounds(  # type: ignore[no-untyped-def]
+    rounds_cap,
+    production,
+    k,
+    producer_slots,
+    slot_consumers,
+    owner_needs,
+    taken,
+    open_key,
+    newly,
+    level,
+    new_level,
+    owner_level,
+    rho,
+    delivered,
+    passes,
+    active,
+    chunks,
+):
+    """Close the round of every unsettled step, and set the level of its next round."""
+    steps = production.shape[0]
+    for chunk in prange(chunks):
+        slot_scratch = np.empty((3, slot_consumers.shape[0]))
+        for t in range(chunk * steps // chunks, (chunk + 1) * steps // chunks):
+            if not active[t]:
+                continue
+            status = _end_round(
+                passes[t],
+                rounds_cap,
+                production[t],
+                k,
+                producer_slots,
+                slot_consumers,
+                owner_needs[t],
+                taken[t],
+                open_key[t],
+                newly[t],
+                owner_level[t],
+                rho[t],
+                delivered[t],
+                slot_scratch,
+            )
+            level[t] = new_level[t]
+            passes[t] += 1
+            if status != 0:
+                active[t] = False
+                if status < 0:
+                    passes[t] = -1
+            else:
+                new_level[t] = level[t] + _total(rho[t])
+
+
+@strict_parallel_kernel
+def _finish_steps(  # type: ignore[no-untyped-def]
+    consumption_by_member,
+    production,
+    k,
+    producer_slots,
+    consumer_slots,
+    slot_consumers,
+    left,
+    level,
+    owner_level,
+    rho,
+    delivered,
+    passes,
+):
+    """Gather each listed step's row and finish its rounds from where the passes left it."""
+    consumers = consumption_by_member.shape[0]
+    owners = slot_consumers.shape[0]
+    for position in prange(left.size):
+        t = left[position]
+        row = np.empty(consumers)
+        for i in range(consumers):
+            row[i] = consumption_by_member[i, t]
+        passes[t], level[t] = _finish(
+            row,
+            production[t],
+            k,
+            producer_slots,
+            consumer_slots,
+            slot_consumers,
+            passes[t],
+            level[t],
+            owner_level[t],
+            rho[t],
+            delivered[t],
+            np.empty(owners),
+            np.empty((3, owners)),
+            np.empty((production.shape[1], 0)),
+        )
+
+
+@strict_parallel_kernel
+def _write(  # type: ignore[no-untyped-def]
+    consumption_by_member,
+    k,
+    consumer_slots,
+    level,
+    owner_level,
+    allocated_by_member,
+    grid_supply_by_member,
+):
+    """``A_i = min(C_i, k_i * L)`` (an owner's own level for an owner) and ``C - A``,
+    consumer by consumer, in memory order."""
+    consumers, steps = consumption_by_member.shape
+    for i in prange(consumers):
+        weight = k[i]
+        slot = consumer_slots[i]
+        if weight <= 0.0:
+            for t in range(steps):
+                allocated_by_member[i, t] = 0.0
+                grid_supply_by_member[i, t] = consumption_by_member[i, t]
+        elif slot < 0:
+            for t in range(steps):
+                need = consumption_by_member[i, t]
+                cap = weight * level[t]
+                share = need if need < cap else cap
+                allocated_by_member[i, t] = share
+                grid_supply_by_member[i, t] = need - share
+        else:
+            for t in range(steps):
+                need = consumption_by_member[i, t]
+                cap = weight * owner_level[t, slot]
+                share = need if need < cap else cap
+                allocated_by_member[i, t] = share
+                grid_supply_by_member[i, t] = need - share
+
+
+def optimal_members(
+    consumption_by_member: Array,
+    production: Array,
+    k: Array,
+    c: Array,
+    producer_slots: NDArray[np.intp],
+    consumer_slots: NDArray[np.intp],
+    slot_consumers: NDArray[np.intp],
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    level: Array,
+    owner_level: Array,
+    delivered: Array,
+    passes: NDArray[np.int32],
+    chunks: int,
+) -> None:
+    """The optimal variant on member-major (consumers, steps) data; the arguments and
+    outputs of :func:`optimal_rows`, the data transposed.
+
+    One pass over the consumption per round for every unsettled step; the steps left when
+    they are at most one in ``FINISH_ONE_BY_ONE`` (on fewer than that many steps: none), or
+    after ``MAX_PASSES`` passes, are finished row by row.
+    """
+    consumers, steps = consumption_by_member.shape
+    rho = np.empty((steps, production.shape[1]))
+    new_level = np.empty(steps)
+    active = np.empty(steps, dtype=np.bool_)
+    _begin_steps(production, c, rho, delivered, owner_level, level, new_level, passes, active)
+    owner_needs = np.ascontiguousarray(consumption_by_member[slot_consumers].T)
+    taken, open_key = np.empty(steps), np.empty(steps)
+    newly = np.empty(steps, dtype=np.int64)
+    partial = np.empty((3, CONSUMER_CHUNKS, steps))
+    for round_ in range(MAX_PASSES + 1):
+        left = np.flatnonzero(active)
+        if left.size == 0:
+            break
+        if left.size <= steps // FINISH_ONE_BY_ONE or round_ == MAX_PASSES:
+            _finish_steps(
+                *(consumption_by_member, production, k, producer_slots, consumer_slots),
+                *(slot_consumers, left, level, owner_level, rho, delivered, passes),
+            )
+            break
+        _level_sums_members(
+            *(consumption_by_member, k, consumer_slots, level, new_level),
+            *(partial, taken, open_key, newly),
+        )
+        _end_rounds(
+            *(consumers + 2, production, k, producer_slots, slot_consumers, owner_needs),
+            *(taken, open_key, newly, level, new_level, owner_level, rho, delivered),
+            *(passes, active, chunks),
+        )
+    _write(
+        *(consumption_by_member, k, consumer_slots, level, owner_level),
+        *(allocated_by_member, grid_supply_by_member),
+    )
+
+
+# --- either layout ------------------------------------------------------------------------
+
+
+def run(
+    consumption: Array,
+    production: Array,
+    k: Array,
+    c: Array,
+    slots: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]],
+    *,
+    out: tuple[Array, Array] | None = None,
+) -> tuple[Array, Array, Array, Array, NDArray[np.int32]]:
+    """The optimal variant on ``consumption`` stored either way: static keys ``k``
+    (consumers,), the relative scale ``c`` (producers,) and the owners' ``slots`` (the slot
+    of each producer's owner, each consumer's slot, the consumer of each slot), all
+    read-only.
+
+    Returns allocated, grid_supply (stored like ``consumption``), self_consumed, surplus and
+    the rounds of each step (``-1`` where an offer overflowed: the caller reports it, the
+    other outputs of that step mean nothing); ``out``: see
+    :func:`repartition.kernels.layout.empty_outputs`.
+    """
+    consumption, production = read_only(consumption), read_only(production)
+    steps = consumption.shape[0]
+    outputs = empty_outputs(consumption, production, out)
+    allocated, grid_supply, self_consumed, surplus = outputs
+    level = np.empty(steps)
+    owner_level = np.empty((steps, len(slots[2])))
+    delivered = np.empty(production.shape)
+    passes = np.empty(steps, dtype=np.int32)
+    records = (level, owner_level, delivered, passes, CHUNKS)
+    if is_by_member(consumption):
+        optimal_members(
+            *(consumption.T, production, k, c, *slots, allocated.T, grid_supply.T), *records
+        )
+    else:
+        optimal_rows(*(consumption, production, k, c, *slots, allocated, grid_supply), *records)
+    np.minimum(delivered, production, out=self_consumed)
+    np.subtract(production, self_consumed, out=surplus)
+    return allocated, grid_supply, self_consumed, surplus, passes
+
+
+def window_tables(
+    allocated: Array,
+    production: Array,
+    k: Array,
+    c: Array,
+    slots: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]],
+    start: int,
+    stop: int,
+) -> Array:
+    """Each producer's flows over steps ``[start, stop)`` as a share of its production,
+    shape (producers, steps, consumers), replaying the rounds (:func:`flow_tables`) on
+    AUTOCONS ``allocated`` (stored either way: the window is read row-major)."""
+    tables = np.empty((len(c), stop - start, allocated.shape[1]))
+    flow_tables(row_major(allocated[start:stop]), production[start:stop], *(k, c, *slots, tables))
+    return tables

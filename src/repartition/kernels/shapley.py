@@ -14,8 +14,11 @@ so its value at step ``t`` needs only two sums over ``S``:
 - :func:`prorata_permutation_marginals` adds the members of each sampled permutation one
   by one, keeping ``E_t`` and ``W_t`` per step: ``O(N x steps)`` per permutation.
 
-Their plain NumPy twins are ``_numpy_coalition_values`` and ``_numpy_marginals`` in
-:mod:`repartition.metrics.shapley`; the tests check that they agree.
+Each reads the layout its loops need, whatever the data's (the coalition values row-major
+tables, the marginals member-major ones): :mod:`repartition.metrics.shapley` hands them
+that, so no key picks a layout here and there is no ``run()``. Their plain NumPy twins are
+``_numpy_coalition_values`` and ``_numpy_marginals`` in :mod:`repartition.metrics.shapley`;
+the tests check that they agree.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ See ``docs/keys.md`` for each formula.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -37,39 +37,13 @@ from repartition._align import (
     step_table,
 )
 from repartition.allocation import PairSplit, Shares
-from repartition.kernels import by_member, pooled, water_by_member
-from repartition.kernels import full_dynamic as full_dynamic_kernels
-from repartition.kernels.layout import empty_outputs, is_by_member, like, read_only, run_pooled
+from repartition.kernels import dynamic, full_dynamic, prorata, static, water_filling
 from repartition.keys._base import SharingKey
 from repartition.problem import Problem
 
 __all__ = ["SUM_TOLERANCE", "Dynamic", "FullDynamic", "Prorata", "Static"]
 
 Array = NDArray[np.float64]
-
-
-def _run_pooled(
-    consumption: Array,
-    production: Array,
-    row_kernel: Callable[..., None],
-    member_kernel: Callable[..., None],
-    parameters: tuple[Any, ...] = (),
-    *,
-    passes: NDArray[np.int32] | None = None,
-    member_options: dict[str, Any] | None = None,
-    out: tuple[Array, Array] | None = None,
-) -> Shares:
-    outputs = run_pooled(
-        consumption,
-        production,
-        row_kernel,
-        member_kernel,
-        parameters,
-        passes=passes,
-        member_options=member_options,
-        out=out,
-    )
-    return Shares(*outputs, passes=passes)
 
 
 @dataclass(frozen=True)
@@ -79,22 +53,21 @@ class Prorata(SharingKey):
     ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, and 0 when nobody consumes:
     each consumer receives the same fraction of its own consumption.
 
-    Computed by :func:`repartition.kernels.pooled.prorata` (row-major data) or
-    :func:`repartition.kernels.by_member.prorata` (member-major data, pandas' usual layout).
+    Computed by :func:`repartition.kernels.prorata.run`: ``prorata_rows`` on row-major data,
+    ``prorata_members`` on member-major data (pandas' usual layout).
     """
 
     name: ClassVar[str] = "prorata"
 
     def share(self, problem: Problem) -> Shares:
         consumption, production, axis = problem.consumption, problem.production, problem.axis
-        return _run_pooled(
+        outputs = prorata.run(
             consumption,
             production,
-            pooled.prorata,
-            by_member.prorata,
-            member_options={"consumption_total": axis.consumption_total},
+            consumption_total=axis.consumption_total,
             out=axis.outputs,
         )
+        return Shares(*outputs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,10 +103,9 @@ class Static(SharingKey):
     relative weights. Operators apply 1 to 3 rounds (HubWatt's *égalitaire avec
     réaffectation*); the Belgian "optimal" key is the limit.
 
-    Computed by :func:`repartition.kernels.pooled.static` (DSO rule) and
-    :func:`repartition.kernels.pooled.static_redistributed` on row-major data; by their twins in
-    :mod:`repartition.kernels.by_member` and :mod:`repartition.kernels.water_by_member` on
-    member-major data.
+    Computed by :func:`repartition.kernels.static.run` (DSO rule) and
+    :func:`repartition.kernels.water_filling.run` (rounds, redistribute), each with a kernel
+    for row-major and one for member-major data.
     """
 
     coefficients: Mapping[Any, float] | pd.Series | Sequence[float] | np.ndarray
@@ -166,24 +138,12 @@ class Static(SharingKey):
         consumption, production, axis = problem.consumption, problem.production, problem.axis
         coefficients = static_shares(self.coefficients, axis.consumers, "Static")
         if not self.redistribute and not self.rounds:
-            return _run_pooled(
-                consumption,
-                production,
-                pooled.static,
-                by_member.static,
-                (coefficients,),
-                out=axis.outputs,
-            )
-        rounds = pooled.EXACT if self.redistribute else int(self.rounds or 0)
-        return _run_pooled(
-            consumption,
-            production,
-            pooled.static_redistributed,
-            water_by_member.static_redistributed,
-            (coefficients, rounds),
-            passes=np.empty(consumption.shape[0], dtype=np.int32),
-            out=axis.outputs,
+            return Shares(*static.run(consumption, production, coefficients, out=axis.outputs))
+        rounds = water_filling.EXACT if self.redistribute else int(self.rounds or 0)
+        allocated, grid_supply, self_consumed, surplus, passes = water_filling.run(
+            consumption, production, coefficients, rounds, out=axis.outputs
         )
+        return Shares(allocated, grid_supply, self_consumed, surplus, passes=passes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,9 +162,9 @@ class Dynamic(SharingKey):
         year of keys can serve one month); reindex it on the data's index to send NaN
         rows explicitly. A plain array must have the data's shape.
 
-    Computed by :func:`repartition.kernels.pooled.dynamic` or, on member-major data,
-    :func:`repartition.kernels.by_member.dynamic`; the coefficients are read in the
-    consumption's layout (copied into it once if they differ).
+    Computed by :func:`repartition.kernels.dynamic.run` (``dynamic_rows`` or, on member-major
+    data, ``dynamic_members``); the coefficients are read in the consumption's layout (copied
+    into it once if they differ).
     """
 
     coefficients: pd.DataFrame | np.ndarray
@@ -217,15 +177,14 @@ class Dynamic(SharingKey):
         consumption, production, axis = problem.consumption, problem.production, problem.axis
         coefficients = step_table(self.coefficients, axis, "Dynamic")
         coefficients = checked_rows(coefficients, axis, "Dynamic", allow_missing_rows=True)
-        return _run_pooled(
+        outputs = dynamic.run(
             consumption,
             production,
-            pooled.dynamic,
-            by_member.dynamic,
-            (like(coefficients, consumption),),
-            member_options={"consumption_total": axis.consumption_total},
+            coefficients,
+            consumption_total=axis.consumption_total,
             out=axis.outputs,
         )
+        return Shares(*outputs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -244,10 +203,10 @@ class FullDynamic(SharingKey):
         One steps x consumers table per producer, matched like :class:`Dynamic`'s; or an
         array of shape (producers, steps, consumers) in the data's order.
 
-    Computed by :mod:`repartition.kernels.full_dynamic` (and the member-major twins in
-    :mod:`repartition.kernels.by_member`), without ever building a (steps, producers,
-    consumers) array. The tables are kept, as private read-only copies where they were views
-    of the caller's data, for :meth:`~repartition.allocation.Allocation.flows`.
+    Computed by :func:`repartition.kernels.full_dynamic.run` (a kernel for each layout),
+    without ever building a (steps, producers, consumers) array. The tables are kept, as
+    private read-only copies where they were views of the caller's data, for
+    :meth:`~repartition.allocation.Allocation.flows`.
     """
 
     coefficients: Mapping[Any, pd.DataFrame | np.ndarray] | np.ndarray
@@ -271,26 +230,8 @@ class FullDynamic(SharingKey):
             checked_rows(table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False)
             for producer, table in zip(axis.producers, tables, strict=True)
         ]
-        tables = [read_only(like(table, consumption)) for table in tables]
-        consumption, production = read_only(consumption), read_only(production)
-        allocated, grid_supply, self_consumed, surplus = empty_outputs(consumption, production)
-        scale = np.empty_like(allocated)  # holds the offered energy, then the scale factor
-        if is_by_member(consumption):
-            for j, table in enumerate(tables):
-                by_member.add_offered(table.T, production, j, scale.T, j == 0)
-            # Element by element: the same kernel serves both layouts.
-            full_dynamic_kernels.cap_offered(consumption.T, scale.T, allocated.T, grid_supply.T)
-            for j, table in enumerate(tables):
-                by_member.attribute_producer(
-                    table.T, production, j, scale.T, self_consumed, surplus
-                )
-        else:
-            for j, table in enumerate(tables):
-                full_dynamic_kernels.add_offered(table, production, j, scale, j == 0)
-            full_dynamic_kernels.cap_offered(consumption, scale, allocated, grid_supply)
-            for j, table in enumerate(tables):
-                full_dynamic_kernels.attribute_producer(
-                    table, production, j, scale, self_consumed, surplus
-                )
+        allocated, grid_supply, self_consumed, surplus, tables, scale = full_dynamic.run(
+            consumption, production, tables
+        )
         split = PairSplit(coefficients=tables, scale=scale)
         return Shares(allocated, grid_supply, self_consumed, surplus, split=split)

@@ -18,8 +18,7 @@ from numpy.typing import NDArray
 from repartition import errors
 from repartition._align import member_values, step_table
 from repartition.allocation import Shares
-from repartition.kernels import by_member, greedy, pooled
-from repartition.kernels.layout import empty_outputs, is_by_member, read_only
+from repartition.kernels import greedy
 from repartition.keys._base import SharingKey
 from repartition.problem import Array, Axis, Problem
 
@@ -84,10 +83,11 @@ class EconomicGreedy(SharingKey):
 
     Notes
     -----
-    One value per consumer (sorted once): :func:`repartition.kernels.greedy.greedy_fixed`
-    on row-major data, :func:`~repartition.kernels.greedy.greedy_fixed_by_member` on
-    member-major data (pandas' usual layout), results in the input's layout. A value per
-    step: :func:`~repartition.kernels.greedy.greedy_per_step` sorts each row, on row-major
+    Computed by :func:`repartition.kernels.greedy.run`. One value per consumer (sorted
+    once): :func:`~repartition.kernels.greedy.greedy_fixed_rows` on row-major data,
+    :func:`~repartition.kernels.greedy.greedy_fixed_members` on member-major data (pandas'
+    usual layout), results in the input's layout. A value per step:
+    :func:`~repartition.kernels.greedy.greedy_per_step_rows` sorts each row, on row-major
     data (member-major consumption and values are copied once into row-major; results are
     row-major). NumPy twin: :func:`repartition.reference.economic_greedy`.
 
@@ -133,50 +133,4 @@ class EconomicGreedy(SharingKey):
             else member_values(values, axis.consumers, key, "values")
         )
         _finite(table, axis, key)
-        production = read_only(production)
-        production_total = pooled.pooled_production(production)
-        serve_zero = bool(self.serve_zero)
-        if not per_step and is_by_member(consumption):
-            outputs = empty_outputs(consumption, production)  # member-major, like the input
-            allocated, grid_supply, self_consumed, surplus = outputs
-            greedy.greedy_fixed_by_member(
-                read_only(consumption).T,
-                production,
-                production_total,
-                read_only(table),
-                _order(table),
-                serve_zero,
-                allocated.T,
-                grid_supply.T,
-                self_consumed,
-                surplus,
-                by_member.CHUNKS,
-            )
-            return Shares(*outputs)
-        rows = read_only(np.ascontiguousarray(consumption))  # one copy for member-major data
-        allocated, grid_supply, self_consumed, surplus = outputs = empty_outputs(rows, production)
-        if per_step:
-            greedy.greedy_per_step(
-                rows,
-                production,
-                production_total,
-                read_only(np.ascontiguousarray(table)),
-                serve_zero,
-                *outputs,
-            )
-        else:
-            greedy.greedy_fixed(
-                rows,
-                production,
-                production_total,
-                read_only(table),
-                _order(table),
-                serve_zero,
-                *outputs,
-            )
-        return Shares(allocated, grid_supply, self_consumed, surplus)
-
-
-def _order(values: Array) -> NDArray[np.intp]:
-    """Consumers by decreasing value; equal values keep their column order."""
-    return read_only(np.argsort(-values, kind="stable"))
+        return Shares(*greedy.run(consumption, production, table, bool(self.serve_zero)))

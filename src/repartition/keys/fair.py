@@ -39,8 +39,7 @@ class EqualShare(SharingKey):
     C[t, i])``. No consumer can get more without taking from one that has less.
 
     This is exactly ``Static([1/N] * N, redistribute=True)`` (``lam = L / N`` for its level
-    ``L``), and is computed by it: :func:`repartition.kernels.pooled.static_redistributed`
-    (row-major data) or :func:`repartition.kernels.water_by_member.static_redistributed`.
+    ``L``), and is computed by it: :func:`repartition.kernels.water_filling.run`.
 
     References
     ----------

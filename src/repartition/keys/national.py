@@ -30,10 +30,9 @@ from repartition._align import (
 )
 from repartition._inputs import is_number
 from repartition.allocation import PairSplit, Shares
-from repartition.kernels import by_member, merit_order, pooled
-from repartition.kernels.layout import like
+from repartition.kernels import dynamic, merit_order, static
 from repartition.keys._base import SharingKey
-from repartition.keys.dso import Prorata, _run_pooled
+from repartition.keys.dso import Prorata
 from repartition.problem import Problem
 
 __all__ = ["ItalianKey", "SpanishKey"]
@@ -67,8 +66,8 @@ class SpanishKey(SharingKey):
     ----------
     Real Decreto 244/2019, art. 4 and annex I; Orden TED/1247/2021 (hourly coefficients).
 
-    Computed by :func:`repartition.kernels.pooled.dynamic` /
-    :func:`repartition.kernels.by_member.dynamic` (or their ``static`` siblings).
+    Computed by :func:`repartition.kernels.dynamic.run` (or, for a fixed set,
+    :func:`repartition.kernels.static.run`).
 
     Examples
     --------
@@ -107,14 +106,7 @@ class SpanishKey(SharingKey):
                 "they do.",
             )
             fixed = within_one(fixed, np.asarray(total))
-            return _run_pooled(
-                consumption,
-                production,
-                pooled.static,
-                by_member.static,
-                (fixed,),
-                out=axis.outputs,
-            )
+            return Shares(*static.run(consumption, production, fixed, out=axis.outputs))
         table = checked_rows(
             step_table(self.coefficients, axis, key), axis, key, allow_missing_rows=False
         )
@@ -126,15 +118,14 @@ class SpanishKey(SharingKey):
             exactly_one=True,
             advice="In Spain every hour's coefficients add up to 1: scale that row up.",
         )
-        return _run_pooled(
+        outputs = dynamic.run(
             consumption,
             production,
-            pooled.dynamic,
-            by_member.dynamic,
-            (like(table, consumption),),
-            member_options={"consumption_total": axis.consumption_total},
+            table,
+            consumption_total=axis.consumption_total,
             out=axis.outputs,
         )
+        return Shares(*outputs)
 
 
 def _commissioning_ranks(commissioning: Any, producers: pd.Index, key: str) -> NDArray[np.int64]:
@@ -207,7 +198,7 @@ class ItalianKey(SharingKey):
     D.Lgs. 199/2021, art. 8 and 31; ARERA, TIAD (delibera 727/2022/R/eel), shared energy
     per hour as the minimum of injection and withdrawal; GSE operating rules for CER.
 
-    AUTOCONS is computed by the prorata kernels; the attribution to plants by
+    AUTOCONS is computed by :func:`repartition.kernels.prorata.run`; the attribution to plants by
     :func:`repartition.kernels.merit_order.attribute` (NumPy twin:
     :func:`repartition.reference.merit_order_attribution`).
 

@@ -38,11 +38,9 @@ from numpy.typing import NDArray
 from repartition import errors
 from repartition._align import static_shares, within_one
 from repartition.allocation import PairSplit, ReadOnlyArrays, Shares, Tables
-from repartition.kernels import by_member
 from repartition.kernels import prosumer as prosumer_kernels
 from repartition.kernels import prosumer_optimal as optimal_kernels
-from repartition.kernels import prosumer_optimal_by_member as by_member_kernels
-from repartition.kernels.layout import empty_outputs, is_by_member, read_only
+from repartition.kernels.layout import read_only
 from repartition.keys._base import SharingKey
 from repartition.problem import Array, Axis, Problem
 
@@ -137,8 +135,8 @@ class ProsumerKey(SharingKey):
     ``Static(k, redistribute=True)``: coefficients then act as relative weights). A
     redistribution round that saturates nobody ends the step, so the exact limit is
     reached in at most one round per consumer, plus two. Computed step by step by
-    :func:`repartition.kernels.prosumer_optimal.optimal` (member-major data:
-    :func:`repartition.kernels.prosumer_optimal_by_member.optimal_by_member`), each round
+    :func:`repartition.kernels.prosumer_optimal.optimal_rows` (member-major data:
+    :func:`repartition.kernels.prosumer_optimal.optimal_members`), each round
     one pass over the consumers plus ``O(producers * owners)``; NumPy twin:
     :func:`repartition.reference.prosumer_optimal`. *Ties*: a consumer offered exactly what
     it still needs stays open one more round; there the rule is discontinuous, and a tie
@@ -172,7 +170,7 @@ class ProsumerKey(SharingKey):
     the rounds each step needed. Flows: ``"fixed"`` and ``"relative"`` keep the pair table
     (repeated over the steps as zero-copy views) and rebuild the per-step scale from AUTOCONS
     when the flows are asked for; ``"optimal"`` rebuilds them by replaying its rounds on
-    AUTOCONS (:func:`repartition.kernels.prosumer_optimal.flow_tables`).
+    AUTOCONS (:func:`repartition.kernels.prosumer_optimal.window_tables`).
 
     References
     ----------
@@ -222,58 +220,36 @@ class ProsumerKey(SharingKey):
 
 def _pair_shares(consumption: Array, production: Array, pairs: Array, axis: Axis) -> Shares:
     """The ``"fixed"`` and ``"relative"`` variants: the full dynamic rule with the tables
-    ``k[j, i]`` constant over the steps, never repeated in memory. The scale of the flows is
-    rebuilt from AUTOCONS when they are asked for, as the pooled flows are computed from it."""
-    consumption, production = read_only(consumption), read_only(production)
-    pairs = read_only(np.ascontiguousarray(pairs))
-    outputs = empty_outputs(consumption, production, axis.outputs)
-    allocated, grid_supply, self_consumed, surplus = outputs
-    if is_by_member(consumption):
-        prosumer_kernels.pair_shares_by_member(
-            *(consumption.T, np.ascontiguousarray(production.T), pairs),
-            *(allocated.T, grid_supply.T, self_consumed, surplus),
-            by_member.CHUNKS,
-        )
-    else:
-        prosumer_kernels.pair_shares(
-            *(consumption, production, pairs),
-            *(allocated, grid_supply, self_consumed, surplus),
-            by_member.CHUNKS,
-        )
-
-    return Shares(*outputs, split=PairSplit(tables_for=_PairTables(allocated, production, pairs)))
+    ``k[j, i]`` constant over the steps, never repeated in memory
+    (:func:`repartition.kernels.prosumer.run`). The scale of the flows is rebuilt from
+    AUTOCONS when they are asked for, as the pooled flows are computed from it."""
+    production = read_only(production)  # kept for the flows
+    allocated, grid_supply, self_consumed, surplus, pairs = prosumer_kernels.run(
+        consumption, production, pairs, out=axis.outputs
+    )
+    tables_for = _PairTables(allocated, production, pairs)
+    return Shares(
+        allocated, grid_supply, self_consumed, surplus, split=PairSplit(tables_for=tables_for)
+    )
 
 
 def _optimal(
     consumption: Array, production: Array, coefficients: Array, owners: NDArray[np.intp], axis: Axis
 ) -> Shares:
     """The ``"optimal"`` variant: relative offers, then rounds over the open consumers, step
-    by step (:mod:`repartition.kernels.prosumer_optimal`). The flows are rebuilt on demand
-    by replaying the rounds on the allocation's own AUTOCONS, as the pooled flows are
+    by step (:func:`repartition.kernels.prosumer_optimal.run`). The flows are rebuilt on
+    demand by replaying the rounds on the allocation's own AUTOCONS, as the pooled flows are
     computed from it."""
     # The flows are rebuilt later from production and k: production reaching a key is already
     # the package's own read-only copy (engine._run; a cascade's arrays of what is left), and
     # the coefficients are copied here, whatever the caller does with its arrays meanwhile.
-    consumption, production = read_only(consumption), read_only(production)
+    production = read_only(production)
     k = read_only(np.array(coefficients, dtype=np.float64))
     c = read_only(_relative_scale(k, owners, axis))
     slots = _owner_slots(owners, len(k))
-    steps = consumption.shape[0]
-    outputs = empty_outputs(consumption, production, axis.outputs)
-    allocated, grid_supply, self_consumed, surplus = outputs
-    level = np.empty(steps)
-    owner_level = np.empty((steps, len(slots[2])))
-    delivered = np.empty(production.shape)
-    passes = np.empty(steps, dtype=np.int32)
-    records = (level, owner_level, delivered, passes, by_member.CHUNKS)
-    if is_by_member(consumption):
-        by_member_kernels.optimal_by_member(
-            *(consumption.T, production, k, c, *slots, allocated.T, grid_supply.T), *records
-        )
-    else:
-        optimal_kernels.optimal(
-            *(consumption, production, k, c, *slots, allocated, grid_supply), *records
-        )
+    allocated, grid_supply, self_consumed, surplus, passes = optimal_kernels.run(
+        consumption, production, k, c, slots, out=axis.outputs
+    )
     if (passes < 0).any():
         row = int(np.argmax(passes < 0))
         raise errors.CoefficientRangeError(
@@ -283,13 +259,11 @@ def _optimal(
             "to 0, or check the energies' unit.",
             timestamp=axis.timestamp(row),
         )
-    np.minimum(delivered, production, out=self_consumed)
-    np.subtract(production, self_consumed, out=surplus)
     # The flows replay the rounds on AUTOCONS: min(A_i, k_i L) = min(C_i, k_i L) for every
     # level L the step went through (kernels.prosumer_optimal), so they need no record.
-
     tables_for = _OptimalTables(allocated, production, k, c, slots)
-    return Shares(*outputs, split=PairSplit(tables_for=tables_for), passes=passes)
+    split = PairSplit(tables_for=tables_for)
+    return Shares(allocated, grid_supply, self_consumed, surplus, split=split, passes=passes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -302,12 +276,8 @@ class _PairTables(ReadOnlyArrays):
     pairs: Array
 
     def __call__(self, start: int, stop: int) -> Tables:
-        scale = np.empty((stop - start, self.allocated.shape[1]))
-        prosumer_kernels.pair_scale(
-            _rows(self.allocated, start, stop),
-            self.production[start:stop],
-            self.pairs,
-            scale,
+        scale = prosumer_kernels.window_scale(
+            self.allocated, self.production, self.pairs, start, stop
         )
         # Each producer's table is its row of pairs, repeated over the steps without a copy.
         return [np.broadcast_to(row, scale.shape) for row in self.pairs], scale
@@ -325,20 +295,10 @@ class _OptimalTables(ReadOnlyArrays):
     slots: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]
 
     def __call__(self, start: int, stop: int) -> Tables:
-        consumers = self.allocated.shape[1]
-        tables = np.empty((len(self.scale), stop - start, consumers))
-        optimal_kernels.flow_tables(
-            _rows(self.allocated, start, stop),
-            self.production[start:stop],
-            *(self.coefficients, self.scale, *self.slots, tables),
+        tables = optimal_kernels.window_tables(
+            self.allocated, self.production, self.coefficients, self.scale, self.slots, start, stop
         )
-        return list(tables), np.broadcast_to(1.0, (stop - start, consumers))
-
-
-def _rows(allocated: Array, start: int, stop: int) -> Array:
-    """AUTOCONS of steps ``[start, stop)``, row-major and read-only: what the flows of the
-    prosumer keys are rebuilt from, as the pooled flows are."""
-    return read_only(np.ascontiguousarray(allocated[start:stop]))
+        return list(tables), np.broadcast_to(1.0, (stop - start, self.allocated.shape[1]))
 
 
 def _owner_slots(

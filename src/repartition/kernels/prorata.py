@@ -1,0 +1,151 @@
+"""Prorata, the DSO's default dynamic key (*clé dynamique par défaut*).
+
+``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, and 0 when nobody consumes: each
+consumer receives the same fraction of its own consumption. AUTOPROD and SURPLUS are the
+pooled attribution (:mod:`repartition.kernels.attribution`).
+
+:func:`prorata_rows` reads row-major (steps, consumers) data one step at a time, in
+parallel over steps; :func:`prorata_members` reads member-major data (pandas' usual layout)
+as its C-contiguous (consumers, steps) transpose, in chunks of members
+(:mod:`repartition.kernels.members`). :func:`run` picks the one for the data's layout.
+:func:`prorata_row` and :func:`prorata_ratio` are public for the dynamic key, which falls
+back to prorata on steps without a key. NumPy twin: :func:`repartition.reference.prorata`.
+Energies in kWh per step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from repartition.kernels._config import parallel_kernel, prange, serial_kernel
+from repartition.kernels.attribution import attribute_row, attribute_steps
+from repartition.kernels.layout import Outputs, run_pooled
+from repartition.kernels.members import CHUNKS, chunk_bounds, member_sums
+
+__all__ = ["prorata_members", "prorata_ratio", "prorata_row", "prorata_rows", "run"]
+
+Array = NDArray[np.float64]
+
+
+# --- row-major: (steps, consumers) --------------------------------------------------------
+
+
+@serial_kernel
+def _row_total(array, t):  # type: ignore[no-untyped-def]
+    total = 0.0
+    for column in range(array.shape[1]):
+        total += array[t, column]
+    return total
+
+
+@serial_kernel
+def prorata_row(consumption, t, production_total, allocated, grid_supply):  # type: ignore[no-untyped-def]
+    """Row ``t`` of :func:`prorata_rows`: ``A``, ``C - A``; returns ``sum_i A[t, i]``."""
+    consumption_total = _row_total(consumption, t)
+    ratio = 1.0
+    if consumption_total > production_total:  # implies consumption_total > 0
+        ratio = production_total / consumption_total
+    allocated_total = 0.0
+    for i in range(consumption.shape[1]):
+        c = consumption[t, i]
+        share = c * ratio
+        allocated[t, i] = share
+        grid_supply[t, i] = c - share
+        allocated_total += share
+    return allocated_total
+
+
+@parallel_kernel
+def prorata_rows(  # type: ignore[no-untyped-def]
+    consumption, production, production_total, allocated, grid_supply, self_consumed, surplus
+):
+    """Default dynamic key: ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``."""
+    for t in prange(consumption.shape[0]):
+        total = production_total[t]
+        allocated_total = prorata_row(consumption, t, total, allocated, grid_supply)
+        attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+
+
+# --- member-major: (consumers, steps) -----------------------------------------------------
+
+
+@parallel_kernel
+def _prorata_shares(  # type: ignore[no-untyped-def]
+    consumption_by_member, ratio, allocated_by_member, grid_supply_by_member, chunks
+):
+    """``A[i, t] = C[i, t] * ratio[t]`` and ``C - A``; returns ``sum_i A`` per step."""
+    members, steps = consumption_by_member.shape
+    partial = np.zeros((chunks, steps))
+    for chunk in prange(chunks):
+        first, stop = chunk_bounds(chunk, chunks, members)
+        for i in range(first, stop):
+            for t in range(steps):
+                c = consumption_by_member[i, t]
+                share = c * ratio[t]
+                allocated_by_member[i, t] = share
+                grid_supply_by_member[i, t] = c - share
+                partial[chunk, t] += share
+    return partial.sum(axis=0)
+
+
+def prorata_ratio(consumption_total: Array, production_total: Array) -> Array:
+    """``min(1, P_tot / sum_i C)`` per step, 1 where nobody consumes (then ``A = C = 0``).
+
+    The quotient ``np.where`` discards (where ``sum_i C <= P_tot``) may overflow or divide by
+    0 on tiny demands: those warnings are silenced, the kept ratios are all below 1."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio: Array = np.where(
+            consumption_total > production_total, production_total / consumption_total, 1.0
+        )
+    return ratio
+
+
+def prorata_members(
+    consumption_by_member: Array,
+    production: Array,
+    production_total: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    self_consumed: Array,
+    surplus: Array,
+    consumption_total: Array | None = None,
+) -> None:
+    """:func:`prorata_rows` on member-major data, shape (consumers, steps).
+
+    ``consumption_total``, the per-step sums if the caller has them, saves a read.
+    """
+    chunks = CHUNKS
+    if consumption_total is None:
+        consumption_total = member_sums(consumption_by_member, chunks)
+    ratio = prorata_ratio(consumption_total, production_total)
+    allocated_total = _prorata_shares(
+        consumption_by_member, ratio, allocated_by_member, grid_supply_by_member, chunks
+    )
+    attribute_steps(production, production_total, allocated_total, self_consumed, surplus)
+
+
+# --- either layout ------------------------------------------------------------------------
+
+
+def run(
+    consumption: Array,
+    production: Array,
+    *,
+    consumption_total: Array | None = None,
+    out: tuple[Array, Array] | None = None,
+) -> Outputs:
+    """The prorata key on (steps, consumers) ``consumption`` stored either way.
+
+    Returns allocated, grid_supply (stored like ``consumption``), self_consumed, surplus.
+    ``consumption_total``: the per-step sums, if known (used on member-major data);
+    ``out``: see :func:`repartition.kernels.layout.empty_outputs`.
+    """
+    return run_pooled(
+        consumption,
+        production,
+        prorata_rows,
+        prorata_members,
+        member_options={"consumption_total": consumption_total},
+        out=out,
+    )
