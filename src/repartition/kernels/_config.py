@@ -18,6 +18,11 @@ FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=FASTMATH, nogil=True)
 """Decorator for kernels that loop over steps with ``numba.prange``."""
 
+range_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True)
+"""Decorator for kernels that compute a range ``[start, stop)`` of steps or chunks, serially
+and without the GIL: :func:`repartition.kernels.threads.run_ranges` runs the parts of a
+problem on several threads."""
+
 serial_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True, inline="always")
 """Decorator for row helpers called from inside a parallel kernel."""
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels._config import parallel_kernel, prange, serial_kernel
+from repartition.kernels._config import range_kernel, serial_kernel
 from repartition.kernels.attribution import attribute_row, attribute_steps
 from repartition.kernels.layout import Outputs, run_pooled
-from repartition.kernels.members import CHUNKS, chunk_bounds, member_sums
+from repartition.kernels.members import CHUNKS, chunk_bounds, member_sums, sum_chunks
+from repartition.kernels.threads import run_ranges
 
 __all__ = ["prorata_members", "prorata_ratio", "prorata_row", "prorata_rows", "run"]
 
@@ -56,28 +57,47 @@ def prorata_row(consumption, t, production_total, allocated, grid_supply):  # ty
     return allocated_total
 
 
-@parallel_kernel
-def prorata_rows(  # type: ignore[no-untyped-def]
-    consumption, production, production_total, allocated, grid_supply, self_consumed, surplus
-):
-    """Default dynamic key: ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``."""
-    for t in prange(consumption.shape[0]):
+@range_kernel
+def _prorata_steps(  # type: ignore[no-untyped-def]
+    consumption, production, production_total, allocated, grid_supply, self_consumed, surplus,
+    start, stop,
+):  # fmt: skip
+    for t in range(start, stop):
         total = production_total[t]
         allocated_total = prorata_row(consumption, t, total, allocated, grid_supply)
         attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
+def prorata_rows(
+    consumption: Array,
+    production: Array,
+    production_total: Array,
+    allocated: Array,
+    grid_supply: Array,
+    self_consumed: Array,
+    surplus: Array,
+) -> None:
+    """Default dynamic key: ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, in
+    parallel over steps."""
+    run_ranges(
+        _prorata_steps,
+        consumption.shape[0],
+        consumption.size,
+        *(consumption, production, production_total),
+        *(allocated, grid_supply, self_consumed, surplus),
+    )
+
+
 # --- member-major: (consumers, steps) -----------------------------------------------------
 
 
-@parallel_kernel
-def _prorata_shares(  # type: ignore[no-untyped-def]
-    consumption_by_member, ratio, allocated_by_member, grid_supply_by_member, chunks
-):
-    """``A[i, t] = C[i, t] * ratio[t]`` and ``C - A``; returns ``sum_i A`` per step."""
+@range_kernel
+def _prorata_shares_chunks(  # type: ignore[no-untyped-def]
+    consumption_by_member, ratio, allocated_by_member, grid_supply_by_member, partial, chunks,
+    first_chunk, stop_chunk,
+):  # fmt: skip
     members, steps = consumption_by_member.shape
-    partial = np.zeros((chunks, steps))
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             for t in range(steps):
@@ -86,7 +106,26 @@ def _prorata_shares(  # type: ignore[no-untyped-def]
                 allocated_by_member[i, t] = share
                 grid_supply_by_member[i, t] = c - share
                 partial[chunk, t] += share
-    return partial.sum(axis=0)
+
+
+def _prorata_shares(
+    consumption_by_member: Array,
+    ratio: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    chunks: int,
+) -> Array:
+    """``A[i, t] = C[i, t] * ratio[t]`` and ``C - A``; returns ``sum_i A`` per step."""
+    partial = np.zeros((chunks, consumption_by_member.shape[1]))
+    run_ranges(
+        _prorata_shares_chunks,
+        chunks,
+        consumption_by_member.size,
+        *(consumption_by_member, ratio, allocated_by_member, grid_supply_by_member),
+        *(partial, chunks),
+    )
+    total: Array = sum_chunks(partial)
+    return total
 
 
 def prorata_ratio(consumption_total: Array, production_total: Array) -> Array:

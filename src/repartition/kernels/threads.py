@@ -1,0 +1,157 @@
+"""Threads for the kernels: a pool of Python threads running compiled kernels on ranges.
+
+Every kernel is a serial Numba function that releases the GIL (``nogil``) and works on a
+range of steps, or of chunks of members: :func:`run_ranges` splits the range in parts, runs
+the first part in the calling thread and the others on a pool of Python threads, and waits.
+Numba's own parallel backends (``parallel=True`` with OpenMP, TBB or workqueue) are not
+used, because:
+
+- a process forked after an OpenMP-backed call dies ("fork() called from a process already
+  using GNU OpenMP"), which breaks gunicorn ``--preload``, Celery prefork and every
+  fork-based pool; the workqueue backend aborts when two threads call a kernel at once;
+  TBB is a large binary dependency. Python threads are safe in every process model: a
+  forked child starts with no pool and makes its own (:func:`os.register_at_fork`);
+- parallel kernels take 3 to 4 times longer to compile (the parfor passes), and the first
+  call of a key in a fresh environment pays it;
+- the number of threads is then a plain per-context setting (:func:`threads`), and small
+  problems run in the calling thread without any hand-off.
+
+The split never changes a result: each part computes its own steps (or its own chunks of
+members, whose sums are added in chunk order afterwards) exactly as a single part would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+__all__ = ["MIN_CELLS_PER_THREAD", "available_threads", "get_threads", "run_ranges", "threads"]
+
+MIN_CELLS_PER_THREAD = 1 << 18
+"""Least work (cells: steps x members) worth handing to another thread. A hand-off costs
+tens of microseconds; below this a kernel runs in the calling thread (a month of 33 members
+is 47,520 cells). Measured in docs/performance.md, "Threads"."""
+
+_CHOSEN: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "repartition_threads", default=None
+)
+_LOCK = threading.Lock()
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def available_threads() -> int:
+    """The cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _from_environment() -> int | None:
+    text = os.environ.get("REPARTITION_NUM_THREADS")
+    if not text:
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        return None
+    return count if count >= 1 else None
+
+
+def get_threads() -> int:
+    """The number of threads kernels use here: the innermost :func:`threads` block's, else
+    ``REPARTITION_NUM_THREADS``, else :func:`available_threads`."""
+    chosen = _CHOSEN.get()
+    if chosen is not None:
+        return chosen
+    return _from_environment() or available_threads()
+
+
+@contextlib.contextmanager
+def threads(count: int) -> Iterator[None]:
+    """Run the kernels called inside the block on at most ``count`` threads.
+
+    The setting belongs to the current thread (and asyncio task): other threads keep
+    theirs. ``threads(1)`` runs every kernel in the calling thread, which is what a
+    process pool or a Dask worker with one core per process wants.
+
+    Examples
+    --------
+    >>> from repartition.kernels.threads import get_threads, threads
+    >>> with threads(1):
+    ...     get_threads()
+    1
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"threads takes a whole number >= 1, not {count!r}.")
+    token = _CHOSEN.set(count)
+    try:
+        yield
+    finally:
+        _CHOSEN.reset(token)
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """The shared pool, with at least ``workers`` threads (made on first use)."""
+    global _POOL, _POOL_SIZE
+    with _LOCK:
+        if _POOL is None or workers > _POOL_SIZE:
+            old = _POOL
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="repartition")
+            _POOL_SIZE = workers
+            if old is not None:
+                old.shutdown(wait=False)
+        return _POOL
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's threads do not exist there; make a new pool on use."""
+    global _POOL, _POOL_SIZE, _LOCK
+    _POOL, _POOL_SIZE, _LOCK = None, 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def parts_for(count: int, cells: int) -> int:
+    """How many parts ``count`` items (steps or chunks) holding ``cells`` cells are split in."""
+    by_work = max(1, cells // MIN_CELLS_PER_THREAD)
+    return max(1, min(get_threads(), count, by_work))
+
+
+def run_ranges(kernel: Callable[..., Any], count: int, cells: int, *arguments: Any) -> None:
+    """Call ``kernel(*arguments, start, stop)`` on parts of ``range(count)``, in parallel.
+
+    Parameters
+    ----------
+    kernel : callable
+        A compiled kernel releasing the GIL, computing items ``[start, stop)``; no two parts
+        may write the same cell.
+    count : int
+        Items to compute (steps, or chunks of members).
+    cells : int
+        The work they hold (e.g. steps x members), which decides whether other threads are
+        worth it (:data:`MIN_CELLS_PER_THREAD`).
+    arguments
+        The kernel's arguments before ``start, stop``.
+    """
+    parts = parts_for(count, cells)
+    if parts == 1:
+        kernel(*arguments, 0, count)
+        return
+    bounds = [count * part // parts for part in range(parts + 1)]
+    pool = _pool(parts - 1)
+    futures: list[Future[Any]] = [
+        pool.submit(kernel, *arguments, bounds[part], bounds[part + 1]) for part in range(1, parts)
+    ]
+    try:
+        kernel(*arguments, bounds[0], bounds[1])
+    finally:
+        for future in futures:
+            future.result()
