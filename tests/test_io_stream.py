@@ -24,8 +24,8 @@ from repartition import allocate, errors, keys
 from repartition.allocation import Shares
 from repartition.io import parquet, stream
 from repartition.io.parquet import _read, read_results, write_energy
-from repartition.io.parquet._fingerprint import key_fingerprint
 from repartition.io.stream import _state, allocate_dataset
+from repartition.keys._fingerprint import key_fingerprint
 from repartition.problem import Problem
 from repartition.synthetic import synthetic_community
 

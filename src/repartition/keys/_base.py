@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from repartition.allocation import Shares
+from repartition.keys._fingerprint import key_fingerprint
 from repartition.problem import Problem
 
 __all__ = ["SharingKey"]
@@ -27,13 +28,47 @@ class SharingKey(abc.ABC):
     a value per step (as :class:`~repartition.keys.Dynamic` does), lists them in
     :meth:`step_tables` so that callers can check them before a long run.
 
+    Keys are values: two keys are equal (``==``) and hash alike when they are of the same
+    class and their parameters mean the same (:meth:`fingerprint`): ``Static({"A": 0.5,
+    "B": 0.5})`` equals ``Static(pd.Series([0.5, 0.5], index=["A", "B"]))``. So they can be
+    cache keys. A key keeps references to the tables it is given: modifying them afterwards
+    changes the key.
+
     Attributes
     ----------
     name : str
         A short identifier of the strategy, e.g. ``"prorata"``.
+
+    Examples
+    --------
+    >>> from repartition import keys
+    >>> keys.Static({"A": 0.5, "B": 0.5}) == keys.Static({"B": 0.5, "A": 0.5})
+    True
+    >>> len({keys.Prorata(), keys.Prorata(), keys.EqualShare()})
+    2
     """
 
     name: ClassVar[str]
+
+    def fingerprint(self) -> str:
+        """A digest of the key's class and parameters by meaning: numbers by their float64
+        value, labelled coefficients by member id, tables by instant (computed once)."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            cached = key_fingerprint(self)
+            object.__setattr__(self, "_fingerprint", cached)  # keys are frozen dataclasses
+        return str(cached)
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, SharingKey)
+        return self.fingerprint() == other.fingerprint()
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint())
 
     @abc.abstractmethod
     def share(self, problem: Problem) -> Shares:

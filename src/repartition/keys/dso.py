@@ -46,7 +46,7 @@ __all__ = ["SUM_TOLERANCE", "Dynamic", "FullDynamic", "Prorata", "Static"]
 Array = NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Prorata(SharingKey):
     """Default dynamic key (*clé dynamique par défaut*), applied by the DSO when none is sent.
 

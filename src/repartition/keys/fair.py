@@ -30,7 +30,7 @@ from repartition.problem import Array, Problem
 __all__ = ["EqualShare", "WeightedShare"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EqualShare(SharingKey):
     """Equal share with redistribution: max-min fair water-filling.
 

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 
 from repartition.allocation import AllocationSummary
 from repartition.io.parquet._dataset import CONSUMER, ENERGY, PRODUCER, DatasetInfo
-from repartition.io.parquet._fingerprint import key_fingerprint
 from repartition.io.parquet._write import AUTOCONS, AUTOPROD, COMPLEMENT, SURPLUS, Part, member_ids
+from repartition.keys._fingerprint import key_fingerprint
 
 if TYPE_CHECKING:
     from repartition.allocation import Allocation
