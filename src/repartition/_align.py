@@ -10,6 +10,7 @@ within :data:`SUM_TOLERANCE`). Errors name the parameter, the member and the ste
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -113,15 +114,23 @@ def _check_numbers(series: pd.Series, key: str) -> None:
     """Raise NonNumericError naming the first member whose coefficient is not a number."""
     if is_number(series.dtype):
         return
-    numbers = pd.to_numeric(series, errors="coerce")
-    bad = series.index[numbers.isna() & series.notna()]
-    member = bad[0] if len(bad) else series.index[0]
+    # The first value that is not a real number itself: a string "0.5" is refused, and
+    # blamed, even though it would convert.
+    bad = [member for member, value in series.items() if not _is_real(value)]
+    if not bad:  # an object Series of plain numbers (e.g. Python floats and ints)
+        return
+    member = bad[0]
     raise errors.NonNumericCoefficientError(
         f"{key} coefficient of {member!r} is {series.get(member)!r}, not a number: give "
         "shares as floats (0.25 for 25 %).",
         member=member,
         column=member,
     )
+
+
+def _is_real(value: Any) -> bool:
+    """A real number (Python or NumPy, NaN included), not a boolean or a string."""
+    return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
 
 
 def member_values(values: Any, consumers: pd.Index, key: str, noun: str = "coefficients") -> Array:
@@ -183,7 +192,7 @@ def step_table(coefficients: Any, axis: Axis, key: str) -> Array:
     """Steps x consumers coefficients in the data's order, as C-contiguous float64."""
     if isinstance(coefficients, pd.DataFrame):
         if axis.index is None:
-            raise TypeError(
+            raise errors.ParameterTypeError(
                 f"{key} coefficients are a labelled DataFrame but the data are plain arrays: "
                 "pass `coefficients.to_numpy()` in the data's order, or allocate DataFrames."
             )
@@ -363,7 +372,7 @@ def producer_tables(coefficients: Any, axis: Axis, key: str) -> list[Array]:
     if isinstance(coefficients, Sequence) and any(
         isinstance(table, pd.DataFrame | pd.Series) for table in coefficients
     ):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"{key} coefficients are labelled tables in a sequence, which would be matched by "
             "position. Pass a mapping producer id -> DataFrame instead."
         )

@@ -128,7 +128,7 @@ def as_frame(frame: pd.DataFrame | pd.Series, table: str) -> pd.DataFrame:
         name = frame.name if frame.name is not None else table
         frame = frame.to_frame(name=name)
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"{table} must be a pandas DataFrame or Series, not {type(frame).__name__}."
         )
     return frame

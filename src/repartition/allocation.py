@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from repartition import errors
 from repartition.kernels import attribution
 
 if TYPE_CHECKING:
@@ -233,7 +234,7 @@ class AllocationArrays(ReadOnlyArrays):
             or (np.diff(starts) <= 0).any()
             or starts[-1] >= steps
         ):
-            raise ValueError(
+            raise errors.ParameterError(
                 f"boundaries must be increasing row numbers starting with 0 and below {steps}, "
                 f"not {starts!r}."
             )

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from repartition import errors
 from repartition._optional import import_extra
 from repartition.engine import allocate
 from repartition.keys import SharingKey
@@ -87,11 +88,14 @@ def compare(
     """
     named = _named(keys)
     if per_member and tariffs is None:
-        raise ValueError("per_member=True needs tariffs (the savings are in money).")
+        raise errors.ParameterError("per_member=True needs tariffs (the savings are in money).")
     rows: dict[str, dict[str, float]] = {}
     for name, key in named.items():
         start = time.perf_counter()
-        allocation = allocate(consumption, production, key)
+        try:
+            allocation = allocate(consumption, production, key)
+        except errors.RepartitionError as error:
+            raise errors.in_context(error, f"compare, strategy {name!r}: ") from error
         if timed:
             start = time.perf_counter()
             allocation = allocate(consumption, production, key)
@@ -136,15 +140,15 @@ def _named(keys: Mapping[str, SharingKey] | Sequence[SharingKey]) -> dict[str, S
         for key in keys:
             label = key.label() if isinstance(key, SharingKey) else repr(key)
             if label in named:
-                raise ValueError(
+                raise errors.ParameterError(
                     f"Two keys are both labelled {label!r}: pass a mapping name -> key."
                 )
             named[label] = key
     if not named:
-        raise ValueError("compare needs at least one key.")
+        raise errors.ParameterError("compare needs at least one key.")
     for name, key in named.items():
         if not isinstance(key, SharingKey):
-            raise TypeError(
+            raise errors.ParameterTypeError(
                 f"{name!r} is a {type(key).__name__}, not a sharing key from repartition.keys."
             )
     return named

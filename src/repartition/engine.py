@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from repartition import _inputs
+from repartition import _inputs, errors
 from repartition.allocation import Allocation, AllocationArrays
 from repartition.kernels.layout import read_only
 from repartition.keys import SharingKey
@@ -19,7 +19,7 @@ __all__ = ["allocate", "allocate_arrays"]
 
 def _check_key(key: Any) -> SharingKey:
     if not isinstance(key, SharingKey):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"key must be a sharing key from repartition.keys (Prorata(), Static(...), "
             f"Dynamic(...), FullDynamic(...), EqualShare(), WeightedShare(...), ...), "
             f"not {type(key).__name__}."

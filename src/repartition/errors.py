@@ -37,6 +37,9 @@ Hierarchy::
     │   ├── ConflictingValuesError             one member and step given twice, differently
     │   ├── CorruptFileError                   truncated or unreadable file
     │   └── NonexistentTimeError (TimeIndexError)  a local time skipped by a DST change
+    ├── ParameterError (ValueError)            a function's or key's parameter
+    │   ├── ParameterTypeError (TypeError)     of the wrong type
+    │   └── TimeZoneError                      an unknown time zone
     └── MissingExtraError (ImportError)        an optional package to install
 
 Errors about a file also carry ``path`` and, where known, ``line`` (1-based, header
@@ -122,6 +125,17 @@ class RepartitionError(Exception):
         self.path = path
         self.line = line
         self.row_group = row_group
+
+
+def in_context(error: RepartitionError, context: str) -> RepartitionError:
+    """A copy of ``error``, of the same class and culprit, its message prefixed by
+    ``context`` (e.g. ``"compare, strategy 'static': "``): for callers that run several
+    computations and must say which one failed."""
+    culprit = {
+        name: getattr(error, name)
+        for name in ("column", "member", "timestamp", "step", "path", "line", "row_group")
+    }
+    return type(error)(f"{context}{error.message}", **culprit)
 
 
 class DataError(RepartitionError, ValueError):
@@ -247,6 +261,19 @@ class CorruptFileError(FileFormatError):
 class NonexistentTimeError(FileFormatError, TimeIndexError):
     """A local time that does not exist (skipped by the spring DST change), or an
     ambiguous one (repeated in autumn) that its order in the file cannot resolve."""
+
+
+class ParameterError(RepartitionError, ValueError):
+    """A parameter of a function or key that is not valid (a month that does not exist, a
+    negative number of rounds, an unknown variant, no file at all...)."""
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """A parameter of the wrong type (a string where a number is expected...)."""
+
+
+class TimeZoneError(ParameterError):
+    """A time zone name that the IANA database does not know."""
 
 
 class MissingExtraError(RepartitionError, ImportError):

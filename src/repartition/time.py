@@ -29,6 +29,7 @@ __all__ = [
     "PARIS",
     "StepReport",
     "check_time_index",
+    "check_time_zone",
     "inspect_steps",
     "local_days",
     "local_months",
@@ -40,6 +41,27 @@ __all__ = [
 
 PARIS = "Europe/Paris"
 """The time zone in which French operations count their days and months."""
+
+
+def check_time_zone(tz: object) -> str:
+    """``tz`` if it names a time zone of the IANA database, else a
+    :class:`~repartition.errors.TimeZoneError` saying what to give.
+
+    Examples
+    --------
+    >>> check_time_zone("Europe/Paris")
+    'Europe/Paris'
+    """
+    if isinstance(tz, str):
+        try:
+            pd.Timestamp("2000-01-01", tz=tz)
+        except Exception:  # zoneinfo, pytz and dateutil each raise their own
+            pass
+        else:
+            return tz
+    raise errors.TimeZoneError(
+        f"Unknown time zone {tz!r}: give an IANA name such as 'Europe/Paris' or 'UTC'."
+    )
 
 
 def localize(
@@ -90,6 +112,7 @@ def localize(
     >>> list(localize(autumn).strftime("%H:%M"))
     ['00:30', '01:30', '02:00']
     """
+    tz = check_time_zone(tz)
     values = pd.DatetimeIndex(local)
     if values.tz is not None:
         return values.tz_convert("UTC")
@@ -148,6 +171,7 @@ def month_labels(index: pd.DatetimeIndex, tz: str = PARIS) -> np.ndarray:
     >>> list(month_labels(steps))
     ['2025-01', '2025-02']
     """
+    tz = check_time_zone(tz)
     local = _aware(index).tz_convert(tz)
     return np.asarray(local.strftime("%Y-%m"), dtype=object)
 
@@ -166,6 +190,7 @@ def local_months(index: pd.DatetimeIndex, tz: str = PARIS) -> list[tuple[str, sl
     >>> local_months(steps)
     [('2025-01', slice(0, 2, None)), ('2025-02', slice(2, 4, None))]
     """
+    tz = check_time_zone(tz)
     return _runs(month_labels(index, tz))
 
 
@@ -210,6 +235,7 @@ def local_days(index: pd.DatetimeIndex, tz: str = PARIS) -> pd.Series:
     >>> local_days(steps).tolist()
     [50]
     """
+    tz = check_time_zone(tz)
     local = _aware(index).tz_convert(tz)
     days = pd.Series(local.date, index=index)
     return days.groupby(days.to_numpy(), sort=False).size()
@@ -352,7 +378,7 @@ def resample(
         return energy.copy()
     if target > current:
         if method is not None or profile is not None:
-            raise ValueError("method and profile only apply when refining the step.")
+            raise errors.ParameterError("method and profile only apply when refining the step.")
         return _coarsen(energy, current, target)
     return _refine(energy, current, target, method, profile)
 
@@ -400,12 +426,14 @@ def _refine(
 ) -> pd.DataFrame | pd.Series:
     ratio = _ratio(current, target)
     if (method is None) == (profile is None):
-        raise ValueError(
+        raise errors.ParameterError(
             "Refining a step needs exactly one explicit method: method='uniform' (equal "
             "parts) or profile=<table on the fine steps> (proportional parts)."
         )
     if method is not None and method != "uniform":
-        raise ValueError(f"Unknown refining method {method!r}; use 'uniform' or profile=.")
+        raise errors.ParameterError(
+            f"Unknown refining method {method!r}; use 'uniform' or profile=."
+        )
     index = energy.index
     assert isinstance(index, pd.DatetimeIndex)
     offsets = np.arange(ratio) * (target.value // _unit_ns(index))

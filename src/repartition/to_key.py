@@ -95,7 +95,7 @@ def to_dynamic_key(allocation: Allocation) -> pd.DataFrame:
     True
     """
     if not isinstance(allocation, Allocation):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             "to_dynamic_key takes the Allocation returned by repartition.allocate, not "
             f"{type(allocation).__name__}."
         )

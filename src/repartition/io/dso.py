@@ -43,7 +43,7 @@ import pyarrow.csv as pacsv
 from repartition import errors
 from repartition._atomic import atomic_file
 from repartition.allocation import Allocation
-from repartition.time import PARIS, local_months
+from repartition.time import PARIS, check_time_zone, local_months
 
 __all__ = [
     "CONSUMER_QUANTITIES",
@@ -137,6 +137,7 @@ def dso_results(allocation: Allocation, *, tz: str = PARIS) -> pd.DataFrame:
     2  PV 2025-01-31 23:00:00+01:00   NaN       NaN         NaN   0.5      0.0
     3  PV 2025-01-31 23:30:00+01:00   NaN       NaN         NaN   3.0      1.0
     """
+    tz = check_time_zone(tz)
     members, roles, values = _rows(allocation, [tables for *_, tables in _tables(allocation)])
     index = allocation.index.tz_convert("UTC")
     repeats = len(allocation.consumers) + len(allocation.producers)
@@ -189,6 +190,7 @@ def monthly_totals(allocation: Allocation, *, tz: str = PARIS) -> pd.DataFrame:
     2  2025-02   A   1.0       0.0               0.000000   NaN
     3  2025-02  PV   NaN       NaN                    NaN   0.0
     """
+    tz = check_time_zone(tz)
     months = local_months(allocation.index, tz)
     starts = np.array([part.start for _, part in months], dtype=np.intp)
     sums = [
@@ -263,6 +265,7 @@ def write_dso_results(
     PV;producer;2025-01-31T22:00:00Z;2025-01-31T23:00:00+01:00;;;;0,300000;0,300000;0,000000
     <BLANKLINE>
     """
+    tz = check_time_zone(tz)
     _check_format(allocation, decimal, decimals)
     header = ["prm", "role", "start_utc", "start_local", *_QUANTITIES]
     return _write(path, header, _result_blocks(allocation, tz, decimal, decimals))
@@ -330,6 +333,7 @@ def write_monthly_totals(
     >>> print(path.read_text().splitlines()[1])
     2025-01;A;consumer;1;1,000000;0,300000;0,700000;;;;0,300000;
     """
+    tz = check_time_zone(tz)
     _check_format(allocation, decimal, decimals)
     table = monthly_totals(allocation, tz=tz)
     columns = {
@@ -346,9 +350,9 @@ def write_monthly_totals(
 
 def _check_format(allocation: Allocation, decimal: str, decimals: int) -> None:
     if decimal not in (",", "."):
-        raise ValueError(f"decimal must be ',' or '.', not {decimal!r}.")
+        raise errors.ParameterError(f"decimal must be ',' or '.', not {decimal!r}.")
     if not 0 <= decimals <= 9:
-        raise ValueError(f"decimals must be between 0 and 9, not {decimals!r}.")
+        raise errors.ParameterError(f"decimals must be between 0 and 9, not {decimals!r}.")
     for member in (*allocation.consumers, *allocation.producers):
         if any(character in str(member) for character in ';"\r\n'):
             raise errors.FileFormatError(

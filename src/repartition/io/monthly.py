@@ -25,7 +25,7 @@ from repartition.io.dso import write_dso_results, write_monthly_totals
 from repartition.io.enedis import LoadCurves, read_load_curves
 from repartition.io.keyfile import KeyFile, write_dynamic_key
 from repartition.keys import SharingKey
-from repartition.time import PARIS, month_labels, select_month
+from repartition.time import PARIS, check_time_zone, month_labels, select_month
 from repartition.to_key import to_dynamic_key
 
 __all__ = ["MonthFiles", "prepare_month", "read_static_coefficients"]
@@ -156,6 +156,7 @@ def prepare_month(
     repartition.errors.EmptyPeriodError
         The exports have no step in that month.
     """
+    tz = check_time_zone(tz)
     curves = exports if isinstance(exports, LoadCurves) else read_load_curves(exports, tz=tz)
     _refuse_holes(curves, month, tz)
     consumption = select_month(curves.consumption, month, tz)

@@ -59,6 +59,7 @@ from repartition._align import check_sums
 from repartition.io.keyfile import _text as text
 from repartition.io.keyfile import _write as keywrite
 from repartition.io.keyfile.rounding import floor_units
+from repartition.time import check_time_zone
 
 __all__ = [
     "MADRID",
@@ -89,6 +90,7 @@ def hours_of_year(year: int, tz: str = MADRID) -> pd.DatetimeIndex:
     >>> hours_of_year(2025)[0]
     Timestamp('2024-12-31 23:00:00+0000', tz='UTC')
     """
+    tz = check_time_zone(tz)
     start, end = (pd.Timestamp(year=y, month=1, day=1, tz=tz) for y in (year, year + 1))
     return pd.date_range(
         start.tz_convert("UTC"), end.tz_convert("UTC"), freq="1h", inclusive="left"
@@ -230,6 +232,7 @@ def write_spanish_coefficients(
     >>> len(written.path.read_text().splitlines())
     17520
     """
+    tz = check_time_zone(tz)
     if not isinstance(cau, str) or not _NAME.match(f"{cau}_{year:04d}.txt"):
         raise errors.FileFormatError(
             f"CAU {cau!r} and year {year!r} do not make a file name <CAU>_<YYYY>.txt: use "
@@ -308,6 +311,7 @@ def read_spanish_coefficients(
     repartition.errors.UnknownMemberError, repartition.errors.MissingMemberError
         CUPS that do not match ``members``.
     """
+    tz = check_time_zone(tz)
     match = _NAME.match(Path(path).name)
     if match is None:
         raise errors.FileFormatError(

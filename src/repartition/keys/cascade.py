@@ -78,17 +78,17 @@ def _as_group(spec: object, number: int) -> CascadeGroup:
     elif isinstance(spec, tuple) and len(spec) == 3:
         name, members, key = spec
     else:
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"PriorityCascade group {number} must be (members, key), (name, members, key) or a "
             f"CascadeGroup, not {spec!r}."
         )
     label = f"group {number}" if name is None else str(name)
     if isinstance(members, str | bytes) or not isinstance(members, Sequence | pd.Index):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"PriorityCascade {label!r}: members must be a list of member ids, not {members!r}."
         )
     if not isinstance(key, SharingKey):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"PriorityCascade {label!r}: the inner key must be a sharing key from "
             f"repartition.keys, not {type(key).__name__}."
         )
@@ -167,7 +167,9 @@ class PriorityCascade(SharingKey):
     def __post_init__(self) -> None:
         specs: object = self.groups
         if isinstance(specs, str | bytes) or not isinstance(specs, Sequence):
-            raise TypeError(f"PriorityCascade takes a list of groups, not {specs!r}.")
+            raise errors.ParameterTypeError(
+                f"PriorityCascade takes a list of groups, not {specs!r}."
+            )
         groups = tuple(_as_group(spec, number) for number, spec in enumerate(specs, 1))
         if not groups:
             raise errors.NoMembersError(

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from repartition import errors
 from repartition._align import (
     SUM_TOLERANCE,
     checked_rows,
@@ -115,17 +116,19 @@ class Static(SharingKey):
 
     def __post_init__(self) -> None:
         if not isinstance(self.redistribute, bool | np.bool_):
-            raise TypeError(f"redistribute must be True or False, not {self.redistribute!r}.")
+            raise errors.ParameterTypeError(
+                f"redistribute must be True or False, not {self.redistribute!r}."
+            )
         if self.redistribute and self.rounds is not None:
-            raise ValueError(
+            raise errors.ParameterError(
                 "Static takes redistribute=True (the exact limit) or rounds=k, not both."
             )
         if self.rounds is not None and (
             isinstance(self.rounds, bool) or not isinstance(self.rounds, int | np.integer)
         ):
-            raise TypeError(f"rounds must be a whole number, not {self.rounds!r}.")
+            raise errors.ParameterTypeError(f"rounds must be a whole number, not {self.rounds!r}.")
         if self.rounds is not None and self.rounds < 0:
-            raise ValueError(f"rounds must be >= 0, not {self.rounds}.")
+            raise errors.ParameterError(f"rounds must be >= 0, not {self.rounds}.")
 
     def label(self) -> str:
         if self.redistribute:

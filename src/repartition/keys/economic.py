@@ -112,7 +112,9 @@ class EconomicGreedy(SharingKey):
 
     def __post_init__(self) -> None:
         if not isinstance(self.serve_zero, bool | np.bool_):
-            raise TypeError(f"serve_zero must be True or False, not {self.serve_zero!r}.")
+            raise errors.ParameterTypeError(
+                f"serve_zero must be True or False, not {self.serve_zero!r}."
+            )
 
     def step_tables(self) -> dict[str, Any]:
         per_step = isinstance(self.values, pd.DataFrame) or (

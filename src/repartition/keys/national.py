@@ -148,10 +148,14 @@ def _commissioning_ranks(commissioning: Any, producers: pd.Index, key: str) -> N
     else:
         try:
             dates = pd.to_datetime(values)
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, OverflowError) as error:
+            producer, value = _unreadable_date(values)
             raise errors.NonNumericCoefficientError(
-                f"{key} commissioning values must be dates (all naive or all with a time "
-                f"zone) or numbers giving the order: {error}"
+                f"{key} commissioning date of producer {producer!r} is {value!r}, which is "
+                "not a date: give dates (all naive or all with a time zone, e.g. "
+                f"'2021-06-15') or numbers giving the order ({error}).",
+                member=producer,
+                column=producer,
             ) from error
         order = dates.to_numpy()
         missing = dates.isna().to_numpy()
@@ -165,6 +169,17 @@ def _commissioning_ranks(commissioning: Any, producers: pd.Index, key: str) -> N
         )
     ranks = np.unique(order, return_inverse=True)[1]
     return np.asarray(ranks, dtype=np.int64).reshape(-1)
+
+
+def _unreadable_date(values: pd.Series) -> tuple[Any, Any]:
+    """The first producer whose commissioning value is not a date on its own (or, when each
+    is readable alone but not together, e.g. naive and aware mixed, the first one)."""
+    for producer, value in values.items():
+        try:
+            pd.to_datetime(value)
+        except (ValueError, TypeError, OverflowError):
+            return producer, value
+    return values.index[0], values.iloc[0]
 
 
 @dataclass(frozen=True, eq=False)

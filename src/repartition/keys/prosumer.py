@@ -62,7 +62,7 @@ def owner_columns(
     if owners is None:
         return np.asarray(consumers.get_indexer(producers), dtype=np.intp)
     if not isinstance(owners, Mapping):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"ProsumerKey owners must be a mapping producer id -> consumer id, not {owners!r}."
         )
     columns = np.full(len(producers), -1, dtype=np.intp)
@@ -201,7 +201,7 @@ class ProsumerKey(SharingKey):
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
-            raise ValueError(
+            raise errors.ParameterError(
                 f"ProsumerKey variant must be one of {', '.join(VARIANTS)}, not {self.variant!r}."
             )
 

@@ -25,7 +25,7 @@ Array = NDArray[np.float64]
 def _values(values: Any, function: str) -> tuple[Array, pd.Index | None]:
     """The values as a 1-D float64 array, checked, and their labels (``None`` for arrays)."""
     if isinstance(values, pd.DataFrame):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"{function} takes one value per member (a Series or a 1-D array), not a "
             f"DataFrame: pick a column, e.g. `{function}(table['savings'])`."
         )

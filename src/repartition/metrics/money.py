@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from repartition import errors
 from repartition.allocation import Allocation
 from repartition.metrics.tariffs import Tariffs, producer_prices, retail_prices
 
@@ -18,12 +19,12 @@ __all__ = ["bills", "producer_revenue"]
 
 def _check_arguments(allocation: object, tariffs: object, function: str) -> None:
     if not isinstance(allocation, Allocation):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"{function} takes the Allocation returned by repartition.allocate, not "
             f"{type(allocation).__name__}."
         )
     if not isinstance(tariffs, Tariffs):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"{function} takes a repartition.metrics.Tariffs, not {type(tariffs).__name__}: "
             "e.g. `Tariffs(retail=0.25, local=0.15, surplus=0.04)`."
         )

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from repartition import errors
 from repartition.allocation import Allocation
 
 __all__ = ["members_served", "rates"]
@@ -19,7 +20,7 @@ __all__ = ["members_served", "rates"]
 
 def _check_allocation(allocation: object, function: str) -> None:
     if not isinstance(allocation, Allocation):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"{function} takes the Allocation returned by repartition.allocate, not "
             f"{type(allocation).__name__}."
         )
@@ -153,7 +154,9 @@ def members_served(
     _check_allocation(allocation, "members_served")
     threshold = float(threshold_kwh)
     if not (math.isfinite(threshold) and threshold >= 0.0):
-        raise ValueError(f"threshold_kwh must be a finite energy >= 0 kWh, not {threshold_kwh!r}.")
+        raise errors.ParameterError(
+            f"threshold_kwh must be a finite energy >= 0 kWh, not {threshold_kwh!r}."
+        )
     served = np.count_nonzero(allocation.arrays.allocated > threshold, axis=1).astype(np.int64)
     if normalize:
         share = served / len(allocation.consumers)

@@ -133,7 +133,7 @@ def shapley_values(
     members = game.members
     if members <= exact_limit:
         if members > MAX_EXACT:
-            raise ValueError(
+            raise errors.ParameterError(
                 f"Exact Shapley values of {members} consumers need 2^{members} coalitions; "
                 f"at most {MAX_EXACT} are enumerated: lower exact_limit to sample instead."
             )
@@ -184,7 +184,7 @@ def coalition_value(
 
 def _check_count(count: Any, name: str, least: int) -> None:
     if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < least:
-        raise ValueError(f"{name} must be a whole number >= {least}, not {count!r}.")
+        raise errors.ParameterError(f"{name} must be a whole number >= {least}, not {count!r}.")
 
 
 class _Game:
@@ -203,13 +203,15 @@ class _Game:
     def build(cls, consumption: Any, production: Any, value_per_kwh: Any, key: Any) -> _Game:
         key = Prorata() if key is None else key
         if isinstance(key, SharingKey) and not isinstance(key, _SAME_FOR_ALL):
-            raise TypeError(
+            raise errors.ParameterTypeError(
                 f"{type(key).__name__} has coefficients per consumer: pass a function of a "
                 "coalition's column positions returning its key, e.g. "
                 "`key=lambda s: keys.Static(coefficients[s])`."
             )
         if not isinstance(key, SharingKey) and not callable(key):
-            raise TypeError(f"key must be a SharingKey or a callable, not {type(key).__name__}.")
+            raise errors.ParameterTypeError(
+                f"key must be a SharingKey or a callable, not {type(key).__name__}."
+            )
         # One allocation of the grand coalition checks the inputs (and the key) once.
         whole = key if isinstance(key, SharingKey) else key(np.arange(consumption.shape[1]))
         allocation = allocate(consumption, production, whole)
@@ -265,7 +267,7 @@ def _value_table(value_per_kwh: Any, allocation: Allocation) -> Array:
     if isinstance(value_per_kwh, Tariffs):
         prices = np.atleast_1d(np.asarray(value_per_kwh.surplus, dtype=np.float64))
         if len(prices) and (prices != prices[0]).any():
-            raise ValueError(
+            raise errors.ParameterError(
                 "The gain of a local kWh is retail - surplus only with one surplus price "
                 "for all producers: pass value_per_kwh explicitly instead."
             )

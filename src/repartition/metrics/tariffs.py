@@ -108,7 +108,9 @@ class Tariffs:
 
     def __post_init__(self) -> None:
         if not isinstance(self.allow_negative, bool):
-            raise TypeError(f"allow_negative must be True or False, not {self.allow_negative!r}.")
+            raise errors.ParameterTypeError(
+                f"allow_negative must be True or False, not {self.allow_negative!r}."
+            )
         for name, tables in (("retail", True), ("local", False), ("surplus", False)):
             price = _checked(getattr(self, name), name, tables=tables, negative=self.allow_negative)
             object.__setattr__(self, name, price)
@@ -141,14 +143,14 @@ def _checked(
         price = pd.Series(price, dtype=None if len(price) else "float64")
     if isinstance(price, pd.DataFrame):
         if not tables:
-            raise TypeError(
+            raise errors.ParameterTypeError(
                 f"The {name} is per producer: give a number or a Series by producer id, not a "
                 "table (time-of-use prices are supported for retail only)."
             )
         return _checked_frame(price, name, negative)
     if isinstance(price, pd.Series):
         if isinstance(price.index, pd.DatetimeIndex) and not tables:
-            raise TypeError(
+            raise errors.ParameterTypeError(
                 f"The {name} is per producer: give a number or a Series by producer id, not "
                 "a Series by step (time-of-use prices are supported for retail only)."
             )

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from repartition import errors
+
 Array = NDArray[np.float64]
 
 
@@ -38,7 +40,7 @@ def check_step(step: str | pd.Timedelta) -> pd.Timedelta:
     try:
         delta = pd.Timedelta(step)
     except (ValueError, TypeError) as error:
-        raise ValueError(
+        raise errors.ParameterError(
             f"step {step!r} is not a duration: write e.g. '15min', '30min' or '1h'."
         ) from error
     hour = pd.Timedelta(hours=1)
@@ -50,7 +52,7 @@ def check_step(step: str | pd.Timedelta) -> pd.Timedelta:
         or delta % minute != pd.Timedelta(0)
         or hour % delta != pd.Timedelta(0)
     ):
-        raise ValueError(
+        raise errors.ParameterError(
             f"step {step!r} must divide one hour into whole minutes (1min to 1h, e.g. "
             "'15min', '30min' or '1h')."
         )
@@ -70,7 +72,7 @@ def check_year(year: int) -> int:
         or not isinstance(year, int | np.integer)
         or not (1678 <= year <= 2261)
     ):
-        raise ValueError(f"year must be a whole number from 1678 to 2261, not {year!r}.")
+        raise errors.ParameterError(f"year must be a whole number from 1678 to 2261, not {year!r}.")
     return int(year)
 
 

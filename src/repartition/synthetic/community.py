@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from repartition import errors
 from repartition.synthetic.calendar import _Calendar, check_step, time_index
 from repartition.synthetic.loads import _consumer_kinds, _consumption
 from repartition.synthetic.sun import _production
+from repartition.time import check_time_zone
 
 
 def synthetic_community(
@@ -78,11 +80,12 @@ def synthetic_community(
     >>> list(consumption.columns), list(production.columns)
     (['home_1', 'home_2', 'home_3', 'office_1'], ['pv_1', 'pv_2'])
     """
+    tz = check_time_zone(tz)
     for name, count in (("consumers", consumers), ("producers", producers)):
         if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, not {count!r}.")
+            raise errors.ParameterError(f"{name} must be a whole number >= 1, not {count!r}.")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, not {seed!r}.")
+        raise errors.ParameterError(f"seed must be a whole number >= 0, not {seed!r}.")
     index = time_index(year, step, tz)
     calendar = _Calendar.of(index, check_step(step))
     consumption_seed, production_seed = np.random.SeedSequence(seed).spawn(2)

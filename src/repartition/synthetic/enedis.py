@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from repartition import errors
 from repartition._atomic import atomic_file
 from repartition.io.enedis import COLUMNS
-from repartition.time import PARIS
+from repartition.time import PARIS, check_time_zone
 
 __all__ = ["write_enedis_export"]
 
@@ -64,10 +65,11 @@ def write_enedis_export(
     >>> read_load_curves(path).consumption.sum().round(6).tolist()
     [0.85]
     """
+    tz = check_time_zone(tz)
     tables = [(t, "CONS") for t in (consumption,) if t is not None]
     tables += [(t, "PROD") for t in (production,) if t is not None]
     if not tables:
-        raise ValueError("Give consumption, production or both.")
+        raise errors.ParameterError("Give consumption, production or both.")
     lines = [";".join(COLUMNS)]
     for table, role in tables:
         lines.extend(_lines(table, role, tz, decimals, offsets))
@@ -83,7 +85,9 @@ def _lines(table: pd.DataFrame, role: str, tz: str, decimals: int, offsets: bool
         step = pd.Timedelta(index[1] - index[0])
     else:
         if not isinstance(index.freq, pd.offsets.Tick):
-            raise ValueError("A single step needs an index with a fixed freq (its length).")
+            raise errors.ParameterError(
+                "A single step needs an index with a fixed freq (its length)."
+            )
         step = pd.Timedelta(index.freq.nanos, unit="ns")
     minutes = step / pd.Timedelta(minutes=1)
     ends = (index + step).tz_convert(tz)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from repartition import errors
 from repartition.io.keyfile.rounding import round_down
 
 __all__ = ["DemoKeys", "demo_keys", "round_down"]
@@ -90,12 +91,14 @@ def demo_keys(
         ``consumption`` is empty or not indexed by time.
     """
     if not 0.0 <= neighbour_share <= 1.0:
-        raise ValueError(f"neighbour_share must lie in [0, 1], not {neighbour_share!r}.")
+        raise errors.ParameterError(f"neighbour_share must lie in [0, 1], not {neighbour_share!r}.")
     if decimals < 0:
-        raise ValueError(f"decimals must be >= 0, not {decimals!r}.")
+        raise errors.ParameterError(f"decimals must be >= 0, not {decimals!r}.")
     index = consumption.index
     if not isinstance(index, pd.DatetimeIndex) or consumption.empty:
-        raise ValueError("consumption must have a DatetimeIndex, at least one step and one member.")
+        raise errors.ParameterError(
+            "consumption must have a DatetimeIndex, at least one step and one member."
+        )
     values = consumption.to_numpy(dtype=np.float64)
     steps, members = values.shape
     total = values.sum()

@@ -38,7 +38,7 @@ import pandas as pd
 
 from repartition import errors
 from repartition.io.enedis._csv import COLUMNS, NS_PER_MINUTE, Part, Source, read_file
-from repartition.time import PARIS
+from repartition.time import PARIS, check_time_zone
 
 __all__ = ["COLUMNS", "LoadCurves", "read_load_curves"]
 
@@ -200,9 +200,10 @@ def read_load_curves(
     0  30000000000001  consumer      1
     1  30000000000002  producer      1
     """
+    tz = check_time_zone(tz)
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not items:
-        raise ValueError("read_load_curves needs at least one file.")
+        raise errors.ParameterError("read_load_curves needs at least one file.")
     sources = [Source(Path(item)) for item in items]
     parts = [read_file(source, tz) for source in sources]
     return _assemble(parts, sources, tz)

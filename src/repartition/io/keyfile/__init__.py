@@ -59,7 +59,7 @@ from repartition.io.keyfile._read import (
 )
 from repartition.io.keyfile.rounding import UNITS
 from repartition.keys import Dynamic, FullDynamic
-from repartition.time import PARIS
+from repartition.time import PARIS, check_time_zone
 
 __all__ = [
     "KeyFile",
@@ -261,6 +261,7 @@ def write_dynamic_key(
     down [0.6, 0.3986] 0.0009
     recover [0.6, 0.3987] 0.0
     """
+    tz = check_time_zone(tz)
     keywrite.check_rounding(rounding, consumption is not None or production is not None)
     prepared = _prepare(coefficients, directory, operation, None, tz, overwrite)
     exact = Dynamic(coefficients)
@@ -311,8 +312,11 @@ def write_full_dynamic_key(
     dict
         Producer id -> :class:`KeyFile`.
     """
+    tz = check_time_zone(tz)
     if not isinstance(coefficients, Mapping) or not coefficients:
-        raise TypeError("coefficients must be a non-empty mapping producer id -> DataFrame.")
+        raise errors.ParameterTypeError(
+            "coefficients must be a non-empty mapping producer id -> DataFrame."
+        )
     prepared = {
         producer: _prepare(table, directory, operation, producer, tz, overwrite)
         for producer, table in coefficients.items()

@@ -21,7 +21,7 @@ from pandas.tseries.frequencies import to_offset
 from repartition import errors
 from repartition.io.keyfile import _text as text
 from repartition.io.keyfile.rounding import UNITS
-from repartition.time import PARIS, localize
+from repartition.time import PARIS, check_time_zone, localize
 
 HEADER = "Horodate"
 
@@ -149,6 +149,7 @@ def read_dynamic_key(
     2024-10-31 23:00:00+00:00  0.5081  0.3986
     2024-10-31 23:30:00+00:00  0.5081  0.3986
     """
+    tz = check_time_zone(tz)
     name = KeyFileName.parse(path)
     prms, cells = text.read_table(path, HEADER, "PRM", members)
     naive = text.parse_local_times(cells[:, 0], path)
@@ -192,6 +193,7 @@ def read_full_dynamic_key(
     ``operation``, the last ``_``-separated part before the step. All files must belong
     to one operation, cover the same steps and name each producer once.
     """
+    tz = check_time_zone(tz)
     members = None if members is None else list(members)
     tables: dict[str, pd.DataFrame] = {}
     first: tuple[str, Path, pd.Index] | None = None  # operation, path, steps of the first file
@@ -218,5 +220,5 @@ def read_full_dynamic_key(
             )
         tables[producer] = table
     if not tables:
-        raise ValueError("read_full_dynamic_key needs at least one file.")
+        raise errors.ParameterError("read_full_dynamic_key needs at least one file.")
     return tables

@@ -65,9 +65,9 @@ def _check_rows(units: np.ndarray, index: pd.Index, what: str) -> None:
 def check_rounding(rounding: object, data: bool) -> None:
     """ValueError for an unknown mode; TypeError for ``"recover"`` without the data."""
     if rounding not in ROUNDINGS:
-        raise ValueError(f"rounding must be 'down' or 'recover', not {rounding!r}.")
+        raise errors.ParameterError(f"rounding must be 'down' or 'recover', not {rounding!r}.")
     if rounding == "recover" and not data:
-        raise TypeError(
+        raise errors.ParameterTypeError(
             "rounding='recover' needs consumption and production: which consumers the key "
             "saturates depends on them. Give both, or use rounding='down'."
         )
@@ -84,7 +84,9 @@ def exact_allocation(
     if consumption is None and production is None:
         return None
     if consumption is None or production is None:
-        raise TypeError("Give both consumption and production to compute the energy lost.")
+        raise errors.ParameterTypeError(
+            "Give both consumption and production to compute the energy lost."
+        )
     index = consumption.index if isinstance(consumption, pd.DataFrame) else None
     if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
         data_steps = index.tz_convert("UTC")
@@ -185,7 +187,9 @@ def checked_key(
     ``hours``, messages name rows as hours of the year (``hour 0001`` is row 0).
     """
     if not isinstance(coefficients, pd.DataFrame):
-        raise TypeError(f"{who} must be a DataFrame (steps x members), not {type(coefficients)}.")
+        raise errors.ParameterTypeError(
+            f"{who} must be a DataFrame (steps x members), not {type(coefficients)}."
+        )
     columns = coefficients.columns
     if len(columns) == 0:
         raise errors.ColumnError(f"{who} has no column: give one per member.")
@@ -270,7 +274,7 @@ def write_lines(path: Path, lines: list[str], line_ending: str) -> None:
 
 def _check_line_ending(line_ending: str) -> None:
     if line_ending not in ("\r\n", "\n"):
-        raise ValueError(f"line_ending must be '\\r\\n' or '\\n', not {line_ending!r}.")
+        raise errors.ParameterError(f"line_ending must be '\\r\\n' or '\\n', not {line_ending!r}.")
 
 
 def refuse_existing(path: Path, overwrite: bool) -> None:

@@ -146,7 +146,7 @@ def write_energy(
     ([0.5, 1.0], '2025-01-31 23:00:00+00:00')
     """
     if layout not in (LONG, WIDE):
-        raise ValueError(f"layout must be 'long' or 'wide', not {layout!r}.")
+        raise errors.ParameterError(f"layout must be 'long' or 'wide', not {layout!r}.")
     _check_tz(tz)
     index, step, parts = _write.checked_energy(consumption, production)
     stamps = _write.utc_microseconds(index)
@@ -373,9 +373,4 @@ def read_results(
 
 
 def _check_tz(tz: str) -> None:
-    try:
-        pd.Timestamp("2000-01-01", tz=tz)
-    except Exception as error:
-        raise ValueError(
-            f"Unknown time zone {tz!r} (use an IANA name such as 'Europe/Paris')."
-        ) from error
+    time.check_time_zone(tz)

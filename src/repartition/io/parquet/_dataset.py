@@ -133,7 +133,7 @@ def read_info(root: Path, kind: str) -> DatasetInfo | None:
             for name in ("first_step", "last_step")
         )
         if document.get("format") != FORMAT or layout not in (LONG, WIDE):
-            raise ValueError(f"format {document.get('format')!r}, layout {layout!r}")
+            raise errors.ParameterError(f"format {document.get('format')!r}, layout {layout!r}")
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise errors.CorruptFileError(
             f"{path} is not a valid repartition dataset description ({error}). Write the "
@@ -158,7 +158,9 @@ def write_info(root: Path, info: DatasetInfo) -> None:
 
 def check_month(label: str) -> str:
     if not isinstance(label, str) or not _MONTH.match(label):
-        raise ValueError(f"A month is written 'YYYY-MM' (e.g. '2025-01'), not {label!r}.")
+        raise errors.ParameterError(
+            f"A month is written 'YYYY-MM' (e.g. '2025-01'), not {label!r}."
+        )
     return label
 
 

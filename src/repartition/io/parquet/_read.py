@@ -61,7 +61,7 @@ def wanted_members(members: str | Iterable[str] | None) -> tuple[str, ...] | Non
     chosen = (members,) if isinstance(members, str) else tuple(members)
     for member in chosen:
         if not isinstance(member, str):
-            raise TypeError(f"Member ids are strings, not {member!r}.")
+            raise errors.ParameterTypeError(f"Member ids are strings, not {member!r}.")
     return tuple(dict.fromkeys(chosen))
 
 
@@ -94,7 +94,7 @@ def select(
     """The selection of a read. ``period``: the dataset's [first step, end of the last
     step) [µs UTC] when ``info`` does not record it (every step of it is returned)."""
     if info is not None and tz is not None and tz != info.tz:
-        raise ValueError(
+        raise errors.ParameterError(
             f"{root} is partitioned by local months of {info.tz!r}, not {tz!r}; leave tz unset."
         )
     zone = info.tz if info is not None else (tz or time.PARIS)
@@ -113,7 +113,7 @@ def select(
     if end is not None:
         stop = _utc(end, zone, "end")
         if start is not None and stop <= _utc(start, zone, "start"):
-            raise ValueError(f"end ({end}) must come after start ({start}).")
+            raise errors.ParameterError(f"end ({end}) must come after start ({start}).")
         before = pd.DatetimeIndex([stop - pd.Timedelta(microseconds=1)])
         last = str(time.month_labels(before, zone)[0])
         bounds[1] = stop.value // 1000

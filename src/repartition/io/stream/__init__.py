@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from repartition import errors
 from repartition._atomic import atomic_directory
 from repartition.allocation import AllocationSummary
 from repartition.engine import allocate
@@ -172,11 +173,13 @@ def allocate_dataset(
     (2, 10)
     """
     if not isinstance(key, SharingKey):
-        raise TypeError(
+        raise errors.ParameterTypeError(
             f"key must be a sharing key from repartition.keys, not {type(key).__name__}."
         )
     if resume and overwrite:
-        raise ValueError("Choose resume=True (continue) or overwrite=True (start again), not both.")
+        raise errors.ParameterError(
+            "Choose resume=True (continue) or overwrite=True (start again), not both."
+        )
     source, destination = Path(source), Path(destination)
     _state.check_places(source, destination)
     plan = make_plan(source, months)

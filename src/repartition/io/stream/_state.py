@@ -108,7 +108,7 @@ def check_places(source: Path, destination: Path) -> None:
     origin = source.resolve()
     for place in (destination.resolve(), partial_of(destination.resolve())):
         if place == origin or origin in place.parents or place in origin.parents:
-            raise ValueError(
+            raise errors.ParameterError(
                 f"The results {place} would be inside the source dataset {source} (or "
                 "contain it). Write them elsewhere, e.g. beside the source."
             )
@@ -208,25 +208,25 @@ def _load(
     extra = existing.extra
     fix = "Resume with the same key and source, or pass overwrite=True to start again."
     if extra.get("key_fingerprint") != manifest.fingerprint:
-        raise ValueError(
+        raise errors.ParameterError(
             f"{target} was computed with the key {extra.get('key')!r} (fingerprint "
             f"{extra.get('key_fingerprint')}), not this {manifest.key!r} key (fingerprint "
             f"{manifest.fingerprint}): resuming would mix two keys. {fix}"
         )
     if existing.tz != manifest.tz:
-        raise ValueError(
+        raise errors.ParameterError(
             f"{target} is partitioned by months of {existing.tz!r}, the source by "
             f"{manifest.tz!r}. Write the results elsewhere."
         )
     if existing.step != manifest.step:
-        raise ValueError(
+        raise errors.ParameterError(
             f"{target} holds steps of {existing.step}, the source steps of {manifest.step}: "
             f"it was computed from another source. {fix}"
         )
     recorded = extra.get("source", {})
     for role, now in manifest.source.items():
         if now and recorded.get(role) and recorded[role] != now:
-            raise ValueError(
+            raise errors.ParameterError(
                 f"The source's {role}s differ from those the results in {target} were "
                 f"computed from. {fix}"
             )
@@ -243,7 +243,7 @@ def _load(
                 if current is None
                 else "the source's files for that month have changed since"
             )
-            raise ValueError(
+            raise errors.ParameterError(
                 f"{target} holds results for {label}, but {reason}: resuming could mix "
                 f"results of two sources. {fix}"
             )
