@@ -89,3 +89,33 @@ def test_keys_of_other_classes_are_not_equal_even_with_the_same_parameters() -> 
     assert keys.EqualShare() != keys.Prorata()
     assert keys.Static(np.array([0.5, 0.5])) != keys.SpanishKey(np.array([0.5, 0.5]))
     assert keys.Prorata() != "prorata"
+
+
+def test_results_convert_to_json_ready_records() -> None:
+    import json
+    import math
+
+    consumption = pd.DataFrame({"A": [1.0, 3.0, 0.0, 0.0], "B": [3.0, 1.0, 0.0, 0.0]}, index=INDEX)
+    production = pd.DataFrame({"PV": [2.0, 2.0, 1.0, 0.0], "idle": 0.0}, index=INDEX)
+    result = allocate(consumption, production, keys.Prorata())
+    totals = json.loads(json.dumps(result.to_records(), allow_nan=False))
+    assert [(r["member"], r["role"]) for r in totals] == [
+        ("A", "consumer"),
+        ("B", "consumer"),
+        ("PV", "producer"),
+        ("idle", "producer"),
+    ]
+    assert totals[0]["allocated_kwh"] == 2.0
+    assert totals[3]["self_consumption_rate"] is None  # produced nothing: undefined
+    steps = json.loads(json.dumps(result.to_records(per_step=True), allow_nan=False))
+    assert len(steps) == 4 * 4
+    assert steps[0] == {
+        "member": "A",
+        "role": "consumer",
+        "start": "2025-06-01T12:00:00+02:00",
+        "consumption_kwh": 1.0,
+        "allocated_kwh": 0.5,
+        "grid_supply_kwh": 0.5,
+    }
+    summary = json.loads(json.dumps(result.summary().to_dict(), allow_nan=False))
+    assert math.isclose(summary["self_sufficiency_rate"], 0.5)

@@ -312,6 +312,11 @@ class AllocationSummary:
         """The summary as a ``pd.Series`` named by field."""
         return pd.Series(self.__dict__, dtype="float64")
 
+    def to_dict(self) -> dict[str, float | None]:
+        """The summary as plain JSON-ready data: field -> float, ``None`` for an undefined
+        rate (NaN, e.g. nothing produced)."""
+        return {name: _plain(value) for name, value in self.__dict__.items()}
+
     def __str__(self) -> str:
         energies = [
             ("consumption (CONS)", self.consumption_kwh),
@@ -517,3 +522,109 @@ class Allocation:
             },
             index=self.producers,
         )
+
+    def to_records(self, *, per_step: bool = False) -> list[dict[str, Any]]:
+        """The allocation as JSON-ready records, the shape a web service returns.
+
+        Plain Python values only (``str``, ``float``, ``None`` for an undefined rate, times
+        as ISO 8601 text with their UTC offset), so ``json.dumps(result.to_records())``
+        works as is.
+
+        Parameters
+        ----------
+        per_step : bool, default False
+            ``False``: one record per member with its totals over the period. ``True``: one
+            record per member and step, with the step's start.
+
+        Returns
+        -------
+        list of dict
+            Consumers first, then producers, in the columns' order. A consumer's record
+            holds ``member``, ``role`` (``"consumer"``), ``consumption_kwh``,
+            ``allocated_kwh`` (AUTOCONS), ``grid_supply_kwh`` (COMPLEMENT) and, per
+            member, ``self_sufficiency_rate``; a producer's ``production_kwh``,
+            ``self_consumed_kwh`` (AUTOPROD), ``surplus_kwh`` and, per member,
+            ``self_consumption_rate``. Per step, records also hold ``start``. [kWh]
+
+        Examples
+        --------
+        >>> import json
+        >>> import pandas as pd
+        >>> from repartition import allocate, keys
+        >>> index = pd.date_range("2025-06-01 12:00", periods=2, freq="30min", tz="Europe/Paris")
+        >>> consumption = pd.DataFrame({"A": [1.0, 3.0], "B": [3.0, 1.0]}, index=index)
+        >>> result = allocate(consumption, pd.Series([2.0, 2.0], index=index, name="PV"),
+        ...                   keys.Prorata())
+        >>> print(json.dumps(result.to_records()[0]))
+        {"member": "A", "role": "consumer", "consumption_kwh": 4.0, "allocated_kwh": 2.0, \
+"grid_supply_kwh": 2.0, "self_sufficiency_rate": 0.5}
+        >>> result.to_records(per_step=True)[0]["start"]
+        '2025-06-01T12:00:00+02:00'
+        """
+        if not per_step:
+            consumers = self.by_consumer()
+            producers = self.by_producer()
+            return [
+                {
+                    "member": _plain_id(member),
+                    "role": "consumer",
+                    "consumption_kwh": _plain(row["consumption"]),
+                    "allocated_kwh": _plain(row["allocated"]),
+                    "grid_supply_kwh": _plain(row["grid_supply"]),
+                    "self_sufficiency_rate": _plain(row["self_sufficiency_rate"]),
+                }
+                for member, row in consumers.iterrows()
+            ] + [
+                {
+                    "member": _plain_id(member),
+                    "role": "producer",
+                    "production_kwh": _plain(row["production"]),
+                    "self_consumed_kwh": _plain(row["self_consumed"]),
+                    "surplus_kwh": _plain(row["surplus"]),
+                    "self_consumption_rate": _plain(row["self_consumption_rate"]),
+                }
+                for member, row in producers.iterrows()
+            ]
+        starts = [stamp.isoformat() for stamp in self.index]
+        arrays = self.arrays
+        consumer_columns = (
+            ("consumption_kwh", arrays.consumption),
+            ("allocated_kwh", arrays.allocated),
+            ("grid_supply_kwh", arrays.grid_supply),
+        )
+        producer_columns = (
+            ("production_kwh", arrays.production),
+            ("self_consumed_kwh", arrays.self_consumed),
+            ("surplus_kwh", arrays.surplus),
+        )
+        records: list[dict[str, Any]] = []
+        for role, members, columns in (
+            ("consumer", self.consumers, consumer_columns),
+            ("producer", self.producers, producer_columns),
+        ):
+            for j, member in enumerate(members):
+                identifier = _plain_id(member)
+                values = [table[:, j].tolist() for _, table in columns]
+                names = [name for name, _ in columns]
+                for t, start in enumerate(starts):
+                    record: dict[str, Any] = {"member": identifier, "role": role, "start": start}
+                    record.update(
+                        (name, column[t]) for name, column in zip(names, values, strict=True)
+                    )
+                    records.append(record)
+        return records
+
+
+def _plain(value: Any) -> float | None:
+    """A number as a Python float, ``None`` for NaN (JSON has no NaN)."""
+    number = float(value)
+    return None if number != number else number
+
+
+def _plain_id(member: Any) -> Any:
+    """A member id as JSON can hold it: strings and whole numbers as they are, else text."""
+    if isinstance(member, str | int) and not isinstance(member, bool):
+        return member
+    if isinstance(member, np.integer):
+        return int(member)
+    return str(member)
