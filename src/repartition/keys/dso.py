@@ -54,6 +54,9 @@ class Prorata(SharingKey):
     ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, and 0 when nobody consumes:
     each consumer receives the same fraction of its own consumption.
 
+    Germany's consumption-proportional key for shared building supply (*gemeinschaftliche
+    Gebäudeversorgung*, §42b EnWG) is this rule on 15-minute data.
+
     Computed by :func:`repartition.kernels.prorata.run`: ``prorata_rows`` on row-major data,
     ``prorata_members`` on member-major data (pandas' usual layout).
     """
@@ -77,6 +80,9 @@ class Static(SharingKey):
 
     DSO rule (the default): ``A[t, i] = min(C[t, i], k_i * P_tot[t])``; what a consumer
     cannot use becomes surplus, it is **not** redistributed.
+
+    Germany's constant key for shared building supply (*gemeinschaftliche Gebäudeversorgung*,
+    §42b EnWG) is this rule (``redistribute=False``) on 15-minute data.
 
     Parameters
     ----------
