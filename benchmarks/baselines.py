@@ -3,7 +3,7 @@
 (a) **pandas**: each sharing rule as an analyst would write it on DataFrames, vectorised
     over the whole table with idiomatic pandas (``sum(axis=1)``, ``mul(..., axis=0)``,
     ``np.minimum`` on frames), no Numba, no Python loop over steps or consumers. These are
-    correct implementations of the rules of ``/work/shared/docs/domain.md`` (the benchmark
+    correct implementations of the rules of ``docs/rules.md`` (the benchmark
     tests check that they agree with :func:`repartition.allocate`), not strawmen: where
     two idioms are equally natural the faster one is used (``np.minimum(frame, cap)``
     rather than ``frame.clip(upper=cap)``, which is 5 to 15 times slower in pandas 3.1 and
@@ -83,7 +83,7 @@ def copy_into(out: Array, consumption: Array) -> Array:
 
 def _frames(consumption: pd.DataFrame, allocated: pd.DataFrame, production: pd.DataFrame) -> Frames:
     """The four tables of a pooled key, given AUTOCONS: COMPLEMENT, and AUTOPROD and SURPLUS
-    per producer, prorata of production (domain.md)."""
+    per producer, prorata of production (docs/rules.md)."""
     production_total = production.sum(axis=1)
     fraction = (allocated.sum(axis=1) / production_total).clip(upper=1).fillna(0)
     self_consumed = production.mul(fraction, axis=0)
@@ -168,7 +168,7 @@ def full_dynamic(
     """Full dynamic key: ``A[t, j, i] = k[t, j, i] * P[t, j]``, scaled down to ``C``.
 
     Where a consumer is offered more than it consumes, all its pair shares are scaled by
-    the same factor ``C / sum_j A[t, j, i]`` (domain.md, *assumption*).
+    the same factor ``C / sum_j A[t, j, i]`` (*assumption*: docs/rules.md, "Full dynamic key").
     """
     offered = sum(coefficients[j].mul(production[j], axis=0) for j in production.columns)
     assert isinstance(offered, pd.DataFrame)

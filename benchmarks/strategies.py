@@ -11,7 +11,7 @@ best of ``--repeat`` rounds after one warm-up round (which also compiles the ker
 round running every strategy once (so that a slow spell of the machine hits them all alike),
 and each time is printed as a ratio to ``Prorata`` measured in the same run. For the water-filling
 strategies the table also says how many passes the steps needed (``Allocation.passes``):
-issue 4 expects them within 4x of Prorata, a few passes over a row that stays in cache.
+they should stay within 4x of Prorata, a few passes over a row that stays in cache.
 
 **Fresh memory.** On a virtual machine that hands freed memory back to its host (virtio-balloon
 free page reporting, as on the machine of docs/performance.md), the first touch of a page costs

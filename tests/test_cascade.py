@@ -1,7 +1,7 @@
-"""The priority cascade (issue 4): ordered groups, each served by its own key on what is left.
+"""The priority cascade: ordered groups, each served by its own key on what is left.
 
-Golden cases are worked by hand in the comments from domain.md ("Priority cascade", pooled
-attribution); the invariants of domain.md are hypothesis properties with the helpers of
+Golden cases are worked by hand in the comments from docs/rules.md ("Priority cascade", pooled
+attribution); the invariants of docs/rules.md are hypothesis properties with the helpers of
 test_properties.py; then the cascade against its definition: one group is its inner key, each
 group is served as ``allocate`` on its columns and the production left, the first group is never
 worse off, and the NumPy twin ``reference.priority_cascade`` agrees.

@@ -1,8 +1,8 @@
-"""The economic greedy key and whole-Wh allocations (issue 4).
+"""The economic greedy key and whole-Wh allocations.
 
 Golden cases are worked by hand in the comments from the rules in the docstrings of
 :class:`repartition.keys.EconomicGreedy` and :func:`repartition.whole_wh.to_whole_wh`;
-the invariants of domain.md are hypothesis properties (helpers of test_properties.py); the
+the invariants of docs/rules.md are hypothesis properties (helpers of test_properties.py); the
 kernel is checked against its NumPy twin (``reference.economic_greedy``, written without
 sorting) and its objective against a brute-force optimum; whole-Wh results are checked
 exactly, in integers.

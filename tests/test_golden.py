@@ -1,7 +1,7 @@
 """Golden cases worked by hand, through the public API.
 
 Every expected value is computed in the comment beside it from the rules of
-``/work/shared/docs/domain.md`` (written "domain.md" below):
+``docs/rules.md`` (the project's rules, with their sources):
 
 - "French keys applied by the DSO": prorata, static, dynamic, full dynamic, and the
   attribution to producers for pooled keys;
@@ -40,7 +40,7 @@ def assert_table(frame: pd.DataFrame, expected, index: pd.Index, columns) -> Non
 
 
 # --------------------------------------------------------------------------------------
-# Default dynamic key (prorata): domain.md, "Default dynamic (prorata)":
+# Default dynamic key (prorata): docs/rules.md, "Default dynamic key":
 #   A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i]), 0 when nobody consumes.
 # --------------------------------------------------------------------------------------
 
@@ -79,7 +79,7 @@ class TestProrata:
         )
         # SURPLUS = P - AUTOPROD: 2-2=0, 5-4=1, 1-0=1, 0, 0.
         assert_table(result.surplus, [[0.0], [1.0], [1.0], [0.0], [0.0]], PRORATA_INDEX, ["PV"])
-        # COMPLEMENT = C - A (domain.md invariant 3): (1-.5, 3-1.5), (0, 0), (0, 0), (1, 1), (0, 0).
+        # COMPLEMENT = C - A (docs/rules.md, invariant 3): (1-.5, 3-1.5), (0, 0), (0, 0), (1, 1), (0, 0).
         assert_table(
             result.grid_supply,
             [[0.5, 1.5], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.0, 0.0]],
@@ -95,7 +95,7 @@ class TestProrata:
         assert summary.allocated_kwh == pytest.approx(6.0, rel=1e-12)  # 2 + 4
         assert summary.grid_supply_kwh == pytest.approx(4.0, rel=1e-12)  # 10 - 6
         assert summary.surplus_kwh == pytest.approx(2.0, rel=1e-12)  # 8 - 6
-        # domain.md "Metrics": self-consumption = sum A / sum P_tot = 6/8.
+        # docs/metrics.md: self-consumption = sum A / sum P_tot = 6/8.
         assert summary.self_consumption_rate == pytest.approx(0.75, rel=1e-12)
         # self-sufficiency = sum A / sum C = 6/10.
         assert summary.self_sufficiency_rate == pytest.approx(0.6, rel=1e-12)
@@ -148,7 +148,7 @@ class TestProrata:
 
 
 # --------------------------------------------------------------------------------------
-# Pooled keys and several producers: domain.md, "Attribution to producers":
+# Pooled keys and several producers: docs/rules.md, "Attribution to producers":
 #   AUTOPROD[t, j] = (sum_i A[t, i]) * P[t, j] / P_tot[t], SURPLUS = P - AUTOPROD,
 #   flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t].
 # Two steps on 2025-06-01 (local) and two on 2025-06-02, to check flows("D").
@@ -285,8 +285,8 @@ class TestPooledAttribution:
 
 
 # --------------------------------------------------------------------------------------
-# Static key: domain.md, "Static": A = min(C, k * P_tot); unused share is surplus.
-# Redistribution: domain.md, "Static with redistribution", and keys.Static's docstring.
+# Static key: docs/rules.md, "Static key": A = min(C, k * P_tot); unused share is surplus.
+# Redistribution: docs/rules.md, "Static key with redistribution", and keys.Static's docstring.
 #
 # k = (a 1/2, b 1/4, c 1/8, d 1/8, e 0); two producers p1, p2 (attribution as above).
 # t0: C = (4, 5, 3.25, 10, 5), P = (12, 4), P_tot = 16
@@ -427,7 +427,7 @@ class TestStatic:
         pd.testing.assert_frame_equal(as_series.allocated, expected)
 
     def test_order_of_members_does_not_matter(self):
-        # domain.md invariant 5, on the redistribution limit.
+        # docs/rules.md, invariant 5, on the redistribution limit.
         consumption, production = static_case()
         expected = allocate(consumption, production, keys.Static(STATIC_KEY, redistribute=True))
         permuted = allocate(
@@ -486,7 +486,7 @@ class TestStatic:
 
 
 # --------------------------------------------------------------------------------------
-# Dynamic key: domain.md, "Dynamic": A = min(C, k[t, i] * P_tot); a step without key
+# Dynamic key: docs/rules.md, "Dynamic key": A = min(C, k[t, i] * P_tot); a step without key
 # (all-NaN row) falls back to the default dynamic key (prorata).
 # --------------------------------------------------------------------------------------
 
@@ -528,7 +528,7 @@ class TestDynamic:
         pd.testing.assert_frame_equal(result.allocated, expected)
 
     def test_dynamic_keys_reproduce_any_allocation(self):
-        # domain.md, "Strategies a PMO computes itself": k = A / P_tot sent as a dynamic key
+        # docs/rules.md, "Strategies sent as dynamic keys": k = A / P_tot sent as a dynamic key
         # reproduces A. Here A is the static limit (4, 5, 3.25, 3.75, 0) of the static case.
         consumption, production = static_case()
         target = allocate(consumption, production, keys.Static(STATIC_KEY, redistribute=True))
@@ -543,7 +543,7 @@ class TestDynamic:
 
 
 # --------------------------------------------------------------------------------------
-# Full dynamic key: domain.md, "Full dynamic": A[t, j, i] = k[t, j, i] * P[t, j]; where
+# Full dynamic key: docs/rules.md, "Full dynamic key": A[t, j, i] = k[t, j, i] * P[t, j]; where
 # sum_j A[t, j, i] > C[t, i] the consumer's pair shares are scaled by C / sum_j A[t, j, i].
 # t0 = 2025-06-01 23:30 and t1 = 2025-06-02 00:00 (local), to check flows("D").
 #

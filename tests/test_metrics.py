@@ -1,7 +1,7 @@
 """repartition.metrics: golden cases worked by hand, hypothesis properties, bad tariffs.
 
-The golden cases follow the formulas of domain.md ("Metrics") as the issue spells them out
-for tariffs per producer and per step (issue 4, "Metrics"), and the docstrings of
+The golden cases follow the formulas of docs/metrics.md, for tariffs per member, per producer
+and per step, and the docstrings of
 :mod:`repartition.metrics`. Prices and energies are dyadic (0.125, 0.0625, ...) so that the
 arithmetic in the comments is exact in binary floating point; the tolerance is 1e-12.
 """
@@ -62,7 +62,7 @@ def assert_frame(frame: pd.DataFrame, expected: dict[str, list[float]], index: l
 # ------------------------------------------------------------------------------------------
 # The golden community: 3 consumers, 2 producers, 3 half-hours, default dynamic key
 # (prorata: A = C * min(1, P_tot / sum C)), producers attributed in proportion to their
-# production: flow[t, p, i] = A[t, i] * P[t, p] / P_tot[t] (domain.md).
+# production: flow[t, p, i] = A[t, i] * P[t, p] / P_tot[t] (docs/rules.md, "Attribution to producers").
 #
 # step  C (A, B, C)   P (P1, P2)   P_tot  sum C  ratio  A (A, B, C)      weights (P1, P2)
 #  1    1, 2, 1       1.5, 0.5      2      4      0.5   0.5, 1, 0.5      0.75, 0.25
@@ -192,7 +192,7 @@ class TestBills:
         assert_frame(bills(golden(), tariffs), expected, CONSUMERS)
 
     def test_retail_per_consumer_one_local_price(self) -> None:
-        # domain.md's bill: price_retail_i * COMPLEMENT + price_local * AUTOCONS.
+        # docs/metrics.md's bill: price_retail_i * COMPLEMENT + price_local * AUTOCONS.
         tariffs = Tariffs(retail={"C": 0.125, "A": 0.25, "B": 0.5}, local=0.125, surplus=0.0)
         expected = {
             "grid_cost": [0.25 * 1.5, 0.5 * 2, 0.125 * 1.5],  # 0.375, 1, 0.1875

@@ -1,8 +1,8 @@
 """Property tests through :func:`repartition.allocate`, for every sharing key.
 
-The invariants are domain.md's ("Invariants (every strategy, every step)"), checked per
+The invariants are docs/rules.md's ("Invariants"), checked per
 step to a relative tolerance of 1e-9 of the step's scale ``max(P_tot[t], sum_i C[t, i])``;
-then the relations between keys that the formulas of domain.md imply.
+then the relations between keys that the formulas of docs/rules.md imply.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def make_key(data: st.DataObject, kind: str, frames: gen.Frames) -> SharingKey:
 
 
 def check_invariants(allocation: Allocation) -> None:
-    """domain.md's five invariants (order is tested separately), per step and member."""
+    """docs/rules.md's five invariants (order is tested separately), per step and member."""
     arrays = allocation.arrays
     C, P = arrays.consumption, arrays.production
     A = arrays.allocated
@@ -229,7 +229,7 @@ def check_flows(allocation: Allocation, frames: gen.Frames) -> None:
 
 
 def check_pooled_flows(allocation: Allocation) -> None:
-    """Pooled keys: ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]`` (domain.md)."""
+    """Pooled keys: ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]`` (docs/rules.md, "Attribution to producers")."""
     C, P = allocation.arrays.consumption, allocation.arrays.production
     totals = P.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -298,7 +298,7 @@ def test_rounds_rise_to_the_redistribution_limit(case, data: st.DataObject) -> N
 def test_redistribution_limit_serves_min_of_production_and_keyed_demand(
     case, data: st.DataObject
 ) -> None:
-    """``sum_i A = min(P_tot, sum_{k_i > 0} C_i)`` at every step (domain.md's water-filling)."""
+    """``sum_i A = min(P_tot, sum_{k_i > 0} C_i)`` at every step (docs/rules.md, "Static key with redistribution")."""
     _, frames = case
     coefficients = data.draw(gen.static_coefficients(len(frames.consumers)))
     allocation = allocate(
@@ -335,7 +335,7 @@ def test_prorata_is_dynamic_with_consumption_shares(case) -> None:
     totals = C.sum(axis=1, keepdims=True)
     idle = totals[:, 0] == 0.0
     prorata = allocate(frames.consumption, frames.production, keys.Prorata())
-    # Prorata written out from domain.md.
+    # Prorata written out from docs/rules.md.
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(totals > 0, np.minimum(1.0, P.sum(axis=1, keepdims=True) / totals), 0.0)
     assert_close(prorata.arrays.allocated, C * ratio, scale, "prorata formula")
@@ -365,7 +365,7 @@ def test_dynamic_without_any_key_is_prorata_exactly(case) -> None:
 
 @given(case=gen.community_frames(), data=st.data())
 def test_dynamic_is_min_of_consumption_and_share(case, data: st.DataObject) -> None:
-    """Keyed rows follow ``min(C, k * P_tot)``; all-NaN rows follow prorata (domain.md)."""
+    """Keyed rows follow ``min(C, k * P_tot)``; all-NaN rows follow prorata (docs/rules.md, "Dynamic key")."""
     _, frames = case
     C, P = frames.consumption.to_numpy(), frames.production.to_numpy()
     table = data.draw(gen.dynamic_tables(C.shape[0], C.shape[1]))
@@ -402,7 +402,7 @@ def test_full_dynamic_scales_pairs_down_to_consumption(case, data: st.DataObject
     assert_close(flows, offered * factor[:, None, :], scale[:, :, None], "pair flows")
 
 
-# --- fixed cases, worked by hand from domain.md -------------------------------------------
+# --- fixed cases, worked by hand from docs/rules.md ---------------------------------------------
 
 INDEX = gen.time_index(1)
 
@@ -437,7 +437,7 @@ KEY = {"a": 0.5, "b": 0.25, "c": 0.25}
 
 @pytest.mark.parametrize(("name", "make", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_hand_worked_single_step(name, make, expected) -> None:
-    """One step worked by hand from the formulas of domain.md ("French keys", "Static with
+    """One step worked by hand from the formulas of docs/rules.md ("Keys the DSO applies", "Static with
     redistribution")."""
     frames = _one_step({"a": 1.0, "b": 2.0, "c": 5.0}, 6.0)
     allocation = allocate(frames.consumption, frames.production, make())

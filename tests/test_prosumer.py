@@ -1,7 +1,7 @@
-"""Prosumer-aware keys (issue 4, Belgian / Flemish protocol): fixed, relative, optimal.
+"""Prosumer-aware keys (Belgian / Flemish protocol): fixed, relative, optimal.
 
-Golden cases are worked by hand in the comments from domain.md ("Rules abroad": Belgium)
-and :class:`repartition.keys.ProsumerKey`'s docstring; domain.md's invariants are
+Golden cases are worked by hand in the comments from docs/rules.md ("Belgium")
+and :class:`repartition.keys.ProsumerKey`'s docstring; docs/rules.md's invariants are
 hypothesis properties (helpers of test_properties.py); then each variant against an
 independent computation (:mod:`repartition.reference`) and the keys it reduces to.
 """

@@ -1,7 +1,7 @@
-"""The strategies beyond the DSO keys (issue 4): equal share, weighted share, Spain, Italy.
+"""The strategies beyond the DSO keys: equal share, weighted share, Spain, Italy.
 
-Golden cases are worked by hand in the comments from the rules of domain.md ("Strategies a
-PMO computes itself", "Rules abroad") and the keys' docstrings; the invariants of domain.md
+Golden cases are worked by hand in the comments from the rules of docs/rules.md ("Strategies
+sent as dynamic keys", "Rules abroad") and the keys' docstrings; the invariants of docs/rules.md
 are checked as hypothesis properties on every new key, with the helpers of
 test_properties.py; then each key against an independent computation.
 """

@@ -1,8 +1,8 @@
 """Time axes: step lengths, days with a DST change, UTC, a single step.
 
-The oracle is :mod:`repartition.reference` (plain NumPy, the formulas of domain.md's
+The oracle is :mod:`repartition.reference` (plain NumPy, the formulas of docs/rules.md,
 "French keys applied by the DSO"); the per-producer attribution of pooled keys follows
-domain.md's "Attribution to producers".
+docs/rules.md, "Attribution to producers".
 """
 
 from __future__ import annotations

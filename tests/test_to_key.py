@@ -1,6 +1,6 @@
 """``to_dynamic_key``: any allocation, sent as a dynamic key, comes back from the DSO's rule.
 
-domain.md, "Strategies a PMO computes itself and sends as dynamic keys":
+docs/rules.md, "Strategies sent as dynamic keys":
 ``k[t, i] = A[t, i] / P_tot[t]`` and the DSO's ``min(C, k * P_tot)`` reproduces ``A``.
 """
 
@@ -31,7 +31,7 @@ def _one_numba_thread():
 
 class TestGolden:
     def test_static_with_redistribution(self):
-        # Static 0.5 / 0.5 with redistribution (water-filling, domain.md):
+        # Static 0.5 / 0.5 with redistribution (water-filling, docs/rules.md):
         # step 1: C = (1, 3), P_tot = 3. Level L with min(1, L/2) + min(3, L/2) = 3 -> L = 4:
         #         A = (1, 2); k = A / 3 = (1/3, 2/3).
         # step 2: P_tot = 0: nothing to share, k = (0, 0) by the documented choice.
