@@ -79,7 +79,8 @@ class TestProrata:
         )
         # SURPLUS = P - AUTOPROD: 2-2=0, 5-4=1, 1-0=1, 0, 0.
         assert_table(result.surplus, [[0.0], [1.0], [1.0], [0.0], [0.0]], PRORATA_INDEX, ["PV"])
-        # COMPLEMENT = C - A (docs/rules.md, invariant 3): (1-.5, 3-1.5), (0, 0), (0, 0), (1, 1), (0, 0).
+        # COMPLEMENT = C - A (docs/rules.md, invariant 3):
+        # (1-.5, 3-1.5), (0, 0), (0, 0), (1, 1), (0, 0).
         assert_table(
             result.grid_supply,
             [[0.5, 1.5], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.0, 0.0]],

@@ -62,7 +62,8 @@ def assert_frame(frame: pd.DataFrame, expected: dict[str, list[float]], index: l
 # ------------------------------------------------------------------------------------------
 # The golden community: 3 consumers, 2 producers, 3 half-hours, default dynamic key
 # (prorata: A = C * min(1, P_tot / sum C)), producers attributed in proportion to their
-# production: flow[t, p, i] = A[t, i] * P[t, p] / P_tot[t] (docs/rules.md, "Attribution to producers").
+# production: flow[t, p, i] = A[t, i] * P[t, p] / P_tot[t] (docs/rules.md, "Attribution to
+# producers").
 #
 # step  C (A, B, C)   P (P1, P2)   P_tot  sum C  ratio  A (A, B, C)      weights (P1, P2)
 #  1    1, 2, 1       1.5, 0.5      2      4      0.5   0.5, 1, 0.5      0.75, 0.25

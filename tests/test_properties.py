@@ -229,7 +229,8 @@ def check_flows(allocation: Allocation, frames: gen.Frames) -> None:
 
 
 def check_pooled_flows(allocation: Allocation) -> None:
-    """Pooled keys: ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]`` (docs/rules.md, "Attribution to producers")."""
+    """Pooled keys: ``flow[t, j, i] = A[t, i] * P[t, j] / P_tot[t]`` (docs/rules.md,
+    "Attribution to producers")."""
     C, P = allocation.arrays.consumption, allocation.arrays.production
     totals = P.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -298,7 +299,8 @@ def test_rounds_rise_to_the_redistribution_limit(case, data: st.DataObject) -> N
 def test_redistribution_limit_serves_min_of_production_and_keyed_demand(
     case, data: st.DataObject
 ) -> None:
-    """``sum_i A = min(P_tot, sum_{k_i > 0} C_i)`` at every step (docs/rules.md, "Static key with redistribution")."""
+    """``sum_i A = min(P_tot, sum_{k_i > 0} C_i)`` at every step (docs/rules.md, "Static key
+    with redistribution")."""
     _, frames = case
     coefficients = data.draw(gen.static_coefficients(len(frames.consumers)))
     allocation = allocate(
@@ -365,7 +367,8 @@ def test_dynamic_without_any_key_is_prorata_exactly(case) -> None:
 
 @given(case=gen.community_frames(), data=st.data())
 def test_dynamic_is_min_of_consumption_and_share(case, data: st.DataObject) -> None:
-    """Keyed rows follow ``min(C, k * P_tot)``; all-NaN rows follow prorata (docs/rules.md, "Dynamic key")."""
+    """Keyed rows follow ``min(C, k * P_tot)``; all-NaN rows follow prorata (docs/rules.md,
+    "Dynamic key")."""
     _, frames = case
     C, P = frames.consumption.to_numpy(), frames.production.to_numpy()
     table = data.draw(gen.dynamic_tables(C.shape[0], C.shape[1]))
@@ -437,8 +440,8 @@ KEY = {"a": 0.5, "b": 0.25, "c": 0.25}
 
 @pytest.mark.parametrize(("name", "make", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_hand_worked_single_step(name, make, expected) -> None:
-    """One step worked by hand from the formulas of docs/rules.md ("Keys the DSO applies", "Static with
-    redistribution")."""
+    """One step worked by hand from the formulas of docs/rules.md ("Keys the DSO applies",
+    "Static key with redistribution")."""
     frames = _one_step({"a": 1.0, "b": 2.0, "c": 5.0}, 6.0)
     allocation = allocate(frames.consumption, frames.production, make())
     actual = allocation.allocated.iloc[0]
