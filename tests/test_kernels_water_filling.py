@@ -233,9 +233,9 @@ def test_redistribution_limit_serves_everyone_when_production_covers_demand(layo
     """Regression, the same seen through the public API: ``Static(redistribute=True)`` on a
     row that needs the sorting fallback, where production equals total consumption, left
     3.5 % of it as surplus instead of serving every consumer in full (docs/rules.md, "Static
-    key with redistribution": ``sum_i A = min(P_tot, sum_{k_i > 0} C_i)``). In both layouts: the row is repeated, so that
-    member-major data goes to the member-major kernel (which hands such rows to the
-    row-major rounds)."""
+    key with redistribution": ``sum_i A = min(P_tot, sum_{k_i > 0} C_i)``). In both layouts:
+    the row is repeated, so that member-major data goes to the member-major kernel (which
+    hands such rows to the row-major rounds)."""
     C = layout(np.array([BUG_CONSUMPTION] * 2))
     P = np.array([BUG_PRODUCTION] * 2)
     assert C[0].sum() == pytest.approx(BUG_PRODUCTION, rel=1e-15)
