@@ -25,6 +25,7 @@ OTHER_KINDS = [
     "prosumer-fixed",
     "prosumer-relative",
     "prosumer-optimal",
+    "prosumer-pooled",
 ]
 
 
@@ -46,9 +47,11 @@ def make_key(data: st.DataObject, kind: str, frames: gen.Frames) -> keys.Sharing
         )
         return keys.EconomicGreedy(pd.Series(values, index=consumers))
     variant = kind.removeprefix("prosumer-")
+    unused = "pooled" if variant == "pooled" else "producer"
+    variant = "optimal" if variant == "pooled" else variant
     coefficients = data.draw(gen.static_coefficients(len(consumers)))
     owners = {producer: consumers[j % len(consumers)] for j, producer in enumerate(producers)}
-    return keys.ProsumerKey(pd.Series(coefficients, index=consumers), variant, owners)  # type: ignore[arg-type]
+    return keys.ProsumerKey(pd.Series(coefficients, index=consumers), variant, owners, unused)  # type: ignore[arg-type]
 
 
 def assert_same(before: Allocation, after: Allocation) -> None:

@@ -40,7 +40,7 @@ from repartition._align import static_shares, within_one
 from repartition.allocation import PairSplit, ReadOnlyArrays, Shares, Tables
 from repartition.kernels import prosumer as prosumer_kernels
 from repartition.kernels import prosumer_optimal as optimal_kernels
-from repartition.kernels.layout import read_only
+from repartition.kernels.layout import like, read_only
 from repartition.keys._base import SharingKey
 from repartition.problem import Array, Axis, Problem
 
@@ -50,6 +50,11 @@ VARIANTS = ("fixed", "relative", "optimal")
 """The variants of :class:`ProsumerKey`, as in the Flemish protocol."""
 
 Variant = Literal["fixed", "relative", "optimal"]
+
+UNUSED = ("producer", "pooled")
+"""Where the optimal variant's unused offers go: back to the ``"producer"`` that made them
+(repartition's reading), or ``"pooled"`` and split by what each producer had at the start of
+the round (openenergyid's reading)."""
 
 
 def owner_columns(
@@ -155,6 +160,19 @@ class ProsumerKey(SharingKey):
         with the same id, if there is one. With :func:`repartition.allocate_arrays` the ids
         are column numbers, so producer column ``j`` is then owned by consumer column ``j``:
         pass ``owners={}`` for no prosumer. Producers not named have no owner.
+    unused : {"producer", "pooled"}, default "producer"
+        The ``"optimal"`` variant's reading of where the offers a saturated consumer turns
+        down go. ``"producer"``: back to the producer that made them, which offers them again
+        to the consumers other than its owner (as above). ``"pooled"``: the reading of
+        openenergyid, which Flemish users compare against: every round, the open consumers'
+        shares are renormalised, each producer offers what it has by them (its owner's set to
+        0), and what all the consumers turned down together goes back to the producers in
+        proportion to what each had at the start of the round; a step ends when a round
+        shares nothing. AUTOCONS and COMPLEMENT are then openenergyid's (to rounding); its
+        producers' figures can credit a producer with more surplus than it injected, so
+        AUTOPROD and SURPLUS are the pooled attribution, ``AUTOPROD[t, j] = sum_i A[t, i] *
+        P[t, j] / P_tot[t]`` (*assumption*; docs/rules.md, "Where readings differ"). Computed
+        in NumPy, a round at a time over the steps still sharing.
 
     Raises
     ------
@@ -197,6 +215,7 @@ class ProsumerKey(SharingKey):
     coefficients: Mapping[Any, float] | pd.Series | Sequence[float] | np.ndarray
     variant: Variant = "relative"
     owners: Mapping[Hashable, Hashable] | None = None
+    unused: Literal["producer", "pooled"] = "producer"
     name: ClassVar[str] = "prosumer"
 
     def __post_init__(self) -> None:
@@ -204,14 +223,26 @@ class ProsumerKey(SharingKey):
             raise errors.ParameterError(
                 f"ProsumerKey variant must be one of {', '.join(VARIANTS)}, not {self.variant!r}."
             )
+        if self.unused not in UNUSED:
+            raise errors.ParameterError(
+                f"ProsumerKey unused must be one of {', '.join(UNUSED)}, not {self.unused!r}."
+            )
+        if self.unused == "pooled" and self.variant != "optimal":
+            raise errors.ParameterError(
+                "ProsumerKey unused='pooled' is a reading of the optimal variant: give "
+                "variant='optimal' with it."
+            )
 
     def label(self) -> str:
-        return f"{self.name} ({self.variant})"
+        reading = ", unused offers pooled" if self.unused == "pooled" else ""
+        return f"{self.name} ({self.variant}{reading})"
 
     def share(self, problem: Problem) -> Shares:
         consumption, production, axis = problem.consumption, problem.production, problem.axis
         coefficients = static_shares(self.coefficients, axis.consumers, "ProsumerKey")
         owners = owner_columns(self.owners, axis.producers, axis.consumers)
+        if self.variant == "optimal" and self.unused == "pooled":
+            return _pooled(consumption, production, coefficients, owners)
         if self.variant == "optimal":
             return _optimal(consumption, production, coefficients, owners, axis)
         pairs = pair_coefficients(coefficients, owners, self.variant)
@@ -231,6 +262,79 @@ def _pair_shares(consumption: Array, production: Array, pairs: Array, axis: Axis
     return Shares(
         allocated, grid_supply, self_consumed, surplus, split=PairSplit(tables_for=tables_for)
     )
+
+
+def _pooled(
+    consumption: Array, production: Array, coefficients: Array, owners: NDArray[np.intp]
+) -> Shares:
+    """The optimal variant with pooled unused offers: AUTOCONS and COMPLEMENT as
+    openenergyid computes them; AUTOPROD and SURPLUS pooled by production."""
+    allocated, _, rounds = _pooled_rounds(consumption, production, coefficients, owners)
+    allocated = like(allocated, consumption)
+    grid_supply = like(np.asarray(consumption) - allocated, consumption)
+    # The pooled reading credits each producer, as its net injection, with a share of what
+    # every producer's offers had turned down, which can exceed what it injected (AUTOPROD
+    # < 0): the producers' side is the DSO's pooled attribution instead (*assumption*).
+    shared = np.sort(allocated, axis=1).sum(axis=1)
+    production_total = np.sort(production, axis=1).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(production_total > 0.0, shared / production_total, 0.0)
+    self_consumed = production * np.minimum(fraction, 1.0)[:, None]
+    return Shares(allocated, grid_supply, self_consumed, production - self_consumed, passes=rounds)
+
+
+def _pooled_rounds(
+    consumption: Array, production: Array, coefficients: Array, owners: NDArray[np.intp]
+) -> tuple[Array, Array, NDArray[np.int32]]:
+    """The ``"optimal"`` variant read with pooled unused offers (openenergyid's reading).
+
+    Every round, on the steps still sharing: the open consumers (those that still need
+    energy, and all of them in the first round) keep their shares ``k_i``, the others get
+    0, renormalised to sum to 1; each producer offers what it has left by these shares with
+    its owner's set to 0 and renormalised again; each consumer takes what it is offered, up
+    to what it still needs; what all the consumers turned down together goes back to the
+    producers in proportion to what each had at the start of the round. A step stops when a
+    round shares nothing. Returns AUTOCONS, SURPLUS and the rounds per step.
+    """
+    steps, consumers = consumption.shape
+    need = np.array(consumption, dtype=np.float64)  # what each consumer still needs
+    left = np.array(production, dtype=np.float64)  # what each producer still has
+    allocated = np.zeros((steps, consumers))
+    rounds = np.zeros(steps, dtype=np.int32)
+    open_ = np.ones((steps, consumers), dtype=bool)
+    active = np.arange(steps)
+    first = True
+    while len(active):
+        rounds[active] += 1
+        keys = np.where(open_[active] | first, coefficients[None, :], 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = np.nan_to_num(keys / keys.sum(axis=1, keepdims=True), nan=0.0)
+        offered = np.zeros((len(active), consumers))
+        kept = np.zeros((len(active), production.shape[1]))
+        start = left[active]
+        for j, owner in enumerate(owners):
+            share = keys.copy()
+            if owner >= 0:
+                share[:, owner] = 0.0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    share = np.nan_to_num(share / share.sum(axis=1, keepdims=True), nan=0.0)
+            offer = start[:, j, None] * share
+            offered += offer
+            kept[:, j] = start[:, j] - offer.sum(axis=1)
+        still = need[active] - offered
+        turned_down = np.clip(still, None, 0.0).sum(axis=1) * -1.0
+        remaining = np.clip(still, 0.0, None)
+        taken = need[active] - remaining
+        allocated[active] += taken
+        need[active] = remaining
+        with np.errstate(divide="ignore", invalid="ignore"):
+            back = np.nan_to_num(start / start.sum(axis=1, keepdims=True), nan=0.0)
+        left[active] = kept + back * turned_down[:, None]
+        open_[active] = remaining != 0.0
+        first = False
+        active = active[(taken != 0.0).any(axis=1)]
+    surplus = left
+    return allocated, surplus, rounds
 
 
 def _optimal(
