@@ -80,6 +80,10 @@ def check_energy_values(values: Array, table: str, members: pd.Index, axis: Axis
     else:
         position = checks.first_invalid_energy(values)
     if position < 0:
+        if totals is not None:
+            check_sums_are_finite(totals, table, axis)
+        elif table == "production":  # small: its per-step sums cost nothing
+            check_sums_are_finite(np.sort(values, axis=1).sum(axis=1), table, axis)
         return totals
     row, column = first_cell(int(position), values, _is_bad_energy)
     member = members[column]
@@ -101,6 +105,21 @@ def check_energy_values(values: Array, table: str, members: pd.Index, axis: Axis
         "as energies >= 0; a meter's injection belongs in `production`, not as a negative "
         "consumption.",
         **culprit,
+    )
+
+
+def check_sums_are_finite(totals: Array, table: str, axis: Axis) -> None:
+    """Raise when the per-step sum of finite energies overflows float64 (above 1.8e308 kWh):
+    every kernel relies on those sums, which would silently turn into infinity."""
+    bad = ~np.isfinite(totals)
+    if not bad.any():
+        return
+    row = int(np.argmax(bad))
+    raise errors.NonFiniteError(
+        f"The {table} summed over the members at {axis.step_name(row)} overflows (above "
+        f"{np.finfo(np.float64).max:.3g} kWh), although each value is finite: no allocation "
+        "can be computed from it. Check the unit of the data (kWh per step).",
+        timestamp=axis.timestamp(row),
     )
 
 
