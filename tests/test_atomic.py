@@ -231,3 +231,49 @@ def test_a_file_written_twice_together_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="written twice"):
         _write_twice(tmp_path / "a.txt")
     assert _contents(tmp_path) == {}
+
+
+def _inner_fails_outer_goes_on(folder: Path) -> None:
+    with together():
+        try:
+            with together(), atomic_file(folder / "january.txt") as temporary:
+                temporary.write_text("january")
+                raise RuntimeError("january refused")
+        except RuntimeError:
+            pass
+        with together(), atomic_file(folder / "february.txt") as temporary:
+            temporary.write_text("february")
+
+
+def test_an_inner_block_that_fails_discards_only_its_own_files(tmp_path: Path) -> None:
+    _inner_fails_outer_goes_on(tmp_path)
+    assert _contents(tmp_path) == {"february.txt": "february"}
+
+
+def test_a_directory_written_inside_a_together_block_is_whole(tmp_path: Path) -> None:
+    with together():
+        with atomic_directory(tmp_path / "dataset") as folder:
+            with atomic_file(folder / "metadata.json") as temporary:
+                temporary.write_text("{}")
+            (folder / "part.parquet").write_text("rows")
+        with atomic_file(tmp_path / "key.txt") as temporary:
+            temporary.write_text("key")
+    assert _contents(tmp_path / "dataset") == {"metadata.json": "{}", "part.parquet": "rows"}
+    assert (tmp_path / "key.txt").read_text() == "key"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dataset", "key.txt"]
+
+
+def _write_one_path_two_ways(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(folder)
+    with together():
+        for path in (folder / "a.txt", Path("a.txt")):
+            with atomic_file(path) as temporary:
+                temporary.write_text(str(path))
+
+
+def test_one_path_spelled_two_ways_is_written_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ValueError, match="written twice"):
+        _write_one_path_two_ways(tmp_path, monkeypatch)
+    assert list(tmp_path.iterdir()) == []

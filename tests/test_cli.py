@@ -130,3 +130,17 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert one_line(done.stderr).startswith("repartition month: ")
+
+
+def test_ctrl_c_is_one_line_and_exit_code_130(
+    export: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_month", interrupted)
+    assert main(month(export, tmp_path)) == 130
+    assert "interrupted" in one_line(capsys.readouterr().err)

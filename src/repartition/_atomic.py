@@ -81,7 +81,10 @@ def together() -> Iterator[None]:
     the block, and happen only if it ends without an exception (then as in
     :func:`atomic_files`: an existing file is replaced, and put back if a later rename
     fails). On any exception in the block, every file written in it is deleted and no
-    destination is touched. Blocks may nest; the outermost one renames.
+    destination is touched. Blocks may nest: an inner block that fails discards its own
+    files only (the outer block may go on), one that succeeds hands them to the outer block,
+    and the outermost renames. A directory written with :func:`atomic_directory` inside the
+    block is not part of it: it is renamed when its own block ends.
 
     Examples
     --------
@@ -97,9 +100,7 @@ def together() -> Iterator[None]:
     >>> list(folder.iterdir())
     []
     """
-    if _PENDING.get() is not None:
-        yield
-        return
+    parent = _PENDING.get()
     pending: list[tuple[Path, Path]] = []
     token = _PENDING.set(pending)
     try:
@@ -110,13 +111,18 @@ def together() -> Iterator[None]:
         raise
     finally:
         _PENDING.reset(token)
-    destinations = [destination for _, destination in pending]
+    destinations = [destination.resolve() for _, destination in pending]
+    if parent is not None:
+        destinations += [destination.resolve() for _, destination in parent]
     if len(set(destinations)) != len(destinations):
         for temporary, _ in pending:
             temporary.unlink(missing_ok=True)
         twice = next(path for path in destinations if destinations.count(path) > 1)
         raise ValueError(f"{twice} is written twice in one together() block.")
-    _replace_all(destinations, [temporary for temporary, _ in pending])
+    if parent is not None:  # an inner block that succeeded: renamed with the outermost
+        parent.extend(pending)
+        return
+    _replace_all([destination for _, destination in pending], [t for t, _ in pending])
 
 
 @contextlib.contextmanager
@@ -248,8 +254,14 @@ def atomic_directory(path: str | os.PathLike[str], *, overwrite: bool = False) -
     temporary = Path(
         tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
     )
+    # The files written inside belong to the private temporary tree: they are written at
+    # once, not deferred by an enclosing together() block.
+    token = _PENDING.set(None)
     try:
-        yield temporary
+        try:
+            yield temporary
+        finally:
+            _PENDING.reset(token)
         os.chmod(temporary, 0o777 & ~_UMASK)
         _flush_tree(temporary)
         if not destination.exists():

@@ -12,7 +12,7 @@ COMPLEMENT (``grid_supply``); per producer PROD, AUTOPROD (``self_consumed``) an
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,26 @@ def _read_only(value: Any) -> Any:
     elif isinstance(value, tuple | list):
         for item in value:
             _read_only(item)
+    return value
+
+
+def frozen(value: Any) -> Any:
+    """``value`` with every array in it, however deep (tuples, lists, dataclasses such as
+    :class:`Shares`, :class:`PairSplit` and the table builders they hold), replaced by a
+    read-only view: a result can then not be changed by writing into it."""
+    if isinstance(value, np.ndarray):
+        if not value.flags.writeable:
+            return value
+        view = value.view()
+        view.flags.writeable = False
+        return view
+    if isinstance(value, list | tuple):
+        return type(value)(frozen(item) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            item.name: frozen(getattr(value, item.name)) for item in fields(value) if item.init
+        }
+        return replace(value, **changes)
     return value
 
 
@@ -371,6 +391,10 @@ class Allocation:
             f"{_count(len(self.producers), 'producer')}>"
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the fields only: the cached tables are views of the arrays, rebuilt on use."""
+        return {name: self.__dict__[name] for name in self.__dataclass_fields__}
+
     def _consumer_table(self, values: Array) -> pd.DataFrame:
         return pd.DataFrame(values, index=self.index, columns=self.consumers, copy=False)
 
@@ -588,7 +612,8 @@ class Allocation:
         starts = [stamp.isoformat() for stamp in self.index]
         arrays = self.arrays
         consumer_columns = (
-            ("consumption_kwh", arrays.consumption),
+            # CONS from the results (never the caller's table, which it may have changed since)
+            ("consumption_kwh", arrays.allocated + arrays.grid_supply),
             ("allocated_kwh", arrays.allocated),
             ("grid_supply_kwh", arrays.grid_supply),
         )

@@ -9,6 +9,9 @@ import warnings
 from typing import Any
 
 import repartition.keys.cascade
+from repartition.keys.cascade import CascadeGroup, PriorityCascade
+
+__all__ = ["CascadeGroup", "PriorityCascade"]
 
 warnings.warn(
     "repartition.cascade is deprecated and will be removed in the next release: import from "
@@ -21,6 +24,7 @@ _MODULES = (repartition.keys.cascade,)
 
 
 def __getattr__(name: str) -> Any:
+    """The moved modules' other names (private helpers some callers used)."""
     for module in _MODULES:
         if hasattr(module, name):
             return getattr(module, name)

@@ -7,7 +7,8 @@ Parses arguments, calls the library, prints, exits: no logic of its own.
 prints a comparison table. ``repartition month`` turns the DSO's load-curve exports into a
 month's key file, per-step results and totals (:func:`repartition.io.monthly.prepare_month`).
 Exit codes: 0 on success, 1 for bad input data or a failure while running (the message, on
-one line, names the file, line, PRM or step at fault), 2 for bad arguments. No traceback is
+one line, names the file, line, PRM or step at fault), 2 for bad arguments, 130 when
+interrupted (Ctrl-C). No traceback is
 printed unless ``--debug`` is given.
 """
 
@@ -204,6 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _RefusedArgumentsError as refused:
         _fail(args.command, f"error: {refused}")
         return 2
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        _fail(args.command, "interrupted; no file was left half written")
+        return 130
     except (errors.RepartitionError, OSError, UnicodeError) as error:
         if args.debug:
             raise

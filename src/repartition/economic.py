@@ -11,6 +11,10 @@ from typing import Any
 
 import repartition.keys.economic
 import repartition.whole_wh
+from repartition.keys.economic import EconomicGreedy
+from repartition.whole_wh import WholeWh, apportion, to_whole_wh, whole_wh
+
+__all__ = ["EconomicGreedy", "WholeWh", "apportion", "to_whole_wh", "whole_wh"]
 
 warnings.warn(
     "repartition.economic is deprecated and will be removed in the next release: import from "
@@ -23,6 +27,7 @@ _MODULES = (repartition.keys.economic, repartition.whole_wh)
 
 
 def __getattr__(name: str) -> Any:
+    """The moved modules' other names (private helpers some callers used)."""
     for module in _MODULES:
         if hasattr(module, name):
             return getattr(module, name)

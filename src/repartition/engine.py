@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from repartition import _inputs, errors
-from repartition.allocation import Allocation, AllocationArrays
+from repartition.allocation import Allocation, AllocationArrays, Shares, frozen
 from repartition.kernels.layout import read_only
 from repartition.keys import SharingKey
 from repartition.problem import Axis, Problem
@@ -33,9 +33,33 @@ def _run(key: SharingKey, consumption: Any, production: Any, axis: Axis) -> Allo
     # sees production with one type.
     production = read_only(np.array(production, dtype=np.float64, order="C"))
     shares = key.share(Problem(consumption, production, axis))
-    for array in (shares.allocated, shares.grid_supply, shares.self_consumed, shares.surplus):
-        array.flags.writeable = False
-    return AllocationArrays(consumption, production, shares)
+    _check_shares(key, shares, consumption.shape, production.shape)
+    return AllocationArrays(consumption, production, frozen(shares))
+
+
+def _check_shares(
+    key: SharingKey, shares: Any, consumers: tuple[int, ...], producers: tuple[int, ...]
+) -> None:
+    """What a key returns has the shapes of the problem (a key of one's own may be wrong)."""
+    if not isinstance(shares, Shares):
+        raise errors.ParameterTypeError(
+            f"{type(key).__name__}.share returned {type(shares).__name__}, not "
+            "repartition.allocation.Shares."
+        )
+    expected = {
+        "allocated": consumers,
+        "grid_supply": consumers,
+        "self_consumed": producers,
+        "surplus": producers,
+    }
+    for name, shape in expected.items():
+        array = getattr(shares, name)
+        if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype != np.float64:
+            found = getattr(array, "shape", None), getattr(array, "dtype", type(array).__name__)
+            raise errors.ParameterError(
+                f"{type(key).__name__}.share returned {name} of shape and type {found}, where "
+                f"float64 of shape {shape} is expected."
+            )
 
 
 def allocate(

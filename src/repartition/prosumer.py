@@ -9,6 +9,15 @@ import warnings
 from typing import Any
 
 import repartition.keys.prosumer
+from repartition.keys.prosumer import (
+    UNUSED,
+    VARIANTS,
+    ProsumerKey,
+    owner_columns,
+    pair_coefficients,
+)
+
+__all__ = ["UNUSED", "VARIANTS", "ProsumerKey", "owner_columns", "pair_coefficients"]
 
 warnings.warn(
     "repartition.prosumer is deprecated and will be removed in the next release: import from "
@@ -21,6 +30,7 @@ _MODULES = (repartition.keys.prosumer,)
 
 
 def __getattr__(name: str) -> Any:
+    """The moved modules' other names (private helpers some callers used)."""
     for module in _MODULES:
         if hasattr(module, name):
             return getattr(module, name)

@@ -11,6 +11,10 @@ from typing import Any
 
 import repartition.keys.fair
 import repartition.keys.national
+from repartition.keys.fair import EqualShare, WeightedShare
+from repartition.keys.national import ItalianKey, SpanishKey
+
+__all__ = ["EqualShare", "ItalianKey", "SpanishKey", "WeightedShare"]
 
 warnings.warn(
     "repartition.strategies is deprecated and will be removed in the next release: import from "
@@ -23,6 +27,7 @@ _MODULES = (repartition.keys.fair, repartition.keys.national)
 
 
 def __getattr__(name: str) -> Any:
+    """The moved modules' other names (private helpers some callers used)."""
     for module in _MODULES:
         if hasattr(module, name):
             return getattr(module, name)

@@ -31,8 +31,13 @@ class SharingKey(abc.ABC):
     Keys are values: two keys are equal (``==``) and hash alike when they are of the same
     class and their parameters mean the same (:meth:`fingerprint`): ``Static({"A": 0.5,
     "B": 0.5})`` equals ``Static(pd.Series([0.5, 0.5], index=["A", "B"]))``. So they can be
-    cache keys. A key keeps references to the tables it is given: modifying them afterwards
-    changes the key.
+    cache keys. A key keeps references to the tables it is given, not copies (a year of full
+    dynamic coefficients is gigabytes): treat them as frozen once the key is made. The
+    fingerprint is computed once, from the tables as they were then; a key whose tables
+    were modified afterwards neither allocates nor compares as before: make a new key.
+    A key that is not a dataclass compares by identity unless it defines
+    :meth:`fingerprint`. A subclass written as a dataclass must say ``eq=False`` (as
+    the package's keys do), or the dataclass's own ``__eq__`` replaces this one.
 
     Attributes
     ----------

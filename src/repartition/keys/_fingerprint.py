@@ -31,10 +31,25 @@ _CHUNK = 1 << 20
 
 
 def key_fingerprint(key: Any) -> str:
-    """A digest of a key's type and every parameter (coefficients by their float64 bits)."""
+    """A digest of a key's type and every parameter (coefficients by their float64 bits).
+
+    A key that is a dataclass is digested field by field (a key held by another key, as in a
+    cascade, by its own ``fingerprint()``); any other key by its identity, unless it defines
+    its own ``fingerprint()``.
+    """
     digest = hashlib.blake2b(digest_size=16)
-    _feed(digest, key)
+    if is_dataclass(key) and not isinstance(key, type):
+        _fields(digest, key)
+    else:
+        _tag(digest, f"object:{type(key).__qualname__}:{id(key)}")
     return digest.hexdigest()
+
+
+def _fields(digest: Any, value: Any) -> None:
+    _tag(digest, f"key:{type(value).__qualname__}")
+    for item in fields(value):
+        _tag(digest, item.name)
+        _feed(digest, getattr(value, item.name))
 
 
 def _tag(digest: Any, text: str) -> None:
@@ -42,7 +57,10 @@ def _tag(digest: Any, text: str) -> None:
 
 
 def _label(value: Any) -> str:
-    """A member id (or other label) as text; strings of any type (``np.str_``) alike."""
+    """A member id (or other label) as text; strings of any type (``np.str_``) alike, and
+    NumPy scalars as the Python values they hold."""
+    if isinstance(value, np.generic):
+        value = value.item()
     return f"s:{value}" if isinstance(value, str) else f"r:{value!r}"
 
 
@@ -56,16 +74,19 @@ def _floats(digest: Any, values: Any) -> None:
     _tag(digest, f"floats{array.shape}")
     flat = array.reshape(-1) if array.ndim != 1 else array
     for start in range(0, len(flat), _CHUNK // 8):
-        chunk = flat[start : start + _CHUNK // 8]
-        digest.update(np.ascontiguousarray(chunk, dtype=np.float64).tobytes())
+        chunk = np.array(flat[start : start + _CHUNK // 8], dtype=np.float64)
+        chunk[np.isnan(chunk)] = np.nan  # one NaN: its payload bits mean nothing
+        digest.update(chunk.tobytes())
 
 
 def _feed(digest: Any, value: Any) -> None:
-    if is_dataclass(value) and not isinstance(value, type):
-        _tag(digest, f"key:{type(value).__qualname__}")
-        for item in fields(value):
-            _tag(digest, item.name)
-            _feed(digest, getattr(value, item.name))
+    if isinstance(value, np.generic):
+        value = value.item()  # np.int64(1) is the id 1, np.float64(0.5) the number 0.5
+    fingerprint = getattr(value, "fingerprint", None)
+    if callable(fingerprint) and not isinstance(value, type):  # a key inside a key
+        _tag(digest, f"fingerprint:{fingerprint()}")
+    elif is_dataclass(value) and not isinstance(value, type):
+        _fields(digest, value)
     elif value is None or isinstance(value, bool | np.bool_ | str):
         _tag(digest, f"{type(value).__name__ if value is not None else 'None'}:{value}")
     elif _is_number(value):
@@ -86,13 +107,15 @@ def _feed(digest: Any, value: Any) -> None:
             _feed(digest, item)
     elif isinstance(value, np.ndarray | list | tuple):
         try:
-            array = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
+            array = np.asarray(value)
+        except ValueError:  # ragged
+            array = np.empty(0, dtype=object)
+        if array.dtype.kind in "biuf" and array.dtype != np.bool_:
+            _floats(digest, array)  # numbers; never strings that look like numbers (ids)
+        else:
             _tag(digest, f"sequence[{len(value)}]")
             for item in value:
                 _feed(digest, item)
-        else:
-            _floats(digest, array)
     else:
         _tag(digest, repr(value))
 
