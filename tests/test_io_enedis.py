@@ -9,6 +9,7 @@ so energy [kWh] = power [W] x step [h] / 1000 (power [kW] x step [h] for ``kW``)
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -509,6 +510,257 @@ def test_an_encoding_change_after_the_first_megabyte_is_handled(tmp_path):
     with pytest.raises(errors.UnitError, match="'µW'") as caught:
         read_load_curves(tmp_path / "late.csv")
     assert caught.value.line == 16_003
+
+
+# ------------------------------------------------------------------------------------------
+# Damaged bytes, other encodings, duplicated columns: EncodingError / ColumnError
+# ------------------------------------------------------------------------------------------
+
+REFERENCE = (DATA / "offsets_pt30m_bom.csv").read_bytes()  # UTF-8 with a BOM, 'é' in the header
+REFERENCE_TEXT = REFERENCE.decode("utf-8-sig")
+
+
+def _third_line_offset() -> int:
+    """The offset of the 20th byte of line 3 (a data line: the PRM's digits)."""
+    return REFERENCE.index(b"\n", REFERENCE.index(b"\n") + 1) + 20
+
+
+@pytest.mark.parametrize(
+    ("damage", "line", "offset", "words"),
+    [
+        # One byte of a UTF-8 file replaced by 0xFF: UTF-8 never has it.
+        (
+            lambda: REFERENCE[: _third_line_offset()]
+            + b"\xff"
+            + REFERENCE[_third_line_offset() + 1 :],
+            3,
+            _third_line_offset(),
+            ["not valid UTF-8", "0xFF", "the file is UTF-8", "damaged"],
+        ),
+        # A Latin-1 'é' (0xE9) in a UTF-8 file: not read as 'é' on a guess.
+        (
+            lambda: REFERENCE[: _third_line_offset()] + b"\xe9" + REFERENCE[_third_line_offset() :],
+            3,
+            _third_line_offset(),
+            ["not valid UTF-8", "0xE9"],
+        ),
+        # Excel's "Unicode text": UTF-16 LE with the byte-order mark FF FE, NUL bytes.
+        (lambda: REFERENCE_TEXT.encode("utf-16"), 1, 0, ["UTF-16", "FF FE", "save it as UTF-8"]),
+        (lambda: REFERENCE_TEXT.encode("utf-16-be"), 1, 0, ["UTF-16", "every other byte"]),
+        (lambda: REFERENCE_TEXT.encode("utf-32"), 1, 0, ["UTF-32"]),
+        (
+            lambda: REFERENCE[:200] + b"\x00" + REFERENCE[200:],
+            2,
+            200,
+            ["NUL", "damaged"],
+        ),
+        (lambda: REFERENCE[:200] + b"\x1a" + REFERENCE[201:], 2, 200, ["control", "0x1A"]),
+        # Windows-1252 (its first non-ASCII byte is not UTF-8) with a byte it does not define.
+        (
+            lambda: REFERENCE_TEXT.encode("cp1252").replace(b"BRUT", b"BR\x81T", 1),
+            2,
+            REFERENCE_TEXT.encode("cp1252").index(b"BRUT") + 2,
+            ["no character of Windows-1252"],
+        ),
+        # A UTF-8 sequence cut by the end of the file.
+        (
+            lambda: REFERENCE + b"\xc3",
+            REFERENCE.count(b"\n") + 1,
+            len(REFERENCE),
+            ["not valid UTF-8"],
+        ),
+    ],
+    ids=["0xFF", "latin-1 byte", "utf-16", "utf-16 without mark", "utf-32", "nul", "control",
+         "cp1252 undefined", "cut sequence"],
+)  # fmt: skip
+def test_bytes_that_are_not_text_name_the_file_line_and_offset(
+    tmp_path, damage, line, offset, words
+):
+    data = damage()
+    (tmp_path / "damaged.csv").write_bytes(data)
+    for what, path in ((tmp_path / "damaged.csv", tmp_path / "damaged.csv"), (data, "<BytesIO>")):
+        with pytest.raises(errors.EncodingError) as caught:
+            read_load_curves(what if isinstance(what, Path) else io.BytesIO(what))
+        raised = caught.value
+        assert isinstance(raised, errors.CorruptFileError)
+        assert (raised.path, raised.line, raised.offset) == (path, line, offset)
+        message = str(raised)
+        for word in [str(path), f"line {line}", f"offset {offset}", *words]:
+            assert word.lower() in message.lower()
+
+
+def test_windows_1252_is_read_only_when_its_first_non_ascii_bytes_are_not_utf8(tmp_path):
+    # An ASCII header, then 'µW' in UTF-8 (a unit to report), then a Windows-1252 'é':
+    # the first non-ASCII bytes are UTF-8, so the file is UTF-8, and the 'é' is damage.
+    header = ";".join(COLUMNS).replace("é", "e")
+    line = f"{PRM_1};;;PA;CONS;BRUT;W;2025-01-01T00:30:00+01:00;1200;{{}};PT30M;;"
+    body = "\n".join([header, line.format("µ"), line.format("x")]).encode("utf-8")
+    (tmp_path / "mixed.csv").write_bytes(body + b"\n" + line.format("\xe9").encode("cp1252"))
+    with pytest.raises(errors.EncodingError, match="line 4") as caught:
+        read_load_curves(tmp_path / "mixed.csv")
+    assert caught.value.encoding == "utf-8"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column"),
+    # The column named in the error is the second of the two, in the header's order.
+    [("Nature", "Valeur", "Valeur"), ("Nature", "Unite", "Unite"), ("Nature", "PAS", "Pas")],
+)
+def test_a_column_named_twice_is_refused(tmp_path, old, new, column):
+    (tmp_path / "twice.csv").write_text(REFERENCE_TEXT.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(errors.ColumnError, match="appears twice") as caught:
+        read_load_curves(tmp_path / "twice.csv")
+    assert (caught.value.column, caught.value.line) == (column, 1)
+    assert str(tmp_path / "twice.csv") in str(caught.value)
+
+
+def test_empty_column_names_are_not_names(tmp_path):
+    # Lines ending in ';;' give empty column names: they are not read, so not ambiguous.
+    text = "\n".join(f"{line};;" for line in REFERENCE_TEXT.splitlines())
+    (tmp_path / "trailing.csv").write_text(text, encoding="utf-8")
+    curves = read_load_curves(tmp_path / "trailing.csv")
+    assert curves.consumption.shape == (4, 2)
+
+
+@pytest.mark.parametrize("prm", ["3000000000 001", "3000000000\u00e9001", "30000000'00001"])
+def test_a_prm_with_odd_characters_is_refused_at_its_line(tmp_path, prm):
+    text = REFERENCE_TEXT.replace(PRM_1, prm, 2).replace(prm, PRM_1, 1)
+    (tmp_path / "odd.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(errors.FileFormatError, match="PRM") as caught:
+        read_load_curves(tmp_path / "odd.csv")
+    assert caught.value.line == 3
+
+
+def test_a_wrong_year_is_named_not_a_memory_error(tmp_path, monkeypatch):
+    from repartition.io import enedis
+
+    # Date de fin 2225 instead of 2025 asks for two centuries of steps: the tables would
+    # be too large for real data (here the limit is lowered to keep the test small).
+    monkeypatch.setattr(enedis, "_MAX_VALUES", 10_000)
+    text = REFERENCE_TEXT.replace(
+        "2025-01-01T02:00:00+01:00;PA;PROD", "2225-01-01T02:00:00+01:00;PA;PROD"
+    )
+    (tmp_path / "year.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(errors.FileFormatError, match="a date is probably wrong") as caught:
+        read_load_curves(tmp_path / "year.csv")
+    assert "2225-01-01 02:00" in str(caught.value)
+    # A year 0025 is outside the years repartition reads: the line is named.
+    text = REFERENCE_TEXT.replace(
+        "2025-01-01T02:00:00+01:00;PA;PROD", "0025-01-01T02:00:00+01:00;PA;PROD"
+    )
+    (tmp_path / "year.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(errors.FileFormatError, match="Date de fin") as caught:
+        read_load_curves(tmp_path / "year.csv")
+    assert caught.value.line is not None
+
+
+# ------------------------------------------------------------------------------------------
+# Buffers: io.BytesIO, io.StringIO, open files
+# ------------------------------------------------------------------------------------------
+
+
+def test_buffers_read_like_files(tmp_path):
+    reference = read_load_curves(DATA / "offsets_pt30m_bom.csv")
+    latin = REFERENCE_TEXT.encode("cp1252")
+    with (
+        open(DATA / "offsets_pt30m_bom.csv", "rb") as binary,
+        open(DATA / "offsets_pt30m_bom.csv", encoding="utf-8-sig") as text,
+    ):
+        for given in (io.BytesIO(REFERENCE), io.BytesIO(latin), io.StringIO(REFERENCE_TEXT),
+                      binary, text):  # fmt: skip
+            curves = read_load_curves(given)
+            pd.testing.assert_frame_equal(curves.consumption, reference.consumption)
+            pd.testing.assert_frame_equal(curves.production, reference.production)
+    # A buffer among paths; the sources are named.
+    curves = read_load_curves([io.BytesIO(REFERENCE), DATA / "overlap_a.csv"])
+    assert curves.sources == ("<BytesIO>", DATA / "overlap_a.csv")
+
+
+def test_errors_name_the_buffer(tmp_path):
+    bad = (DATA / "bad_negative.csv").read_bytes()
+    with pytest.raises(errors.NegativeEnergyError) as caught:
+        read_load_curves(io.BytesIO(bad))
+    assert (caught.value.path, caught.value.line) == ("<BytesIO>", 3)
+    assert str(caught.value).startswith("<BytesIO>, line 3")
+    named = io.BytesIO(bad)
+    named.name = "upload/cons.csv"
+    with pytest.raises(errors.NegativeEnergyError, match=r"^upload/cons\.csv, line 3"):
+        read_load_curves(named)
+    with (
+        open(DATA / "bad_negative.csv", "rb") as handle,
+        pytest.raises(errors.NegativeEnergyError, match=r"bad_negative\.csv, line 3"),
+    ):
+        read_load_curves(handle)
+
+
+def test_what_is_not_a_file_is_a_typed_error():
+    for what in (42, [42], None):
+        with pytest.raises(errors.ParameterTypeError, match="path"):
+            read_load_curves(what)
+    # A text buffer whose opener could not decode the file.
+    undecodable = io.TextIOWrapper(io.BytesIO("Unité".encode("utf-16")), encoding="utf-8")
+    with pytest.raises(errors.EncodingError, match="binary mode"):
+        read_load_curves(undecodable)
+    with pytest.raises(errors.EncodingError, match="surrogate"):
+        read_load_curves(io.StringIO(REFERENCE_TEXT.replace("1200", "12\udcff0")))
+
+
+# ------------------------------------------------------------------------------------------
+# Random damage: a typed error or a correct read, never anything else
+# ------------------------------------------------------------------------------------------
+
+
+def _cells(curves: LoadCurves) -> dict[tuple[str, str, pd.Timestamp], float]:
+    cells = {}
+    for role, table in (("consumer", curves.consumption), ("producer", curves.production)):
+        for prm in table.columns:
+            for when, value in table[prm].dropna().items():
+                cells[role, prm, when] = float(value)
+    return cells
+
+
+_CLEAN = _cells(read_load_curves(io.BytesIO(REFERENCE)))
+_LINES = REFERENCE.split(b"\n")
+
+
+def _line_cells(number: int) -> set[tuple[str, str, pd.Timestamp]]:
+    """The cell (role, PRM, UTC start) that line ``number`` (1-based) of REFERENCE gives."""
+    if number < 2 or number > len(_LINES) or not _LINES[number - 1].strip():
+        return set()
+    fields = _LINES[number - 1].decode().split(";")
+    role = "consumer" if fields[4] == "CONS" else "producer"
+    return {(role, fields[0], pd.Timestamp(fields[7]).tz_convert("UTC") - pd.Timedelta("30min"))}
+
+
+@given(
+    where=st.integers(0, len(REFERENCE) - 1),
+    new=st.one_of(
+        st.binary(min_size=1, max_size=4),
+        st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=3).map(
+            str.encode
+        ),
+        st.sampled_from([b"\xff", b"\xe9", b"\x00", b"\xc3", b";", b"\n", b",", b"-", b"9", b"k"]),
+    ),
+    insert=st.booleans(),
+)
+def test_random_damage_gives_a_typed_error_or_a_correct_read(where, new, insert):
+    """Bytes replaced or inserted anywhere in a valid export: a RepartitionError, or a
+    read in which every line left whole gives its value, and the damaged line at most
+    one value (what it now says)."""
+    damaged = REFERENCE[:where] + new + REFERENCE[where + (0 if insert else len(new)) :]
+    try:
+        curves = read_load_curves(io.BytesIO(damaged))
+    except errors.RepartitionError:
+        return
+    first = REFERENCE.count(b"\n", 0, where) + 1
+    last = REFERENCE.count(b"\n", 0, min(len(REFERENCE), where + len(new))) + 1
+    touched = set().union(*(_line_cells(n) for n in range(first, last + 1)))
+    cells = _cells(curves)
+    for cell, value in _CLEAN.items():
+        if cell not in touched:
+            assert cells.get(cell) == value, cell
+    others = {cell for cell in cells if cell not in _CLEAN or cell in touched}
+    assert len(others) <= len(touched) + new.count(b"\n")
 
 
 def test_only_the_needed_columns_are_required(tmp_path):

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
+from repartition.io import _files
+from repartition.io._files import Readable
 from repartition.io.enedis._csv import COLUMNS, NS_PER_MINUTE, Part, Source, read_file
 from repartition.time import PARIS, check_time_zone
 
@@ -66,8 +68,9 @@ class LoadCurves:
         One row per hole: ``prm``, ``role`` (``consumer`` or ``producer``), ``first``
         and ``last`` (UTC starts of the first and last missing steps) and ``steps`` (how
         many). Empty when the curves are complete.
-    sources : tuple of pathlib.Path
-        The files read, in the order given.
+    sources : tuple of pathlib.Path or str
+        The files read, in the order given (a buffer by its ``name``, or a label such as
+        ``"<BytesIO>"``).
     tz : str
         The time zone used to read naive ``Horodate`` and to display the period.
     """
@@ -76,7 +79,7 @@ class LoadCurves:
     production: pd.DataFrame
     step: pd.Timedelta
     missing: pd.DataFrame
-    sources: tuple[Path, ...] = field(default=())
+    sources: tuple[Path | str, ...] = field(default=())
     tz: str = PARIS
 
     @property
@@ -107,7 +110,7 @@ class LoadCurves:
 
 
 def read_load_curves(
-    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    paths: Readable | Iterable[Readable],
     *,
     tz: str = PARIS,
 ) -> LoadCurves:
@@ -201,10 +204,11 @@ def read_load_curves(
     1  30000000000002  producer      1
     """
     tz = check_time_zone(tz)
-    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    one = isinstance(paths, (str, os.PathLike)) or _files.is_buffer(paths)
+    items: list[Any] = [paths] if one or not isinstance(paths, Iterable) else list(paths)
     if not items:
         raise errors.ParameterError("read_load_curves needs at least one file.")
-    sources = [Source(Path(item)) for item in items]
+    sources = [Source(_files.source(item, "export")) for item in items]
     parts = [read_file(source, tz) for source in sources]
     return _assemble(parts, sources, tz)
 
@@ -241,6 +245,7 @@ def _assemble(parts: list[Part], sources: list[Source], tz: str) -> LoadCurves:
     first, stop = _span(parts, sources, first, int(start.max()) + step_ns, step_ns, tz)
     position = (start - first) // step_ns
     count = (stop - first) // step_ns
+    _check_size(lines, count, len(ids), first, stop, tz)
     _check_conflicts(lines, key * count + position, energy)
     index = pd.date_range(
         pd.Timestamp(first, tz="UTC"), periods=count, freq=pd.Timedelta(step_ns), unit="us"
@@ -261,8 +266,27 @@ def _assemble(parts: list[Part], sources: list[Source], tz: str) -> LoadCurves:
         production=tables[1],
         step=pd.Timedelta(step_ns),
         missing=pd.concat(holes, ignore_index=True),
-        sources=tuple(source.path for source in sources),
+        sources=tuple(one.path for one in sources),
         tz=tz,
+    )
+
+
+_MAX_VALUES = 1 << 30
+"""The most values (steps x PRMs) the tables may hold: 8 GiB of float64. A span of time
+beyond it comes from a wrong date (a year 2225 for 2025), not from metered data."""
+
+
+def _check_size(lines: _Lines, count: int, prms: int, first: int, stop: int, tz: str) -> None:
+    if count * max(prms, 1) <= _MAX_VALUES:
+        return
+    span = [pd.Timestamp(instant, tz="UTC").tz_convert(tz) for instant in (first, stop)]
+    early, late = int(np.argmin(lines.start)), int(np.argmax(lines.start))
+    raise errors.FileFormatError(
+        f"The curves span {span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} ({tz}): "
+        f"{count:,} steps x {prms:,} PRMs, more values than a table of metered data holds, so "
+        f"a date is probably wrong. The earliest line is {lines.at(early)}, the latest "
+        f"{lines.at(late)}; check them and the periods requested (Date de début, Date de fin).",
+        **lines.culprit(late),
     )
 
 

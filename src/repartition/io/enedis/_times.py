@@ -237,15 +237,15 @@ def _instant(
         if not _ISO.fullmatch(text):
             raise ValueError(text)
         stamp = pd.Timestamp(text)
-    except ValueError:
+        if stamp.tz is None:  # the first instant of that local time (a day's start)
+            stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+        return int(stamp.tz_convert("UTC").as_unit("ns").value)
+    except (ValueError, OverflowError):  # pandas' OutOfBoundsDatetime is a ValueError
         row = int(rows[0])
         source.fail(
             errors.FileFormatError,
             row,
             f"cannot read the {_BOUNDS[name]} {text!r}: expected a date such as 2025-01-01 "
-            "(00:00 local time that day) or an ISO 8601 timestamp.",
+            "(00:00 local time that day) or an ISO 8601 timestamp, from 1678 to 2261.",
             **culprit(table, row),
         )
-    if stamp.tz is None:  # the first instant of that local time (a day's start)
-        stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-    return int(stamp.tz_convert("UTC").as_unit("ns").value)
