@@ -341,9 +341,14 @@ def check_writable(destination: object, what: str = "destination") -> None:
     if isinstance(destination, (str, os.PathLike)):
         return
     writable = getattr(destination, "writable", None)
-    if not hasattr(destination, "write") or (callable(writable) and not writable()):
+    try:
+        refused = callable(writable) and not writable()
+    except ValueError:  # a closed file
+        refused = True
+    if not hasattr(destination, "write") or refused:
         raise errors.ParameterTypeError(
             f"The {what} must be a path or a file-like object open for writing "
+            "(not closed) "
             f"(io.BytesIO, io.StringIO, open(..., 'wb')), not {type(destination).__name__}."
         )
 

@@ -10,10 +10,11 @@ This strings together :func:`~repartition.io.read_load_curves`,
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -21,9 +22,12 @@ from repartition import errors
 from repartition._atomic import together
 from repartition.allocation import Allocation
 from repartition.engine import allocate
+from repartition.io import _files
+from repartition.io._files import Readable
 from repartition.io.dso import write_dso_results, write_monthly_totals
 from repartition.io.enedis import LoadCurves, read_load_curves
 from repartition.io.keyfile import KeyFile, write_dynamic_key
+from repartition.io.keyfile import _text as text
 from repartition.keys import SharingKey
 from repartition.time import PARIS, check_time_zone, month_labels, select_month
 from repartition.to_key import to_dynamic_key
@@ -58,56 +62,112 @@ class MonthFiles:
     totals: Path
 
 
-def read_static_coefficients(path: PathLike) -> pd.Series:
+def read_static_coefficients(path: Readable) -> pd.Series:
     """Read static key coefficients: ``;``-separated, header ``PRM;coefficient``.
 
     Each line gives a consumer's share of the pooled production as a fraction in [0, 1],
-    with a point or a comma as decimal mark (``30000000000001;0,25``). Checking the values
-    against the operation is :class:`repartition.keys.Static`'s job.
+    with a point or a comma as decimal mark (``30000000000001;0,25``). The file is read
+    line by line, strictly: UTF-8 text (a byte-order mark is allowed), the header
+    ``PRM;coefficient`` (case and spaces around the names aside), then exactly two fields
+    per line, a PRM (no spaces or quotes inside) and a plain decimal number (digits, at
+    most one ``.`` or ``,``). Spaces around a field are ignored; an empty line, an empty
+    file or a header alone is an error. Checking the coefficients against the operation
+    (its members, a sum at most 1) is :class:`repartition.keys.Static`'s job.
+
+    Parameters
+    ----------
+    path : path or file-like
+        The file, or a buffer open for reading (``io.BytesIO``, ``io.StringIO``, an open
+        file), read from where it stands.
 
     Returns
     -------
     pandas.Series
-        PRM id (string) -> coefficient.
+        PRM id (string) -> coefficient, in the file's order.
 
     Raises
     ------
+    repartition.errors.EncodingError
+        Bytes that are not UTF-8 text (a Windows-1252 file, UTF-16...), naming the line
+        and the byte offset.
     repartition.errors.ColumnError
-        The header is not ``PRM;coefficient``.
+        The header is not ``PRM;coefficient``, or a line has another number of fields.
     repartition.errors.FileFormatError
-        A coefficient that is not a number (naming the line), or a PRM given twice.
+        An empty file or line, a header alone, an empty or malformed PRM, a coefficient
+        that is not a number, or a PRM given twice (both lines named).
+    repartition.errors.CoefficientRangeError
+        A coefficient above 1 (a percent?), naming its line.
+
+    Examples
+    --------
+    >>> import io
+    >>> read_static_coefficients(io.StringIO("PRM;coefficient\\nA;0,25\\nB;0.5\\n"))
+    PRM
+    A    0.25
+    B    0.50
+    Name: coefficient, dtype: float64
     """
-    table = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    names = [str(column).strip().lower() for column in table.columns]
+    input = _files.source(path, "coefficient file")
+    where = input.path
+    lines = text.read_lines(input)
+    names = [name.strip().lower() for name in lines[0].split(";")]
     if names != ["prm", "coefficient"]:
         raise errors.ColumnError(
-            f"{path}: the header must be 'PRM;coefficient', not {';'.join(table.columns)!r}.",
-            path=path,
+            f"{where}, line 1: the header must be 'PRM;coefficient', not {lines[0][:60]!r}.",
+            path=where,
             line=1,
+            column=lines[0].split(";")[0],
         )
-    prm = table.iloc[:, 0].str.strip()
-    text = table.iloc[:, 1].str.strip().str.replace(",", ".", regex=False)
-    values = pd.to_numeric(text, errors="coerce")
-    bad = values.isna().to_numpy().nonzero()[0]
-    if len(bad):
-        row = int(bad[0])
+    if len(lines) == 1:
         raise errors.FileFormatError(
-            f"{path}, line {row + 2}: the coefficient of {prm.iloc[row]!r} is "
-            f"{table.iloc[row, 1]!r}, not a number (write a fraction such as 0,25).",
-            path=path,
-            line=row + 2,
-            member=prm.iloc[row],
+            f"{where}, line 1: a header but no coefficient below it.", path=where, line=1
         )
-    repeated = prm.duplicated().to_numpy().nonzero()[0]
-    if len(repeated):
-        row = int(repeated[0])
-        raise errors.FileFormatError(
-            f"{path}, line {row + 2}: {prm.iloc[row]!r} is given twice.",
-            path=path,
-            line=row + 2,
-            member=prm.iloc[row],
-        )
-    return pd.Series(values.to_numpy(), index=pd.Index(prm, name="PRM"), name="coefficient")
+    members: list[str] = []
+    values: list[float] = []
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(lines[1:], start=2):
+        fields = line.split(";")
+        if len(fields) != 2:
+            raise errors.ColumnError(
+                f"{where}, line {number}: {len(fields)} fields where 'PRM;coefficient' has 2 "
+                f"({line[:60]!r}).",
+                path=where,
+                line=number,
+            )
+        prm, value = (field.strip() for field in fields)
+        culprit: dict[str, Any] = {"path": where, "line": number, "member": prm or None}
+        if not prm or any(character.isspace() or character in "\"'" for character in prm):
+            raise errors.FileFormatError(
+                f"{where}, line {number}: the PRM {prm!r} is empty or holds spaces or quotes.",
+                **culprit,
+            )
+        if not _DECIMAL.fullmatch(value):
+            raise errors.FileFormatError(
+                f"{where}, line {number}: the coefficient of {prm!r} is {value!r}, not a "
+                "number (write a fraction such as 0,25).",
+                **culprit,
+            )
+        coefficient = float(value.replace(",", "."))
+        if coefficient > 1:
+            raise errors.CoefficientRangeError(
+                f"{where}, line {number}: the coefficient of {prm!r} is {value}, above 1: "
+                f"coefficients are fractions (0,25 for 25 %).",
+                **culprit,
+            )
+        if prm in first_line:
+            raise errors.FileFormatError(
+                f"{where}, line {number}: {prm!r} is given twice (also on line "
+                f"{first_line[prm]}). Keep one line per PRM.",
+                **culprit,
+            )
+        first_line[prm] = number
+        members.append(prm)
+        values.append(coefficient)
+    return pd.Series(values, index=pd.Index(members, name="PRM"), name="coefficient")
+
+
+_DECIMAL = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
+"""A plain decimal number, ASCII digits only (``str.isdigit`` would take any Unicode digit)."""
 
 
 def prepare_month(
