@@ -995,3 +995,23 @@ def test_files_are_not_modified(tmp_path):
     before = (tmp_path / "a.csv").read_bytes()
     read_load_curves(tmp_path / "a.csv")
     assert (tmp_path / "a.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (np.nan, errors.MissingValueError),
+        (np.inf, errors.NonFiniteError),
+        (1e306, errors.NonFiniteError),  # finite energy, infinite power
+        (-0.5, errors.NegativeEnergyError),
+    ],
+)
+def test_the_synthetic_export_writer_refuses_what_no_export_holds(tmp_path, value, error):
+    from repartition.synthetic.enedis import write_enedis_export
+
+    index = pd.date_range("2025-01-01", periods=3, freq="30min", tz="Europe/Paris")
+    with pytest.raises(error) as caught:
+        write_enedis_export(tmp_path / "x.csv", pd.DataFrame({PRM_1: [1.0, value, 2.0]}, index))
+    assert caught.value.member == PRM_1
+    assert "2025-01-01T01:00:00+01:00" in str(caught.value)  # the Horodate: the step's end
+    assert not (tmp_path / "x.csv").exists()

@@ -172,8 +172,9 @@ class ValueRangeError(DataError):
     """A value too large for the file it is written to.
 
     The result files write energies as whole units of their last decimal (a millionth of a
-    kWh by default): beyond about 9e18 units (9e12 kWh at 6 decimals) the number cannot
-    be written exactly, so it is refused rather than written wrong.
+    kWh by default): beyond 2**53 units (9.0e9 kWh at 6 decimals) float64 no longer holds
+    every whole number, so the number cannot be written exactly and is refused rather
+    than written wrong.
     """
 
 
