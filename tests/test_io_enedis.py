@@ -66,7 +66,9 @@ def test_offsets_file_two_consumers_one_producer():
     assert curves.step == pd.Timedelta("30min")
     assert curves.index.freq == pd.Timedelta("30min")
     assert curves.missing.empty
-    assert list(curves.missing.columns) == ["prm", "role", "first", "last", "steps"]
+    assert list(curves.missing.columns) == [
+        "prm", "role", "first", "last", "steps", "first_horodate", "last_horodate"
+    ]  # fmt: skip
     assert curves.sources == (DATA / "offsets_pt30m_bom.csv",)
 
 
@@ -152,6 +154,9 @@ def test_steps_missing_at_the_edges_of_the_requested_period_are_reported():
             "first": pd.Timestamp("2024-12-31 23:00", tz="UTC"),
             "last": pd.Timestamp("2025-01-01 00:00", tz="UTC"),
             "steps": 2,
+            # As the export stamps them: the ends, in local time (01:00 and 02:00 +01:00).
+            "first_horodate": pd.Timestamp("2025-01-01 01:00", tz="Europe/Paris"),
+            "last_horodate": pd.Timestamp("2025-01-01 02:00", tz="Europe/Paris"),
         },
         {
             "prm": PRM_1,
@@ -159,6 +164,8 @@ def test_steps_missing_at_the_edges_of_the_requested_period_are_reported():
             "first": pd.Timestamp("2025-01-01 04:00", tz="UTC"),
             "last": pd.Timestamp("2025-01-01 22:00", tz="UTC"),
             "steps": 19,
+            "first_horodate": pd.Timestamp("2025-01-01 06:00", tz="Europe/Paris"),
+            "last_horodate": pd.Timestamp("2025-01-02 00:00", tz="Europe/Paris"),
         },
     ]
     assert curves.missing_steps == 21
@@ -216,6 +223,10 @@ def test_overlapping_exports_are_merged_and_holes_reported():
             "first": pd.DatetimeIndex([index[4], index[4]]),
             "last": pd.DatetimeIndex([index[4], index[5]]),
             "steps": [1, 2],
+            "first_horodate": pd.DatetimeIndex([index[5], index[5]]).tz_convert("Europe/Paris"),
+            "last_horodate": pd.DatetimeIndex(
+                [index[5], index[5] + pd.Timedelta("30min")]
+            ).tz_convert("Europe/Paris"),
         }
     )
     pd.testing.assert_frame_equal(curves.missing, expected, check_dtype=False)
@@ -236,6 +247,8 @@ def test_an_empty_value_is_missing_never_invented():
             "first": pd.Timestamp("2025-01-31 23:30", tz="UTC"),
             "last": pd.Timestamp("2025-01-31 23:30", tz="UTC"),
             "steps": 1,
+            "first_horodate": pd.Timestamp("2025-02-01 01:00", tz="Europe/Paris"),
+            "last_horodate": pd.Timestamp("2025-02-01 01:00", tz="Europe/Paris"),
         }
     ]
     # inspect_steps on one PRM's values shows the same gap.
@@ -387,8 +400,11 @@ def test_naive_autumn_lines_are_never_shifted(tmp_path_factory, minutes, keep):
     The truth: ends every ``minutes`` from 01:00 CEST (23:00 UTC) to 04:00 CET (03:00
     UTC), written as naive local times, each line with its own power. Some lines are
     left out (as Enedis leaves out missing values). Whatever is left out, each value
-    read must sit at its true step; an ambiguous time that cannot be placed is a
-    NonexistentTimeError, never a guess.
+    read must sit at its true step, and the lines are read exactly when the order can
+    place them: when no line of the repeated hour is left, or when the lines left go
+    back in time at the change of hour (the last summer line kept is not before the
+    first winter line kept, in local time). Otherwise the file is refused
+    (NonexistentTimeError), never guessed.
     """
     ends = _AUTUMN_ENDS[:: minutes // 15]
     kept = [k for k, flag in enumerate(keep[: len(ends)]) if flag]
@@ -400,25 +416,51 @@ def test_naive_autumn_lines_are_never_shifted(tmp_path_factory, minutes, keep):
         f"{PRM_1};;;PA;CONS;BRUT;W;{local[k]};{1000 * (k + 1)};B;PT{minutes}M;;" for k in kept
     ]
     (folder / "autumn.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    # Readable for sure when every time of the repeated hour kept is kept twice.
-    written = pd.Series(local[kept]).value_counts()
-    repeated = pd.Series(local).value_counts()
-    placeable = (written[repeated[repeated == 2].index.intersection(written.index)] == 2).all()
-    try:
-        curves = read_load_curves(folder / "autumn.csv")
-    except errors.NonexistentTimeError as error:
-        refused: errors.NonexistentTimeError | None = error
-    else:
-        refused = None
-    if refused is not None:
-        assert not placeable
-        assert "ambiguous" in str(refused)
-        assert refused.member == PRM_1
+    utc_hour = ends.hour
+    summer = [k for k in kept if utc_hour[k] == 0]  # ends 00:00 to 00:45 UTC: 02:xx CEST
+    winter = [k for k in kept if utc_hour[k] == 1]  # ends 01:00 to 01:45 UTC: 02:xx CET
+    placeable = not (summer or winter) or bool(
+        summer and winter and local[winter[0]] <= local[summer[-1]]
+    )
+    if not placeable:
+        with pytest.raises(errors.NonexistentTimeError, match="ambiguous") as caught:
+            read_load_curves(folder / "autumn.csv")
+        assert caught.value.member == PRM_1
         return
+    curves = read_load_curves(folder / "autumn.csv")
     energy = curves.consumption[PRM_1].dropna()
     starts = ends[kept] - pd.Timedelta(minutes=minutes)
     pd.testing.assert_index_equal(energy.index, starts, exact=False, check_freq=False)
     np.testing.assert_allclose(energy, [1000 * (k + 1) * minutes / 60_000 for k in kept])
+    assert curves.missing_steps == curves.consumption.size - len(kept)
+
+
+@pytest.mark.parametrize("left_out", [1, 2, 3, 4])
+def test_one_line_missing_in_the_repeated_hour_is_a_reported_hole(tmp_path, left_out):
+    # The autumn night at 30 min: ends 01:30, 02:00 S, 02:30 S, 02:00 W, 02:30 W, 03:00
+    # (starts 23:00 to 01:30 UTC), each PRM line k with k x 100 W; line `left_out` missing.
+    # The step back in time still shows the change of hour, so every other line is placed.
+    night = ["01:30", "02:00", "02:30", "02:00", "02:30", "03:00"]
+    lines = [";".join(COLUMNS)] + [
+        f"{prm};;;PA;CONS;BRUT;W;2025-10-26 {end}:00;{watts * (k + 1)};B;PT30M;;"
+        for k, end in enumerate(night)
+        for prm, watts in ((PRM_1, 100), (PRM_2, 10))
+        if not (prm == PRM_1 and k == left_out)
+    ]
+    (tmp_path / "holed.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    curves = read_load_curves(tmp_path / "holed.csv")
+    index = utc("2025-10-25 23:00", 6)
+    expected = [0.05 * (k + 1) for k in range(6)]  # 100 (k + 1) W x 0.5 h / 1000
+    expected[left_out] = np.nan
+    assert_frame(
+        curves.consumption, {PRM_1: expected, PRM_2: [0.005 * k for k in range(1, 7)]}, index
+    )
+    hole = curves.missing.iloc[0]
+    assert (hole["prm"], hole["first"], hole["steps"]) == (PRM_1, index[left_out], 1)
+    # As the export would stamp it: the end of the step, with its offset (summer or winter).
+    assert hole["first_horodate"].isoformat() == (
+        f"2025-10-26T{night[left_out]}:00{'+02:00' if left_out < 3 else '+01:00'}"
+    )
 
 
 def test_curves_listed_step_by_step_are_read_per_prm(tmp_path):
@@ -850,35 +892,37 @@ BAD = [
         ["does not exist", "spring"],
     ),
     (
-        # 02:30, 02:00, 02:30, 02:00: the step back 02:30 -> 02:00 is the change of hour,
-        # the second one starts a new run, so 02:00 (line 3) appears once in the first.
+        # 02:30, 02:00, 02:30, 02:00: the step back 02:30 -> 02:00 is the change of hour
+        # (02:30 summer, 02:00 and 02:30 winter time); the second one starts a new run,
+        # whose only line, 02:00 (line 5), the order cannot place.
         "bad_autumn_order.csv",
         errors.NonexistentTimeError,
-        3,
+        5,
         PRM_1,
         "2025-10-26 02:00:00",
-        ["ambiguous", "appears once", "not in time order", "autumn"],
+        ["ambiguous", "never go back in time", "not in time order", "autumn"],
     ),
     (
         # 01:30, 02:00, 02:30, 03:00: the summer (or winter) half of the repeated hour is
-        # missing; 02:00 could be 00:00 or 01:00 UTC, so it is refused, not guessed.
+        # missing, and no step back says where summer time ends; 02:00 could be 00:00 or
+        # 01:00 UTC, so it is refused, not guessed.
         "bad_autumn_once.csv",
         errors.NonexistentTimeError,
         3,
         PRM_1,
         "2025-10-26 02:00:00",
-        ["ambiguous", "appears once", "summer time cannot be told", "UTC offsets"],
+        ["ambiguous", "never go back in time", "the order cannot tell", "UTC offsets"],
     ),
     (
         # 01:30, 02:00, 02:00 (a repeated line), 02:30, 02:00, 02:30, 03:00: the repeat
-        # reads as the change of hour (it could be one, with 02:30 summer missing), so
-        # 02:30 (line 5) is left once in the first run.
+        # reads as the change of hour (it could be one, with 02:30 summer missing), so the
+        # step back at line 6 starts a new run, 02:00, 02:30, 03:00, which never goes back.
         "bad_autumn_repeated_line.csv",
         errors.NonexistentTimeError,
-        5,
+        6,
         PRM_1,
-        "2025-10-26 02:30:00",
-        ["ambiguous", "appears once", "repeated"],
+        "2025-10-26 02:00:00",
+        ["ambiguous", "repeated"],
     ),
     (
         # The autumn night twice (an overlapping export appended), the second time with

@@ -66,8 +66,10 @@ class LoadCurves:
         The step length (``Pas``).
     missing : pandas.DataFrame
         One row per hole: ``prm``, ``role`` (``consumer`` or ``producer``), ``first``
-        and ``last`` (UTC starts of the first and last missing steps) and ``steps`` (how
-        many). Empty when the curves are complete.
+        and ``last`` (UTC starts of the first and last missing steps), ``steps`` (how
+        many), and ``first_horodate`` and ``last_horodate``: the same steps as the export
+        stamps them, their local END in ``tz`` (``2025-11-01 00:30:00+01:00`` for the
+        step starting 2025-10-31 23:00 UTC). Empty when the curves are complete.
     sources : tuple of pathlib.Path or str
         The files read, in the order given (a buffer by its ``name``, or a label such as
         ``"<BytesIO>"``).
@@ -119,12 +121,15 @@ def read_load_curves(
     Parameters
     ----------
     paths
-        One file or several (several PRMs per file, periods may overlap).
+        One file or several (several PRMs per file, periods may overlap): paths
+        (``str``, ``os.PathLike``) or buffers open for reading (``io.BytesIO``,
+        ``io.StringIO``, an open file), read from where they stand. Errors name a buffer
+        by its ``name`` (an open file's path), else as ``"<BytesIO>"``.
     tz
         The time zone of naive ``Horodate`` (and ``Date de début``, ``Date de fin``)
-        values. In the repeated autumn hour the first line of a PRM is taken as summer
-        time and the second as winter time (see Notes); ``Horodate`` with a UTC offset
-        need no rule.
+        values. In the repeated autumn hour a PRM's lines before the step back in time
+        are summer time, those after it winter time (see Notes); ``Horodate`` with a UTC
+        offset need no rule.
 
     Returns
     -------
@@ -148,15 +153,23 @@ def read_load_curves(
         One PRM and step given twice with different values (identical repetitions, as
         in overlapping exports, are merged; a value also wins over an empty one).
     repartition.errors.NonexistentTimeError
-        A naive ``Horodate`` skipped by the spring DST change, or a local time of the
-        repeated autumn hour that appears once for a PRM (the other line is missing, or
-        the lines are out of order), so that summer cannot be told from winter time.
+        A naive ``Horodate`` skipped by the spring DST change, or lines of the repeated
+        autumn hour whose order cannot tell summer from winter time (a PRM's lines of
+        that night never go back in time: half the hour or more is missing, the export
+        starts or ends inside it, or the lines are out of order).
+    repartition.errors.EncodingError
+        Bytes that are not text: UTF-16 (Excel's "Unicode text"), a byte that is not
+        valid UTF-8 in a UTF-8 file (or no character of Windows-1252 in such a file), a
+        NUL or control byte; naming the line and the byte offset.
     repartition.errors.NegativeEnergyError
         A negative power.
     repartition.errors.FileFormatError
-        An empty file, a truncated line, an unknown ``Grandeur métier`` or ``Pas``, a
-        number, timestamp or date that cannot be read, or a ``Date de fin`` before the
-        ``Date de début``.
+        An empty file, a truncated line, a column named twice
+        (:class:`~repartition.errors.ColumnError`), an unknown ``Grandeur métier`` or
+        ``Pas``, a PRM with characters other than letters, digits, ``.``, ``-``, ``_``, a
+        number, timestamp or date that cannot be read, a ``Date de fin`` before the
+        ``Date de début``, or dates so far apart that the tables would exceed 2**30
+        values (a year mistyped).
 
     Notes
     -----
@@ -176,13 +189,19 @@ def read_load_curves(
     empty cells request nothing.
 
     Naive ``Horodate`` are read per PRM in file order: the local time goes back only
-    at the autumn change (e.g. from 02:30 to 02:00 in Paris), and the first line of a
-    time of the repeated hour is summer time, the second winter time. A time of that
-    hour that appears once (Enedis left the other line out, or the export starts or
-    ends inside that hour) is an error rather than a guess. Any other step back in time
-    starts a new run of lines, read the same way: an overlapping export appended to
-    the file gives repeated steps, merged when equal. Exports with UTC offsets need
-    none of this and are safer.
+    at the autumn change (e.g. from 02:30 to 02:00 in Paris, or from 02:00 to 02:00 at
+    60 minutes), and a PRM's lines of the repeated hour before that step back are
+    summer time, those after it winter time. So a line missing in that hour is a hole
+    like any other (01:30, 02:00, 02:00, 02:30, 03:00 lacks 02:30 summer time), reported
+    in ``missing``. Where the lines never go back in time that night (01:30, 02:00,
+    02:30, 03:00: summer or winter time?), the order cannot tell and the file is
+    refused rather than guessed. Any other step back in time starts a new run of lines,
+    read the same way: an overlapping export appended to the file gives repeated steps,
+    merged when equal. Exports with UTC offsets need none of this and are safer.
+
+    The file's bytes are checked as text first. A file is UTF-8 (a byte-order mark is
+    allowed) when its first non-ASCII bytes are valid UTF-8, and Windows-1252 when they
+    are not; then any byte its encoding does not allow is an error, never a guess.
 
     Examples
     --------
@@ -227,7 +246,7 @@ def _assemble(parts: list[Part], sources: list[Source], tz: str) -> LoadCurves:
     )
     file = np.concatenate([np.full(len(part.prm), k) for k, part in enumerate(parts)])
     row = np.concatenate([np.arange(len(part.prm)) for part in parts])
-    lines = _Lines(sources, file, row, ids, prm, start)
+    lines = _Lines(sources, file, row, ids, prm, start, step, tz)
     key = prm.astype(np.int64) * 2 + role
     _check_steps(lines, key, step)
     step_ns, first = int(step[0]), int(start.min())
@@ -260,7 +279,7 @@ def _assemble(parts: list[Part], sources: list[Source], tz: str) -> LoadCurves:
         filled = mine & ~np.isnan(energy)
         values[position[filled], column[prm[filled]]] = energy[filled]
         tables.append(pd.DataFrame(values, index=index, columns=ids[members], copy=False))
-        holes.append(_holes(values, ids[members], name, index))
+        holes.append(_holes(values, ids[members], name, index, tz))
     return LoadCurves(
         consumption=tables[0],
         production=tables[1],
@@ -328,13 +347,20 @@ class _Lines:
     ids: pd.Index
     prm: np.ndarray
     start: np.ndarray
+    step: np.ndarray
+    tz: str
 
     def at(self, i: int, detail: bool = True) -> str:
         source = self.sources[int(self.file[i])]
         where = f"{source.path}, line {source.line(int(self.row[i]))}"
-        return (
-            f"{where} (PRM {self.ids[self.prm[i]]}, step starting {self.when(i)})" * detail or where
-        )
+        if not detail:
+            return where
+        return f"{where} (PRM {self.ids[self.prm[i]]}, {self.step_text(i)})"
+
+    def step_text(self, i: int) -> str:
+        """The step as the export shows it (its local end), with its UTC start beside."""
+        end = pd.Timestamp(int(self.start[i]) + int(self.step[i]), tz="UTC").tz_convert(self.tz)
+        return f"Horodate {end.isoformat()}, the step starting {self.when(i)} UTC"
 
     def when(self, i: int) -> pd.Timestamp:
         return pd.Timestamp(int(self.start[i]), tz="UTC")
@@ -386,15 +412,16 @@ def _check_conflicts(lines: _Lines, cell: np.ndarray, energy: np.ndarray) -> Non
         a, b = lines.first(int(order[np.argmax(clash)]), int(order[np.argmax(clash) + 1]))
         culprit = lines.culprit(b)
         raise errors.ConflictingValuesError(
-            f"The PRM {culprit['member']} has two different values for the step starting "
-            f"{culprit['timestamp']}: {energy[a]:.6g} kWh at {lines.at(a)} and "
-            f"{energy[b]:.6g} kWh at {lines.at(b)}. Keep the right export and drop the other.",
+            f"The PRM {culprit['member']} has two different values for one step "
+            f"({lines.step_text(b)}): {energy[a]:.6g} kWh at {lines.at(a, detail=False)} and "
+            f"{energy[b]:.6g} kWh at {lines.at(b, detail=False)}. Keep the right export and "
+            "drop the other.",
             **culprit,
         )
 
 
 def _holes(
-    values: np.ndarray, members: pd.Index, role: str, index: pd.DatetimeIndex
+    values: np.ndarray, members: pd.Index, role: str, index: pd.DatetimeIndex, tz: str
 ) -> pd.DataFrame:
     """Runs of NaN in each column of ``values``."""
     padded = np.zeros((values.shape[1], values.shape[0] + 2), dtype=np.int8)
@@ -402,6 +429,8 @@ def _holes(
     change = np.diff(padded, axis=1)
     member, first = np.nonzero(change == 1)
     stop = np.nonzero(change == -1)[1]
+    step = index.freq
+    assert step is not None
     return pd.DataFrame(
         {
             "prm": pd.Series(members[member], dtype=object),
@@ -409,5 +438,7 @@ def _holes(
             "first": index[first],
             "last": index[stop - 1],
             "steps": (stop - first).astype(np.int64),
+            "first_horodate": (index[first] + step).tz_convert(tz),
+            "last_horodate": (index[stop - 1] + step).tz_convert(tz),
         }
     )
