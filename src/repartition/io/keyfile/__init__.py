@@ -23,7 +23,11 @@ Format (docs/formats.md, "Dynamic key file"; details marked *assumption* there):
   does), so the name still ends with the step and the two days.
 - Written as UTF-8 without a byte-order mark (the content is ASCII anyway), lines ending
   in ``"\\r\\n"`` by default (RFC 4180, what Excel writes; ``line_ending="\\n"`` on request),
-  the last line included. The reader accepts both endings and a byte-order mark.
+  the last line included. The reader accepts both endings and a byte-order mark, and
+  UTF-8 only: a Latin-1 or UTF-16 file is an :class:`~repartition.errors.EncodingError`
+  naming the line and the byte.
+- Readers take a path or a buffer (``name=`` gives a buffer's file name); writers a folder
+  or a writable buffer (:attr:`KeyFile.name` then gives the file name).
 
 The reader (:func:`read_dynamic_key`, in :mod:`._read`) is strict (two decimals, a
 comma, ASCII digits, the exact header, whole days): it doubles as a check of a file before
