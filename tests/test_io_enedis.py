@@ -761,47 +761,62 @@ def _cells(curves: LoadCurves) -> dict[tuple[str, str, pd.Timestamp], float]:
     return cells
 
 
-_CLEAN = _cells(read_load_curves(io.BytesIO(REFERENCE)))
-_LINES = REFERENCE.split(b"\n")
+def _reference(data: bytes) -> tuple[dict, dict[int, set]]:
+    """The cells of a valid export, and the cell each line (1-based) gives: the files list
+    each curve in time order, so a curve's k-th line is its k-th step."""
+    clean = _cells(read_load_curves(io.BytesIO(data)))
+    by_curve: dict[tuple[str, str], list] = {}
+    for cell in sorted(clean, key=lambda cell: cell[2]):
+        by_curve.setdefault(cell[:2], []).append(cell)
+    lines: dict[int, set] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for number, line in enumerate(data.decode("utf-8-sig").split("\n")[1:], start=2):
+        if line.strip():
+            fields = line.split(";")
+            curve = ("consumer" if fields[4] == "CONS" else "producer", fields[0])
+            lines[number] = {by_curve[curve][seen.get(curve, 0)]}
+            seen[curve] = seen.get(curve, 0) + 1
+    return clean, lines
 
 
-def _line_cells(number: int) -> set[tuple[str, str, pd.Timestamp]]:
-    """The cell (role, PRM, UTC start) that line ``number`` (1-based) of REFERENCE gives."""
-    if number < 2 or number > len(_LINES) or not _LINES[number - 1].strip():
-        return set()
-    fields = _LINES[number - 1].decode().split(";")
-    role = "consumer" if fields[4] == "CONS" else "producer"
-    return {(role, fields[0], pd.Timestamp(fields[7]).tz_convert("UTC") - pd.Timedelta("30min"))}
+NAIVE = (DATA / "autumn_pt30m_naive.csv").read_bytes()  # the autumn night, naive local time
+_REFERENCES = {"offsets": (REFERENCE, *_reference(REFERENCE)), "naive": (NAIVE, *_reference(NAIVE))}
 
 
 @given(
-    where=st.integers(0, len(REFERENCE) - 1),
+    file=st.sampled_from(sorted(_REFERENCES)),
+    where=st.floats(0, 1, exclude_max=True),
     new=st.one_of(
         st.binary(min_size=1, max_size=4),
         st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=3).map(
             str.encode
         ),
         st.sampled_from([b"\xff", b"\xe9", b"\x00", b"\xc3", b";", b"\n", b",", b"-", b"9", b"k"]),
+        # Times of the repeated autumn hour, to move lines of the naive night around.
+        st.sampled_from([b"02:00", b"02:30", b"03:00", b"01:30"]),
     ),
     insert=st.booleans(),
 )
-def test_random_damage_gives_a_typed_error_or_a_correct_read(where, new, insert):
-    """Bytes replaced or inserted anywhere in a valid export: a RepartitionError, or a
-    read in which every line left whole gives its value, and the damaged line at most
-    one value (what it now says)."""
-    damaged = REFERENCE[:where] + new + REFERENCE[where + (0 if insert else len(new)) :]
+def test_random_damage_gives_a_typed_error_or_a_correct_read(file, where, new, insert):
+    """Bytes replaced or inserted anywhere in a valid export (with UTC offsets, or naive
+    across the autumn change): a RepartitionError, or a read in which every line left
+    whole gives its value at its step, and the damaged line at most one value (what it
+    now says)."""
+    data, clean, line_cells = _REFERENCES[file]
+    at = int(where * len(data))
+    damaged = data[:at] + new + data[at + (0 if insert else len(new)) :]
     try:
         curves = read_load_curves(io.BytesIO(damaged))
     except errors.RepartitionError:
         return
-    first = REFERENCE.count(b"\n", 0, where) + 1
-    last = REFERENCE.count(b"\n", 0, min(len(REFERENCE), where + len(new))) + 1
-    touched = set().union(*(_line_cells(n) for n in range(first, last + 1)))
+    first = data.count(b"\n", 0, at) + 1
+    last = data.count(b"\n", 0, min(len(data), at + len(new))) + 1
+    touched = set().union(*(line_cells.get(n, set()) for n in range(first, last + 1)))
     cells = _cells(curves)
-    for cell, value in _CLEAN.items():
+    for cell, value in clean.items():
         if cell not in touched:
             assert cells.get(cell) == value, cell
-    others = {cell for cell in cells if cell not in _CLEAN or cell in touched}
+    others = {cell for cell in cells if cell not in clean or cell in touched}
     assert len(others) <= len(touched) + new.count(b"\n")
 
 
