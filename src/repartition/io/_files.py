@@ -34,7 +34,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from repartition import errors
 
@@ -240,7 +240,7 @@ def _where(input: Input, at: int, lines: int, chunk: bytes, offset: int) -> tupl
     return line, around.strip("\r")
 
 
-def _fail(input: Input, text: str, at: int, line: int, encoding: str | None) -> None:
+def _fail(input: Input, text: str, at: int, line: int, encoding: str | None) -> NoReturn:
     raise errors.EncodingError(
         f"{input.label}, line {line}: {text}",
         path=input.path,
@@ -270,7 +270,7 @@ def _check_byte_order_mark(input: Input, head: bytes) -> None:
             )
 
 
-def _control(input: Input, chunk: bytes, offset: int, lines: int) -> None:
+def _control(input: Input, chunk: bytes, offset: int, lines: int) -> NoReturn:
     found = set(chunk.translate(None, _NOT_CONTROL))
     inside = min(chunk.find(bytes([byte])) for byte in found)
     byte = chunk[inside]
@@ -314,7 +314,7 @@ def _check_cp1252(input: Input, chunk: bytes, offset: int, lines: int) -> None:
 
 def _not_utf8(
     input: Input, chunk: bytes, at: int, offset: int, lines: int, seen_utf8: bool
-) -> None:
+) -> NoReturn:
     """An invalid UTF-8 byte at ``at`` (``chunk`` starts at byte ``offset``)."""
     line, around = _where(input, at, lines, chunk, offset)
     shown = f" (0x{chunk[at - offset]:02X}, near {around!r})"
