@@ -118,6 +118,22 @@ def test_hierarchy():
         assert issubclass(cls, errors.KeyCoefficientError)
 
 
+def test_file_errors_added_for_encodings_and_ranges():
+    assert issubclass(errors.EncodingError, errors.CorruptFileError)
+    assert issubclass(errors.EncodingError, errors.FileFormatError)
+    assert issubclass(errors.ValueRangeError, errors.DataError)
+    error = errors.EncodingError(
+        "cons.csv, line 3: ...", path="cons.csv", line=3, offset=301, encoding="utf-8"
+    )
+    assert (error.path, error.line, error.offset, error.encoding) == ("cons.csv", 3, 301, "utf-8")
+    # in_context keeps the class, the culprit and the attributes of the subclass.
+    copy = errors.in_context(error, "month 2025-11: ")
+    assert type(copy) is errors.EncodingError
+    assert (copy.line, copy.offset, copy.encoding) == (3, 301, "utf-8")
+    assert str(copy) == "month 2025-11: cons.csv, line 3: ..."
+    assert errors.EncodingError("plain").offset is None
+
+
 def test_attributes_and_message():
     error = errors.MissingValueError("what and how", member="m", column="c", timestamp=3, step=4)
     assert str(error) == error.message == "what and how"

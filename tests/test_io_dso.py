@@ -24,6 +24,7 @@ Monthly totals (local months):
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import numpy as np
@@ -296,3 +297,148 @@ def test_bad_format_options_and_ids(tmp_path):
     assert caught.value.member == "a;b"
     assert "'a;b'" in str(caught.value)
     assert not (tmp_path / "x.csv").exists()
+
+
+# ------------------------------------------------------------------------------------------
+# Values checked before anything is written; buffers
+# ------------------------------------------------------------------------------------------
+
+
+def forged(consumption: np.ndarray, allocated: np.ndarray, production: np.ndarray):
+    """An Allocation built by hand (as a user or a faulty key could), unchecked."""
+    from repartition.allocation import Allocation, AllocationArrays, Shares
+
+    steps = consumption.shape[0]
+    index = pd.date_range("2025-10-25 23:00", periods=steps, freq="30min", tz="UTC")
+    shares = Shares(
+        allocated=allocated,
+        grid_supply=consumption - allocated,
+        self_consumed=allocated.sum(axis=1, keepdims=True),
+        surplus=production - allocated.sum(axis=1, keepdims=True),
+    )
+    arrays = AllocationArrays(consumption=consumption, production=production, shares=shares)
+    return Allocation(
+        key=keys.Prorata(),
+        index=index,
+        step=pd.Timedelta("30min"),
+        consumers=pd.Index([A, B]),
+        producers=pd.Index([PV]),
+        arrays=arrays,
+    )
+
+
+def good_arrays(steps: int = 6):
+    consumption = np.full((steps, 2), 1.0)
+    allocated = np.full((steps, 2), 0.5)
+    production = np.full((steps, 1), 1.5)
+    return consumption, allocated, production
+
+
+@pytest.mark.parametrize(
+    ("array", "value", "error", "quantity"),
+    [
+        ("consumption", 1e13, errors.ValueRangeError, "CONS"),  # once written --9223372036855
+        ("consumption", np.inf, errors.NonFiniteError, "CONS"),
+        ("consumption", np.nan, errors.MissingValueError, "CONS"),
+        ("consumption", -1.0, errors.NegativeEnergyError, "CONS"),
+        ("allocated", -0.25, errors.NegativeEnergyError, "AUTOCONS"),
+        ("allocated", 2.0, errors.NegativeEnergyError, "COMPLEMENT"),  # AUTOCONS > CONS
+        ("production", 1e300, errors.ValueRangeError, "PROD"),
+        ("production", -2.0, errors.NegativeEnergyError, "PROD"),
+    ],
+)
+def test_bad_values_are_refused_before_anything_is_written(tmp_path, array, value, error, quantity):
+    arrays = dict(zip(("consumption", "allocated", "production"), good_arrays(), strict=True))
+    member = PV if array == "production" else B
+    arrays[array][4, -1] = value  # step 4: 2025-10-26 01:00 UTC = 02:00 CET, the second 02:00
+    allocation = forged(**arrays)
+    path = tmp_path / "steps.csv"
+    path.write_text("before")
+    buffer = io.StringIO()
+    for destination in (path, buffer):
+        with pytest.raises(error) as caught:
+            write_dso_results(allocation, destination)
+        raised = caught.value
+        assert raised.member == member
+        assert raised.timestamp == pd.Timestamp("2025-10-26 01:00", tz="UTC")
+        message = str(raised)
+        for word in (quantity, member, "2025-10-26T02:00:00+01:00", "2025-10-26T01:00:00Z"):
+            assert word in message
+    assert path.read_text() == "before"
+    assert buffer.getvalue() == ""
+
+
+def test_monthly_sums_are_checked_too(tmp_path):
+    consumption, allocated, production = good_arrays()
+    consumption[:, 0] = 1e308  # each finite, their sum is not
+    allocated[:, 0] = 0.0
+    production[:] = 1e308
+    allocation = forged(consumption, allocated, production)
+    with pytest.raises(errors.ValueRangeError):
+        write_dso_results(allocation, tmp_path / "steps.csv")
+    with pytest.raises(errors.NonFiniteError) as caught:
+        write_monthly_totals(allocation, tmp_path / "totals.csv")
+    assert (caught.value.member, caught.value.timestamp) == (A, "2025-10")
+    assert "the 2025-10 total of CONS" in str(caught.value)
+    assert not (tmp_path / "totals.csv").exists()
+    consumption, allocated, production = good_arrays()
+    consumption[:, 1] = 2e9  # 6 steps of 2e9: a month of 1.2e10 kWh
+    allocation = forged(consumption, allocated, production)
+    write_dso_results(allocation, tmp_path / "steps.csv")  # each step can be written
+    with pytest.raises(errors.ValueRangeError, match="fewer decimals"):
+        write_monthly_totals(allocation, tmp_path / "totals.csv")
+    write_monthly_totals(allocation, tmp_path / "totals.csv", decimals=3)  # 1.2e13 units
+    text = (tmp_path / "totals.csv").read_text()
+    assert "12000000000,000" in text
+    assert "--" not in text
+
+
+@given(
+    value=st.floats(allow_nan=True, allow_infinity=True, width=64),
+    decimals=st.integers(0, 9),
+)
+def test_any_value_is_written_exactly_or_refused(value, decimals):
+    """Random (huge, tiny, negative, non-finite) CONS: the text read back is the value
+    rounded to ``decimals``, or a typed error; never a wrapped integer or a minus sign."""
+    consumption, allocated, production = good_arrays(1)
+    consumption[0, 0] = value
+    allocated[0, 0] = 0.0
+    buffer = io.BytesIO()
+    try:
+        write_dso_results(forged(consumption, allocated, production), buffer, decimals=decimals)
+    except errors.DataError:
+        assert not (np.isfinite(value) and -0.5 <= value * 10**decimals <= 2**53)
+        assert buffer.getvalue() == b""
+        return
+    row = buffer.getvalue().decode().splitlines()[1].split(";")
+    written = Decimal(row[4].replace(",", "."))
+    assert written >= 0
+    # Within one unit of the last decimal (the product value x 10**decimals is rounded).
+    assert abs(written - Decimal(value)) <= Decimal(10) ** -decimals
+    assert row[6] == row[4]  # COMPLEMENT = CONS - AUTOCONS (0)
+
+
+def test_results_to_buffers(tmp_path):
+    allocation = hand_allocation()
+    for writer in (write_dso_results, write_monthly_totals):
+        path = writer(allocation, tmp_path / "file.csv")
+        assert path == tmp_path / "file.csv"
+        binary, text = io.BytesIO(), io.StringIO()
+        assert writer(allocation, binary) is None
+        assert writer(allocation, text) is None
+        assert binary.getvalue() == path.read_bytes()
+        assert text.getvalue() == path.read_text()
+        with open(tmp_path / "open.csv", "wb") as handle:
+            writer(allocation, handle)
+        assert (tmp_path / "open.csv").read_bytes() == path.read_bytes()
+        with pytest.raises(errors.ParameterTypeError, match="open for writing"):
+            writer(allocation, 42)
+
+
+def test_results_in_blocks_to_a_buffer(monkeypatch):
+    monkeypatch.setattr(module, "_BLOCK_ROWS", 5)
+    allocation = random_allocation(3)
+    buffer = io.StringIO()
+    write_dso_results(allocation, buffer)
+    back = pd.read_csv(io.StringIO(buffer.getvalue()), sep=";", decimal=",", dtype={"prm": str})
+    assert len(back) == 96 * 5

@@ -9,6 +9,7 @@ so energy [kWh] = power [W] x step [h] / 1000 (power [kW] x step [h] for ``kW``)
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def test_offsets_file_two_consumers_one_producer():
     assert curves.step == pd.Timedelta("30min")
     assert curves.index.freq == pd.Timedelta("30min")
     assert curves.missing.empty
-    assert list(curves.missing.columns) == ["prm", "role", "first", "last", "steps"]
+    assert list(curves.missing.columns) == [
+        "prm", "role", "first", "last", "steps", "first_horodate", "last_horodate"
+    ]  # fmt: skip
     assert curves.sources == (DATA / "offsets_pt30m_bom.csv",)
 
 
@@ -151,6 +154,9 @@ def test_steps_missing_at_the_edges_of_the_requested_period_are_reported():
             "first": pd.Timestamp("2024-12-31 23:00", tz="UTC"),
             "last": pd.Timestamp("2025-01-01 00:00", tz="UTC"),
             "steps": 2,
+            # As the export stamps them: the ends, in local time (01:00 and 02:00 +01:00).
+            "first_horodate": pd.Timestamp("2025-01-01 01:00", tz="Europe/Paris"),
+            "last_horodate": pd.Timestamp("2025-01-01 02:00", tz="Europe/Paris"),
         },
         {
             "prm": PRM_1,
@@ -158,6 +164,8 @@ def test_steps_missing_at_the_edges_of_the_requested_period_are_reported():
             "first": pd.Timestamp("2025-01-01 04:00", tz="UTC"),
             "last": pd.Timestamp("2025-01-01 22:00", tz="UTC"),
             "steps": 19,
+            "first_horodate": pd.Timestamp("2025-01-01 06:00", tz="Europe/Paris"),
+            "last_horodate": pd.Timestamp("2025-01-02 00:00", tz="Europe/Paris"),
         },
     ]
     assert curves.missing_steps == 21
@@ -215,6 +223,10 @@ def test_overlapping_exports_are_merged_and_holes_reported():
             "first": pd.DatetimeIndex([index[4], index[4]]),
             "last": pd.DatetimeIndex([index[4], index[5]]),
             "steps": [1, 2],
+            "first_horodate": pd.DatetimeIndex([index[5], index[5]]).tz_convert("Europe/Paris"),
+            "last_horodate": pd.DatetimeIndex(
+                [index[5], index[5] + pd.Timedelta("30min")]
+            ).tz_convert("Europe/Paris"),
         }
     )
     pd.testing.assert_frame_equal(curves.missing, expected, check_dtype=False)
@@ -235,6 +247,8 @@ def test_an_empty_value_is_missing_never_invented():
             "first": pd.Timestamp("2025-01-31 23:30", tz="UTC"),
             "last": pd.Timestamp("2025-01-31 23:30", tz="UTC"),
             "steps": 1,
+            "first_horodate": pd.Timestamp("2025-02-01 01:00", tz="Europe/Paris"),
+            "last_horodate": pd.Timestamp("2025-02-01 01:00", tz="Europe/Paris"),
         }
     ]
     # inspect_steps on one PRM's values shows the same gap.
@@ -386,8 +400,11 @@ def test_naive_autumn_lines_are_never_shifted(tmp_path_factory, minutes, keep):
     The truth: ends every ``minutes`` from 01:00 CEST (23:00 UTC) to 04:00 CET (03:00
     UTC), written as naive local times, each line with its own power. Some lines are
     left out (as Enedis leaves out missing values). Whatever is left out, each value
-    read must sit at its true step; an ambiguous time that cannot be placed is a
-    NonexistentTimeError, never a guess.
+    read must sit at its true step, and the lines are read exactly when the order can
+    place them: when no line of the repeated hour is left, or when the lines left go
+    back in time at the change of hour (the last summer line kept is not before the
+    first winter line kept, in local time). Otherwise the file is refused
+    (NonexistentTimeError), never guessed.
     """
     ends = _AUTUMN_ENDS[:: minutes // 15]
     kept = [k for k, flag in enumerate(keep[: len(ends)]) if flag]
@@ -399,25 +416,51 @@ def test_naive_autumn_lines_are_never_shifted(tmp_path_factory, minutes, keep):
         f"{PRM_1};;;PA;CONS;BRUT;W;{local[k]};{1000 * (k + 1)};B;PT{minutes}M;;" for k in kept
     ]
     (folder / "autumn.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    # Readable for sure when every time of the repeated hour kept is kept twice.
-    written = pd.Series(local[kept]).value_counts()
-    repeated = pd.Series(local).value_counts()
-    placeable = (written[repeated[repeated == 2].index.intersection(written.index)] == 2).all()
-    try:
-        curves = read_load_curves(folder / "autumn.csv")
-    except errors.NonexistentTimeError as error:
-        refused: errors.NonexistentTimeError | None = error
-    else:
-        refused = None
-    if refused is not None:
-        assert not placeable
-        assert "ambiguous" in str(refused)
-        assert refused.member == PRM_1
+    utc_hour = ends.hour
+    summer = [k for k in kept if utc_hour[k] == 0]  # ends 00:00 to 00:45 UTC: 02:xx CEST
+    winter = [k for k in kept if utc_hour[k] == 1]  # ends 01:00 to 01:45 UTC: 02:xx CET
+    placeable = not (summer or winter) or bool(
+        summer and winter and local[winter[0]] <= local[summer[-1]]
+    )
+    if not placeable:
+        with pytest.raises(errors.NonexistentTimeError, match="ambiguous") as caught:
+            read_load_curves(folder / "autumn.csv")
+        assert caught.value.member == PRM_1
         return
+    curves = read_load_curves(folder / "autumn.csv")
     energy = curves.consumption[PRM_1].dropna()
     starts = ends[kept] - pd.Timedelta(minutes=minutes)
     pd.testing.assert_index_equal(energy.index, starts, exact=False, check_freq=False)
     np.testing.assert_allclose(energy, [1000 * (k + 1) * minutes / 60_000 for k in kept])
+    assert curves.missing_steps == curves.consumption.size - len(kept)
+
+
+@pytest.mark.parametrize("left_out", [1, 2, 3, 4])
+def test_one_line_missing_in_the_repeated_hour_is_a_reported_hole(tmp_path, left_out):
+    # The autumn night at 30 min: ends 01:30, 02:00 S, 02:30 S, 02:00 W, 02:30 W, 03:00
+    # (starts 23:00 to 01:30 UTC), each PRM line k with k x 100 W; line `left_out` missing.
+    # The step back in time still shows the change of hour, so every other line is placed.
+    night = ["01:30", "02:00", "02:30", "02:00", "02:30", "03:00"]
+    lines = [";".join(COLUMNS)] + [
+        f"{prm};;;PA;CONS;BRUT;W;2025-10-26 {end}:00;{watts * (k + 1)};B;PT30M;;"
+        for k, end in enumerate(night)
+        for prm, watts in ((PRM_1, 100), (PRM_2, 10))
+        if not (prm == PRM_1 and k == left_out)
+    ]
+    (tmp_path / "holed.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    curves = read_load_curves(tmp_path / "holed.csv")
+    index = utc("2025-10-25 23:00", 6)
+    expected = [0.05 * (k + 1) for k in range(6)]  # 100 (k + 1) W x 0.5 h / 1000
+    expected[left_out] = np.nan
+    assert_frame(
+        curves.consumption, {PRM_1: expected, PRM_2: [0.005 * k for k in range(1, 7)]}, index
+    )
+    hole = curves.missing.iloc[0]
+    assert (hole["prm"], hole["first"], hole["steps"]) == (PRM_1, index[left_out], 1)
+    # As the export would stamp it: the end of the step, with its offset (summer or winter).
+    assert hole["first_horodate"].isoformat() == (
+        f"2025-10-26T{night[left_out]}:00{'+02:00' if left_out < 3 else '+01:00'}"
+    )
 
 
 def test_curves_listed_step_by_step_are_read_per_prm(tmp_path):
@@ -511,6 +554,272 @@ def test_an_encoding_change_after_the_first_megabyte_is_handled(tmp_path):
     assert caught.value.line == 16_003
 
 
+# ------------------------------------------------------------------------------------------
+# Damaged bytes, other encodings, duplicated columns: EncodingError / ColumnError
+# ------------------------------------------------------------------------------------------
+
+REFERENCE = (DATA / "offsets_pt30m_bom.csv").read_bytes()  # UTF-8 with a BOM, 'é' in the header
+REFERENCE_TEXT = REFERENCE.decode("utf-8-sig")
+
+
+def _third_line_offset() -> int:
+    """The offset of the 20th byte of line 3 (a data line: the PRM's digits)."""
+    return REFERENCE.index(b"\n", REFERENCE.index(b"\n") + 1) + 20
+
+
+@pytest.mark.parametrize(
+    ("damage", "line", "offset", "words"),
+    [
+        # One byte of a UTF-8 file replaced by 0xFF: UTF-8 never has it.
+        (
+            lambda: REFERENCE[: _third_line_offset()]
+            + b"\xff"
+            + REFERENCE[_third_line_offset() + 1 :],
+            3,
+            _third_line_offset(),
+            ["not valid UTF-8", "0xFF", "the file is UTF-8", "damaged"],
+        ),
+        # A Latin-1 'é' (0xE9) in a UTF-8 file: not read as 'é' on a guess.
+        (
+            lambda: REFERENCE[: _third_line_offset()] + b"\xe9" + REFERENCE[_third_line_offset() :],
+            3,
+            _third_line_offset(),
+            ["not valid UTF-8", "0xE9"],
+        ),
+        # Excel's "Unicode text": UTF-16 LE with the byte-order mark FF FE, NUL bytes.
+        (lambda: REFERENCE_TEXT.encode("utf-16"), 1, 0, ["UTF-16", "FF FE", "save it as UTF-8"]),
+        (lambda: REFERENCE_TEXT.encode("utf-16-be"), 1, 0, ["UTF-16", "every other byte"]),
+        (lambda: REFERENCE_TEXT.encode("utf-32"), 1, 0, ["UTF-32"]),
+        (
+            lambda: REFERENCE[:200] + b"\x00" + REFERENCE[200:],
+            2,
+            200,
+            ["NUL", "damaged"],
+        ),
+        (lambda: REFERENCE[:200] + b"\x1a" + REFERENCE[201:], 2, 200, ["control", "0x1A"]),
+        # Windows-1252 (its first non-ASCII byte is not UTF-8) with a byte it does not define.
+        (
+            lambda: REFERENCE_TEXT.encode("cp1252").replace(b"BRUT", b"BR\x81T", 1),
+            2,
+            REFERENCE_TEXT.encode("cp1252").index(b"BRUT") + 2,
+            ["no character of Windows-1252"],
+        ),
+        # A UTF-8 sequence cut by the end of the file.
+        (
+            lambda: REFERENCE + b"\xc3",
+            REFERENCE.count(b"\n") + 1,
+            len(REFERENCE),
+            ["not valid UTF-8"],
+        ),
+    ],
+    ids=["0xFF", "latin-1 byte", "utf-16", "utf-16 without mark", "utf-32", "nul", "control",
+         "cp1252 undefined", "cut sequence"],
+)  # fmt: skip
+def test_bytes_that_are_not_text_name_the_file_line_and_offset(
+    tmp_path, damage, line, offset, words
+):
+    data = damage()
+    (tmp_path / "damaged.csv").write_bytes(data)
+    for what, path in ((tmp_path / "damaged.csv", tmp_path / "damaged.csv"), (data, "<BytesIO>")):
+        with pytest.raises(errors.EncodingError) as caught:
+            read_load_curves(what if isinstance(what, Path) else io.BytesIO(what))
+        raised = caught.value
+        assert isinstance(raised, errors.CorruptFileError)
+        assert (raised.path, raised.line, raised.offset) == (path, line, offset)
+        message = str(raised)
+        for word in [str(path), f"line {line}", f"offset {offset}", *words]:
+            assert word.lower() in message.lower()
+
+
+def test_windows_1252_is_read_only_when_its_first_non_ascii_bytes_are_not_utf8(tmp_path):
+    # An ASCII header, then 'µW' in UTF-8 (a unit to report), then a Windows-1252 'é':
+    # the first non-ASCII bytes are UTF-8, so the file is UTF-8, and the 'é' is damage.
+    header = ";".join(COLUMNS).replace("é", "e")
+    line = f"{PRM_1};;;PA;CONS;BRUT;W;2025-01-01T00:30:00+01:00;1200;{{}};PT30M;;"
+    body = "\n".join([header, line.format("µ"), line.format("x")]).encode("utf-8")
+    (tmp_path / "mixed.csv").write_bytes(body + b"\n" + line.format("\xe9").encode("cp1252"))
+    with pytest.raises(errors.EncodingError, match="line 4") as caught:
+        read_load_curves(tmp_path / "mixed.csv")
+    assert caught.value.encoding == "utf-8"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column"),
+    # The column named in the error is the second of the two, in the header's order.
+    [("Nature", "Valeur", "Valeur"), ("Nature", "Unite", "Unite"), ("Nature", "PAS", "Pas")],
+)
+def test_a_column_named_twice_is_refused(tmp_path, old, new, column):
+    (tmp_path / "twice.csv").write_text(REFERENCE_TEXT.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(errors.ColumnError, match="appears twice") as caught:
+        read_load_curves(tmp_path / "twice.csv")
+    assert (caught.value.column, caught.value.line) == (column, 1)
+    assert str(tmp_path / "twice.csv") in str(caught.value)
+
+
+def test_empty_column_names_are_not_names(tmp_path):
+    # Lines ending in ';;' give empty column names: they are not read, so not ambiguous.
+    text = "\n".join(f"{line};;" for line in REFERENCE_TEXT.splitlines())
+    (tmp_path / "trailing.csv").write_text(text, encoding="utf-8")
+    curves = read_load_curves(tmp_path / "trailing.csv")
+    assert curves.consumption.shape == (4, 2)
+
+
+@pytest.mark.parametrize("prm", ["3000000000 001", "3000000000\u00e9001", "30000000'00001"])
+def test_a_prm_with_odd_characters_is_refused_at_its_line(tmp_path, prm):
+    text = REFERENCE_TEXT.replace(PRM_1, prm, 2).replace(prm, PRM_1, 1)
+    (tmp_path / "odd.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(errors.FileFormatError, match="PRM") as caught:
+        read_load_curves(tmp_path / "odd.csv")
+    assert caught.value.line == 3
+
+
+def test_a_wrong_year_is_named_not_a_memory_error(tmp_path, monkeypatch):
+    from repartition.io import enedis
+
+    # Date de fin 2225 instead of 2025 asks for two centuries of steps: the tables would
+    # be too large for real data (here the limit is lowered to keep the test small).
+    monkeypatch.setattr(enedis, "_MAX_VALUES", 10_000)
+    text = REFERENCE_TEXT.replace(
+        "2025-01-01T02:00:00+01:00;PA;PROD", "2225-01-01T02:00:00+01:00;PA;PROD"
+    )
+    (tmp_path / "year.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(errors.FileFormatError, match="a date is probably wrong") as caught:
+        read_load_curves(tmp_path / "year.csv")
+    assert "2225-01-01 02:00" in str(caught.value)
+    # A year 0025 is outside the years repartition reads: the line is named.
+    text = REFERENCE_TEXT.replace(
+        "2025-01-01T02:00:00+01:00;PA;PROD", "0025-01-01T02:00:00+01:00;PA;PROD"
+    )
+    (tmp_path / "year.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(errors.FileFormatError, match="Date de fin") as caught:
+        read_load_curves(tmp_path / "year.csv")
+    assert caught.value.line is not None
+
+
+# ------------------------------------------------------------------------------------------
+# Buffers: io.BytesIO, io.StringIO, open files
+# ------------------------------------------------------------------------------------------
+
+
+def test_buffers_read_like_files(tmp_path):
+    reference = read_load_curves(DATA / "offsets_pt30m_bom.csv")
+    latin = REFERENCE_TEXT.encode("cp1252")
+    with (
+        open(DATA / "offsets_pt30m_bom.csv", "rb") as binary,
+        open(DATA / "offsets_pt30m_bom.csv", encoding="utf-8-sig") as text,
+    ):
+        for given in (io.BytesIO(REFERENCE), io.BytesIO(latin), io.StringIO(REFERENCE_TEXT),
+                      binary, text):  # fmt: skip
+            curves = read_load_curves(given)
+            pd.testing.assert_frame_equal(curves.consumption, reference.consumption)
+            pd.testing.assert_frame_equal(curves.production, reference.production)
+    # A buffer among paths; the sources are named.
+    curves = read_load_curves([io.BytesIO(REFERENCE), DATA / "overlap_a.csv"])
+    assert curves.sources == ("<BytesIO>", DATA / "overlap_a.csv")
+
+
+def test_errors_name_the_buffer(tmp_path):
+    bad = (DATA / "bad_negative.csv").read_bytes()
+    with pytest.raises(errors.NegativeEnergyError) as caught:
+        read_load_curves(io.BytesIO(bad))
+    assert (caught.value.path, caught.value.line) == ("<BytesIO>", 3)
+    assert str(caught.value).startswith("<BytesIO>, line 3")
+    named = io.BytesIO(bad)
+    named.name = "upload/cons.csv"
+    with pytest.raises(errors.NegativeEnergyError, match=r"^upload/cons\.csv, line 3"):
+        read_load_curves(named)
+    with (
+        open(DATA / "bad_negative.csv", "rb") as handle,
+        pytest.raises(errors.NegativeEnergyError, match=r"bad_negative\.csv, line 3"),
+    ):
+        read_load_curves(handle)
+
+
+def test_what_is_not_a_file_is_a_typed_error():
+    for what in (42, [42], None):
+        with pytest.raises(errors.ParameterTypeError, match="path"):
+            read_load_curves(what)
+    # A text buffer whose opener could not decode the file.
+    undecodable = io.TextIOWrapper(io.BytesIO("Unité".encode("utf-16")), encoding="utf-8")
+    with pytest.raises(errors.EncodingError, match="binary mode"):
+        read_load_curves(undecodable)
+    with pytest.raises(errors.EncodingError, match="surrogate"):
+        read_load_curves(io.StringIO(REFERENCE_TEXT.replace("1200", "12\udcff0")))
+
+
+# ------------------------------------------------------------------------------------------
+# Random damage: a typed error or a correct read, never anything else
+# ------------------------------------------------------------------------------------------
+
+
+def _cells(curves: LoadCurves) -> dict[tuple[str, str, pd.Timestamp], float]:
+    cells = {}
+    for role, table in (("consumer", curves.consumption), ("producer", curves.production)):
+        for prm in table.columns:
+            for when, value in table[prm].dropna().items():
+                cells[role, prm, when] = float(value)
+    return cells
+
+
+def _reference(data: bytes) -> tuple[dict, dict[int, set]]:
+    """The cells of a valid export, and the cell each line (1-based) gives: the files list
+    each curve in time order, so a curve's k-th line is its k-th step."""
+    clean = _cells(read_load_curves(io.BytesIO(data)))
+    by_curve: dict[tuple[str, str], list] = {}
+    for cell in sorted(clean, key=lambda cell: cell[2]):
+        by_curve.setdefault(cell[:2], []).append(cell)
+    lines: dict[int, set] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for number, line in enumerate(data.decode("utf-8-sig").split("\n")[1:], start=2):
+        if line.strip():
+            fields = line.split(";")
+            curve = ("consumer" if fields[4] == "CONS" else "producer", fields[0])
+            lines[number] = {by_curve[curve][seen.get(curve, 0)]}
+            seen[curve] = seen.get(curve, 0) + 1
+    return clean, lines
+
+
+NAIVE = (DATA / "autumn_pt30m_naive.csv").read_bytes()  # the autumn night, naive local time
+_REFERENCES = {"offsets": (REFERENCE, *_reference(REFERENCE)), "naive": (NAIVE, *_reference(NAIVE))}
+
+
+@given(
+    file=st.sampled_from(sorted(_REFERENCES)),
+    where=st.floats(0, 1, exclude_max=True),
+    new=st.one_of(
+        st.binary(min_size=1, max_size=4),
+        st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=3).map(
+            str.encode
+        ),
+        st.sampled_from([b"\xff", b"\xe9", b"\x00", b"\xc3", b";", b"\n", b",", b"-", b"9", b"k"]),
+        # Times of the repeated autumn hour, to move lines of the naive night around.
+        st.sampled_from([b"02:00", b"02:30", b"03:00", b"01:30"]),
+    ),
+    insert=st.booleans(),
+)
+def test_random_damage_gives_a_typed_error_or_a_correct_read(file, where, new, insert):
+    """Bytes replaced or inserted anywhere in a valid export (with UTC offsets, or naive
+    across the autumn change): a RepartitionError, or a read in which every line left
+    whole gives its value at its step, and the damaged line at most one value (what it
+    now says)."""
+    data, clean, line_cells = _REFERENCES[file]
+    at = int(where * len(data))
+    damaged = data[:at] + new + data[at + (0 if insert else len(new)) :]
+    try:
+        curves = read_load_curves(io.BytesIO(damaged))
+    except errors.RepartitionError:
+        return
+    first = data.count(b"\n", 0, at) + 1
+    last = data.count(b"\n", 0, min(len(data), at + len(new))) + 1
+    touched = set().union(*(line_cells.get(n, set()) for n in range(first, last + 1)))
+    cells = _cells(curves)
+    for cell, value in clean.items():
+        if cell not in touched:
+            assert cells.get(cell) == value, cell
+    others = {cell for cell in cells if cell not in clean or cell in touched}
+    assert len(others) <= len(touched) + new.count(b"\n")
+
+
 def test_only_the_needed_columns_are_required(tmp_path):
     text = "Identifiant PRM;Grandeur physique;Grandeur métier;Unité;Horodate;Valeur;Pas\n"
     text += f"{PRM_1};PA;CONS;W;2025-01-01T00:30:00+01:00;1200;PT30M\n"
@@ -598,35 +907,37 @@ BAD = [
         ["does not exist", "spring"],
     ),
     (
-        # 02:30, 02:00, 02:30, 02:00: the step back 02:30 -> 02:00 is the change of hour,
-        # the second one starts a new run, so 02:00 (line 3) appears once in the first.
+        # 02:30, 02:00, 02:30, 02:00: the step back 02:30 -> 02:00 is the change of hour
+        # (02:30 summer, 02:00 and 02:30 winter time); the second one starts a new run,
+        # whose only line, 02:00 (line 5), the order cannot place.
         "bad_autumn_order.csv",
         errors.NonexistentTimeError,
-        3,
+        5,
         PRM_1,
         "2025-10-26 02:00:00",
-        ["ambiguous", "appears once", "not in time order", "autumn"],
+        ["ambiguous", "never go back in time", "not in time order", "autumn"],
     ),
     (
         # 01:30, 02:00, 02:30, 03:00: the summer (or winter) half of the repeated hour is
-        # missing; 02:00 could be 00:00 or 01:00 UTC, so it is refused, not guessed.
+        # missing, and no step back says where summer time ends; 02:00 could be 00:00 or
+        # 01:00 UTC, so it is refused, not guessed.
         "bad_autumn_once.csv",
         errors.NonexistentTimeError,
         3,
         PRM_1,
         "2025-10-26 02:00:00",
-        ["ambiguous", "appears once", "summer time cannot be told", "UTC offsets"],
+        ["ambiguous", "never go back in time", "the order cannot tell", "UTC offsets"],
     ),
     (
         # 01:30, 02:00, 02:00 (a repeated line), 02:30, 02:00, 02:30, 03:00: the repeat
-        # reads as the change of hour (it could be one, with 02:30 summer missing), so
-        # 02:30 (line 5) is left once in the first run.
+        # reads as the change of hour (it could be one, with 02:30 summer missing), so the
+        # step back at line 6 starts a new run, 02:00, 02:30, 03:00, which never goes back.
         "bad_autumn_repeated_line.csv",
         errors.NonexistentTimeError,
-        5,
+        6,
         PRM_1,
-        "2025-10-26 02:30:00",
-        ["ambiguous", "appears once", "repeated"],
+        "2025-10-26 02:00:00",
+        ["ambiguous", "repeated"],
     ),
     (
         # The autumn night twice (an overlapping export appended), the second time with
@@ -743,3 +1054,23 @@ def test_files_are_not_modified(tmp_path):
     before = (tmp_path / "a.csv").read_bytes()
     read_load_curves(tmp_path / "a.csv")
     assert (tmp_path / "a.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (np.nan, errors.MissingValueError),
+        (np.inf, errors.NonFiniteError),
+        (1e306, errors.NonFiniteError),  # finite energy, infinite power
+        (-0.5, errors.NegativeEnergyError),
+    ],
+)
+def test_the_synthetic_export_writer_refuses_what_no_export_holds(tmp_path, value, error):
+    from repartition.synthetic.enedis import write_enedis_export
+
+    index = pd.date_range("2025-01-01", periods=3, freq="30min", tz="Europe/Paris")
+    with pytest.raises(error) as caught:
+        write_enedis_export(tmp_path / "x.csv", pd.DataFrame({PRM_1: [1.0, value, 2.0]}, index))
+    assert caught.value.member == PRM_1
+    assert "2025-01-01T01:00:00+01:00" in str(caught.value)  # the Horodate: the step's end
+    assert not (tmp_path / "x.csv").exists()

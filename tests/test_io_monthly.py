@@ -180,3 +180,159 @@ def test_a_writer_that_refuses_leaves_no_key_file(
     with pytest.raises(errors.FileFormatError, match="totals"):
         prepare_month(exports[0], "2025-11", keys.Prorata(), tmp_path / "out", operation="OPE1")
     assert _visible(tmp_path / "out") == {}
+
+
+# ------------------------------------------------------------------------------------------
+# Missing values: a policy, checked on the data, every value filled reported
+# ------------------------------------------------------------------------------------------
+
+
+def _holed_exports(exports: tuple, folder: Path) -> list[Path]:
+    """The exports with consumer 2's steps 1500-1501 and the producer's step 1510 left out
+    (all in November 2025: 1 November 04:00 and 04:30, 09:00 UTC)."""
+    _, consumption, production = exports
+    others = folder / "others.csv"
+    write_enedis_export(others, consumption.drop(columns=CONSUMERS[1]))
+    holed = folder / "holed.csv"
+    write_enedis_export(holed, consumption[[CONSUMERS[1]]])
+    lines = holed.read_text().splitlines()
+    holed.write_text("\n".join(lines[:1501] + lines[1503:]) + "\n")
+    pv = folder / "pv.csv"
+    write_enedis_export(pv, production=production)
+    lines = pv.read_text().splitlines()
+    pv.write_text("\n".join(lines[:1511] + lines[1512:]) + "\n")
+    return [others, holed, pv]
+
+
+def test_each_policy_fills_only_its_role(exports: tuple, tmp_path: Path) -> None:
+    _, consumption, _ = exports
+    files = _holed_exports(exports, tmp_path)
+    index = consumption.index
+    # Refused by default and by a policy for the other role, naming the first hole.
+    for policy, role, member, step in (
+        ("refuse", "consumer", CONSUMERS[1], 1500),
+        ("zero-production", "consumer", CONSUMERS[1], 1500),
+        ("zero-consumption", "producer", "50000000000001", 1510),
+    ):
+        with pytest.raises(errors.MissingValueError) as caught:
+            prepare_month(files, "2025-11", keys.Prorata(), tmp_path / "out", holes=policy)
+        raised = caught.value
+        assert (raised.member, raised.timestamp) == (member, index[step])
+        horodate = (index[step] + pd.Timedelta("30min")).tz_convert("Europe/Paris")
+        for words in (role, member, f"Horodate {horodate.isoformat()}", "--holes", "holes.csv"):
+            assert words in str(raised)
+    assert not (tmp_path / "out").exists()
+    # "zero": both filled, each value reported.
+    month = prepare_month(files, "2025-11", keys.Prorata(), tmp_path / "out", holes="zero")
+    assert month.policy == "zero"
+    filled = month.filled
+    assert list(filled.columns) == ["prm", "role", "start_utc", "start_local", "horodate",
+                                    "filled_kwh"]  # fmt: skip
+    assert filled[["prm", "role"]].to_numpy().tolist() == [
+        [CONSUMERS[1], "consumer"], [CONSUMERS[1], "consumer"], ["50000000000001", "producer"]
+    ]  # fmt: skip
+    assert list(filled["start_utc"]) == list(index[[1500, 1501, 1510]])
+    assert filled["horodate"].iloc[0].isoformat() == "2025-11-01T05:30:00+01:00"
+    assert (filled["filled_kwh"] == 0.0).all()
+    allocation = month.allocation
+    assert allocation.consumption.loc[index[1500], CONSUMERS[1]] == 0.0
+    assert allocation.allocated.loc[index[1500], CONSUMERS[1]] == 0.0
+    assert allocation.production.loc[index[1510]].sum() == 0.0
+    assert month.holes == tmp_path / "out" / "2025-11_holes.csv"
+    assert month.holes.read_text().splitlines() == [
+        "prm;role;start_utc;start_local;horodate;filled_kwh",
+        f"{CONSUMERS[1]};consumer;2025-11-01T04:00:00Z;2025-11-01T05:00:00+01:00;"
+        "2025-11-01T05:30:00+01:00;0,000000",
+        f"{CONSUMERS[1]};consumer;2025-11-01T04:30:00Z;2025-11-01T05:30:00+01:00;"
+        "2025-11-01T06:00:00+01:00;0,000000",
+        "50000000000001;producer;2025-11-01T09:00:00Z;2025-11-01T10:00:00+01:00;"
+        "2025-11-01T10:30:00+01:00;0,000000",
+    ]
+
+
+def test_data_completed_by_hand_passes(exports: tuple, tmp_path: Path) -> None:
+    """The check is on the data passed, not on the reader's list of holes."""
+    from dataclasses import replace
+
+    from repartition.io import read_load_curves
+
+    files = _holed_exports(exports, tmp_path)
+    curves = read_load_curves(files)
+    assert curves.missing_steps == 3
+    with pytest.raises(errors.MissingValueError):
+        prepare_month(curves, "2025-11", keys.Prorata(), tmp_path / "out")
+    completed = replace(
+        curves,
+        consumption=curves.consumption.fillna(0.2),
+        production=curves.production.fillna(1.0),
+    )  # the reader's `missing` still lists the holes: it is not what is checked
+    month = prepare_month(completed, "2025-11", keys.Prorata(), tmp_path / "out")
+    assert month.filled.empty
+    assert month.holes.read_text() == "prm;role;start_utc;start_local;horodate;filled_kwh\n"
+    assert month.allocation.consumption.loc[exports[1].index[1500], CONSUMERS[1]] == 0.2
+
+
+def test_a_complete_month_writes_an_empty_report(exports: tuple, tmp_path: Path) -> None:
+    # A report from an earlier run never stays behind: the new one is written too.
+    stale = tmp_path / "out" / "2025-11_holes.csv"
+    stale.parent.mkdir()
+    stale.write_text("an earlier run's report\n")
+    month = prepare_month(exports[0], "2025-11", keys.Prorata(), tmp_path / "out", holes="zero")
+    assert month.filled.empty
+    assert stale.read_text() == "prm;role;start_utc;start_local;horodate;filled_kwh\n"
+    with pytest.raises(errors.ParameterError, match="holes must be one of"):
+        prepare_month(exports[0], "2025-11", keys.Prorata(), tmp_path / "out", holes="zeros")
+
+
+def test_a_naive_export_with_a_line_missing_in_the_autumn_hour(
+    exports: tuple, tmp_path: Path
+) -> None:
+    """October 2025 in naive local time, with the line ending 02:30 summer time (the
+    step 00:00 to 00:30 UTC) missing for one consumer: placed by the order, the hole
+    reported at its Horodate, filled on request."""
+    _, consumption, production = exports
+    path = tmp_path / "naive.csv"
+    write_enedis_export(path, consumption, production, offsets=False)
+    lines = path.read_text().splitlines()
+    target = f"{CONSUMERS[0]};"
+    autumn = [
+        k
+        for k, line in enumerate(lines)
+        if line.startswith(target) and ";2025-10-26 02:30:00;" in line
+    ]
+    assert len(autumn) == 2  # summer time, then winter time
+    del lines[autumn[0]]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(errors.MissingValueError, match=r"Horodate 2025-10-26T02:30:00\+02:00"):
+        prepare_month(path, "2025-10", keys.Prorata(), tmp_path / "out")
+    month = prepare_month(
+        path, "2025-10", keys.Prorata(), tmp_path / "out", holes="zero-consumption"
+    )
+    assert len(month.allocation.index) == 31 * 48 + 2  # the 50-step day
+    assert month.filled["horodate"].map(pd.Timestamp.isoformat).tolist() == [
+        "2025-10-26T02:30:00+02:00"
+    ]
+    assert month.filled["start_utc"].iloc[0] == pd.Timestamp("2025-10-26 00:00", tz="UTC")
+
+
+def test_console_holes(exports: tuple, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = [str(path) for path in _holed_exports(exports, tmp_path)]
+    out = str(tmp_path / "out")
+    assert main(["month", *files, "--month", "2025-11", "--out", out]) == 1
+    error = capsys.readouterr().err
+    assert "--holes zero-consumption" in error
+    assert "Horodate 2025-11-01T05:30:00+01:00" in error
+    assert main(["month", *files, "--month", "2025-11", "--out", out, "--holes", "zero"]) == 0
+    printed = capsys.readouterr().out
+    assert "3 value(s) of 2 PRM(s) filled with 0, --holes zero" in printed
+    assert (
+        f"{CONSUMERS[1]} (consumer): 2 steps, Horodate 2025-11-01T05:30:00+01:00 to "
+        "2025-11-01T06:00:00+01:00" in printed
+    )
+    assert "50000000000001 (producer): 1 step, Horodate 2025-11-01T10:30:00+01:00" in printed
+    assert main(["month", files[0], files[2], "--month", "2025-11", "--out", out, "--holes",
+                 "zero-production"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "1 value(s) of 1 PRM(s)" in printed
+    assert main(["month", str(exports[0]), "--month", "2025-11", "--out", out]) == 0
+    assert "(none filled)" in capsys.readouterr().out

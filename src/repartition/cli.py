@@ -5,7 +5,9 @@ Parses arguments, calls the library, prints, exits: no logic of its own.
 ``repartition demo`` builds a seeded synthetic community
 (:func:`repartition.synthetic.synthetic_community`), allocates its year with every key and
 prints a comparison table. ``repartition month`` turns the DSO's load-curve exports into a
-month's key file, per-step results and totals (:func:`repartition.io.monthly.prepare_month`).
+month's key file, per-step results and totals (:func:`repartition.io.monthly.prepare_month`);
+``--holes`` chooses what a missing value becomes (refused by default), and the summary lists
+every value filled, as ``<month>_holes.csv`` does.
 Exit codes: 0 on success, 1 for bad input data or a failure while running (the message, on
 one line, names the file, line, PRM or step at fault), 2 for bad arguments, 130 when
 interrupted (Ctrl-C). No traceback is
@@ -148,8 +150,9 @@ def _add_month(
         description=(
             "Read Enedis load-curve CSV exports, allocate one local month with a key, and "
             "write the dynamic key file that makes the DSO reproduce it (with --operation), "
-            "the per-step results (CONS/AUTOCONS/COMPLEMENT, PROD/AUTOPROD/SURPLUS) and the "
-            "monthly totals per member."
+            "the per-step results (CONS/AUTOCONS/COMPLEMENT, PROD/AUTOPROD/SURPLUS), the "
+            "monthly totals per member and the missing values filled (--holes), one line "
+            "per PRM and step."
         ),
         epilog=(
             "Example: repartition month exports/*.csv --month 2025-11 --operation OPE123 "
@@ -178,6 +181,15 @@ def _add_month(
         default=None,
         help="key-file rounding (with --operation): down (the format's rule, the default) or "
         "recover (saturated consumers rounded up within 100 %%)",
+    )
+    month.add_argument(
+        "--holes",
+        choices=("refuse", "zero-consumption", "zero-production", "zero"),
+        default="refuse",
+        help="missing values in the month: refuse them, or count a missing consumer step as "
+        "0 consumption (zero-consumption), a missing producer step as 0 production "
+        "(zero-production), or both (zero); every value filled is listed in "
+        "<month>_holes.csv and in the summary",
     )
     month.add_argument("--tz", default="Europe/Paris", type=_time_zone, help="local time zone")
     month.add_argument("--overwrite", action="store_true", help="replace an existing key file")
@@ -263,6 +275,7 @@ def _month(args: argparse.Namespace) -> int:
         args.out,
         operation=args.operation,
         rounding=args.rounding or "down",
+        holes=args.holes,
         tz=args.tz,
         overwrite=args.overwrite,
     )
@@ -272,8 +285,43 @@ def _month(args: argparse.Namespace) -> int:
         lines.append(f"key file      {files.key_file.path}  (rounding loses {lost:.3f} kWh)")
     lines.append(f"per step      {files.steps}")
     lines.append(f"month totals  {files.totals}")
+    lines.extend(_holes_summary(files.filled, files.holes, files.policy))
     _print(*lines)
     return 0
+
+
+_RUNS_SHOWN = 20
+
+
+def _holes_summary(filled: pd.DataFrame, path: object, policy: str) -> list[str]:
+    """The holes filled, one line per PRM and run of consecutive steps (Horodate, local)."""
+    if filled.empty:
+        return [f"holes         {path}  (none filled)"]
+    prms = filled["prm"].nunique()
+    lines = [
+        f"holes         {path}  ({len(filled):,} value(s) of {prms} PRM(s) filled with 0, "
+        f"--holes {policy}):"
+    ]
+    runs: list[str] = []
+    ends = pd.DatetimeIndex(filled["horodate"])
+    starts = pd.DatetimeIndex(filled["start_utc"])
+    keys = list(zip(filled["prm"], filled["role"], strict=True))
+    step = ends[0] - starts[0]
+    first = 0
+    for i in range(1, len(filled) + 1):
+        if i < len(filled) and keys[i] == keys[i - 1] and starts[i] - starts[i - 1] == step:
+            continue
+        prm, role = keys[first]
+        count = i - first
+        span = ends[first].isoformat()
+        if count > 1:
+            span += f" to {ends[i - 1].isoformat()}"
+        runs.append(f"  {prm} ({role}): {count} step{'s' * (count > 1)}, Horodate {span}")
+        first = i
+    lines.extend(runs[:_RUNS_SHOWN])
+    if len(runs) > _RUNS_SHOWN:
+        lines.append(f"  ... and {len(runs) - _RUNS_SHOWN} more runs: see {path}")
+    return lines
 
 
 def _demo(args: argparse.Namespace) -> int:

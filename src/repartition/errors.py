@@ -12,7 +12,8 @@ Hierarchy::
     │   ├── NonNumericError (TypeError)        a column that is not numbers
     │   ├── MissingValueError                  NaN
     │   ├── NonFiniteError                     +/- inf
-    │   └── NegativeEnergyError                energy < 0
+    │   ├── NegativeEnergyError                energy < 0
+    │   └── ValueRangeError                    too large for the file it is written to
     ├── TimeIndexError (ValueError)            the time axis
     │   ├── NaiveTimestampError                no time zone
     │   ├── UnsortedTimestampError
@@ -36,6 +37,7 @@ Hierarchy::
     │   ├── StepLengthError                    a step length that differs inside a file
     │   ├── ConflictingValuesError             one member and step given twice, differently
     │   ├── CorruptFileError                   truncated or unreadable file
+    │   │   └── EncodingError                  not text in a readable encoding (UTF-16...)
     │   └── NonexistentTimeError (TimeIndexError)  a local time skipped by a DST change
     ├── ParameterError (ValueError)            a function's or key's parameter
     │   ├── ParameterTypeError (TypeError)     of the wrong type
@@ -43,7 +45,9 @@ Hierarchy::
     └── MissingExtraError (ImportError)        an optional package to install
 
 Errors about a file also carry ``path`` and, where known, ``line`` (1-based, header
-included) or ``row_group``. Errors that are about a file's content but belong to an
+included) or ``row_group``; an :class:`EncodingError` also the byte ``offset``. For a
+file-like object (``io.BytesIO``, an open file), ``path`` is its ``name`` when it has one,
+else a label such as ``"<BytesIO>"``. Errors that are about a file's content but belong to an
 older family (a key file whose row sums above 100 % is a :class:`CoefficientSumError`)
 carry ``path`` and ``line`` as well.
 
@@ -64,6 +68,7 @@ __all__ = [
     "DuplicateMemberError",
     "DuplicateTimestampError",
     "EmptyPeriodError",
+    "EncodingError",
     "FileFormatError",
     "IndexMismatchError",
     "IrregularStepError",
@@ -89,6 +94,7 @@ __all__ = [
     "UnitError",
     "UnknownMemberError",
     "UnsortedTimestampError",
+    "ValueRangeError",
 ]
 
 
@@ -138,7 +144,11 @@ def in_context(error: RepartitionError, context: str) -> RepartitionError:
         name: getattr(error, name)
         for name in ("column", "member", "timestamp", "step", "path", "line", "row_group")
     }
-    return type(error)(f"{context}{error.message}", **culprit)
+    copy = type(error)(f"{context}{error.message}", **culprit)
+    for name, value in vars(error).items():  # the attributes of a subclass (offset...)
+        if name != "message" and name not in culprit:
+            setattr(copy, name, value)
+    return copy
 
 
 class DataError(RepartitionError, ValueError):
@@ -159,6 +169,16 @@ class NonFiniteError(DataError):
 
 class NegativeEnergyError(DataError):
     """An energy is negative (consumption and production are both counted >= 0)."""
+
+
+class ValueRangeError(DataError):
+    """A value too large for the file it is written to.
+
+    The result files write energies as whole units of their last decimal (a millionth of a
+    kWh by default): beyond 2**53 units (9.0e9 kWh at 6 decimals) float64 no longer holds
+    every whole number, so the number cannot be written exactly and is refused rather
+    than written wrong.
+    """
 
 
 class TimeIndexError(RepartitionError, ValueError):
@@ -259,6 +279,35 @@ class ConflictingValuesError(FileFormatError):
 
 class CorruptFileError(FileFormatError):
     """A file is truncated, corrupted or not of the expected kind."""
+
+
+class EncodingError(CorruptFileError):
+    """A file is not text in an encoding its reader accepts.
+
+    UTF-16 (what Excel saves as "Unicode text"), a byte that is not valid UTF-8 (or, in a
+    Windows-1252 file, not a character of it), a NUL or another control byte. The message
+    names the file, the line and the byte, and says how to save the file.
+
+    Attributes
+    ----------
+    offset : int or None
+        The byte at fault, counted from 0 at the start of the file (a byte-order mark
+        included).
+    encoding : str or None
+        The encoding the file was read in, or recognised (``"utf-16"``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        offset: int | None = None,
+        encoding: str | None = None,
+        **culprit: Any,
+    ) -> None:
+        super().__init__(message, **culprit)
+        self.offset = offset
+        self.encoding = encoding
 
 
 class NonexistentTimeError(FileFormatError, TimeIndexError):

@@ -12,7 +12,8 @@ allocates them month by month. The walk-through is in docs/io.md.
   or ``rounding="recover"``, the energy lost reported), :func:`write_full_dynamic_key`,
   :func:`read_dynamic_key`, :func:`read_full_dynamic_key`.
 - A PMO's month in one call: :func:`prepare_month` (exports in; key file, per-step
-  results and monthly totals out), also as the console command ``repartition month``.
+  results, monthly totals and the missing values its ``holes`` policy filled out), also as
+  the console command ``repartition month``.
 - Parquet datasets partitioned by local month (``month=YYYY-MM``): :func:`write_energy`
   and :func:`read_energy` (long or wide; a date range, months or members are read without
   the rest), :func:`write_results` and :func:`read_results` (AUTOCONS, COMPLEMENT,
@@ -21,9 +22,12 @@ allocates them month by month. The walk-through is in docs/io.md.
 - Spanish hourly coefficients: :func:`write_spanish_coefficients`,
   :func:`read_spanish_coefficients`.
 
-Every writer writes to a temporary name and renames, so no partial file is ever left;
-every reader raises a :class:`repartition.errors.FileFormatError` (or an older family's
-error) naming the file, line, PRM and timestamp at fault.
+Every writer checks its values, then writes to a temporary name and renames, so no partial
+file is ever left; every reader raises a :class:`repartition.errors.FileFormatError` (or an
+older family's error) naming the file, line, PRM and timestamp at fault, and an
+:class:`~repartition.errors.EncodingError` (line and byte offset) for bytes that are not
+text. The text readers take paths or file-like objects (``io.BytesIO``, ``io.StringIO``,
+open files), the text writers paths or writable buffers.
 """
 
 from repartition.io.dso import (

@@ -30,9 +30,11 @@ are fractions (0.75, not 75 %) with the same decimals. Empty cells are empty.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO, overload
 
 import numpy as np
 import pandas as pd
@@ -43,6 +45,7 @@ import pyarrow.csv as pacsv
 from repartition import errors
 from repartition._atomic import atomic_file
 from repartition.allocation import Allocation
+from repartition.io._files import Writable, check_writable, write_blocks
 from repartition.time import PARIS, check_time_zone, local_months
 
 __all__ = [
@@ -218,15 +221,35 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.where(denominator > 0, numerator / denominator, np.nan)
 
 
+@overload
 def write_dso_results(
     allocation: Allocation,
     path: str | os.PathLike[str],
     *,
+    tz: str = ...,
+    decimal: str = ...,
+    decimals: int = ...,
+) -> Path: ...
+@overload
+def write_dso_results(
+    allocation: Allocation,
+    path: IO[bytes] | IO[str],
+    *,
+    tz: str = ...,
+    decimal: str = ...,
+    decimals: int = ...,
+) -> None: ...
+def write_dso_results(
+    allocation: Allocation,
+    path: Writable,
+    *,
     tz: str = PARIS,
     decimal: str = ",",
     decimals: int = 6,
-) -> Path:
+) -> Path | None:
     """Write :func:`dso_results` as a ``;``-separated CSV, atomically.
+
+    Every value is checked before anything is written (see Raises).
 
     Parameters
     ----------
@@ -234,7 +257,9 @@ def write_dso_results(
         The result of :func:`repartition.allocate`.
     path
         The file to write; written under a temporary name and renamed, so an interrupted
-        write leaves no partial file (an existing file keeps its content).
+        write leaves no partial file (an existing file keeps its content). Or a writable
+        buffer: ``io.BytesIO`` (UTF-8 bytes), ``io.StringIO`` (text), an open file; it
+        receives the rows only once every value is checked.
     tz
         The time zone of ``start_local``.
     decimal
@@ -244,10 +269,26 @@ def write_dso_results(
 
     Returns
     -------
-    pathlib.Path
-        The file written. Timestamps are ISO 8601: ``start_local`` with its UTC offset
-        (``2025-10-26T02:00:00+02:00``), ``start_utc`` ending in ``Z``. Read it back with
+    pathlib.Path or None
+        The file written (``None`` for a buffer). Timestamps are ISO 8601:
+        ``start_local`` with its UTC offset (``2025-10-26T02:00:00+02:00``), ``start_utc``
+        ending in ``Z``. Read it back with
         ``pandas.read_csv(path, sep=";", decimal=",", dtype={"prm": str})``.
+
+    Raises
+    ------
+    repartition.errors.MissingValueError, repartition.errors.NonFiniteError
+        A NaN or infinite energy.
+    repartition.errors.NegativeEnergyError
+        A negative energy, or an AUTOCONS above CONS (AUTOPROD above PROD) as written:
+        its COMPLEMENT (SURPLUS) would be negative.
+    repartition.errors.ValueRangeError
+        An energy too large to write exactly with ``decimals`` decimals: above 2**53
+        (9.0e15) units of the last one, 9.0e9 kWh at 6 decimals, where float64 no longer
+        holds every whole number.
+
+    Each error names the member, the quantity and the step (its local start, as in
+    ``start_local``, with UTC beside).
 
     Examples
     --------
@@ -267,8 +308,87 @@ def write_dso_results(
     """
     tz = check_time_zone(tz)
     _check_format(allocation, decimal, decimals)
+    check_writable(path, "path")
+    _check_steps(allocation, decimals, tz)
     header = ["prm", "role", "start_utc", "start_local", *_QUANTITIES]
     return _write(path, header, _result_blocks(allocation, tz, decimal, decimals))
+
+
+_MAX_UNITS = float(2**53)
+"""The most units of the last decimal written: beyond 2**53 (9.0e15), float64 no longer
+holds every whole number, so the last digits written would be wrong (and beyond 9.2e18
+the int64 that formats them wraps around)."""
+_ERRORS = {
+    "nan": (errors.MissingValueError, "NaN: the allocation has no value there"),
+    "inf": (errors.NonFiniteError, "infinite"),
+    "negative": (errors.NegativeEnergyError, "negative: energies are counted >= 0"),
+    "large": (
+        errors.ValueRangeError,
+        "too large to be written exactly with {decimals} decimals (at most 2**53 units of "
+        "the last one: {limit:.3g} kWh): no meter counts so much, check the data (or "
+        "write fewer decimals)",
+    ),
+}
+
+
+def _check_steps(allocation: Allocation, decimals: int, tz: str) -> None:
+    """Every energy :func:`write_dso_results` writes, checked as written (see Raises)."""
+    index = allocation.index
+    for role, ids, tables in _tables(allocation):
+        names = CONSUMER_QUANTITIES if role == "consumer" else PRODUCER_QUANTITIES
+        size = max(1, _BLOCK_ROWS // max(len(index), 1))
+        for first in range(0, len(ids), size):
+            part = slice(first, first + size)
+            found = _first_bad([np.asarray(t[:, part], np.float64) for t in tables], decimals)
+            if found is not None:
+                step, member, quantity, kind, value = found
+                when = pd.Timestamp(index[step])
+                where = (
+                    f"{names[quantity]} of {role} {ids[first + member]!r} for the step "
+                    f"starting {when.tz_convert(tz).isoformat()} (local time; "
+                    f"{when.tz_convert('UTC'):%Y-%m-%dT%H:%M:%S}Z)"
+                )
+                _refuse(kind, where, value, decimals, ids[first + member], when.tz_convert(tz))
+
+
+def _first_bad(tables: list[np.ndarray], decimals: int) -> tuple[int, int, int, str, float] | None:
+    """The first (in file order: member, then row) bad value of one role's three (rows,
+    members) quantities: (row, member, quantity, kind, value), ``None`` if all are good.
+
+    The first two quantities are written rounded, the third as their difference, which
+    must not be negative (the second may not exceed the first as written).
+    """
+    scale = 10.0**decimals
+    found: list[tuple[int, int, int, str, float]] = []
+    for number, values in enumerate(tables):
+        checks = [("nan", np.isnan(values)), ("inf", np.isinf(values))]
+        if number < 2:
+            checks += [("negative", values < -0.5 / scale), ("large", values > _MAX_UNITS / scale)]
+        for kind, bad in checks:
+            if bad.any():
+                member, row = (int(i) for i in np.argwhere(bad.T)[0])
+                found.append((row, member, number, kind, float(values[row, member])))
+    if not found:
+        rest = np.rint(tables[0] * scale) - np.rint(tables[1] * scale)
+        bad = rest < 0
+        if bad.any():
+            member, row = (int(i) for i in np.argwhere(bad.T)[0])
+            found.append((row, member, 2, "negative", float(rest[row, member] / scale)))
+    if not found:
+        return None
+    return min(found, key=lambda item: (item[1], item[0], item[2]))
+
+
+def _refuse(
+    kind: str, where: str, value: float, decimals: int, member: object, when: object
+) -> None:
+    cls, why = _ERRORS[kind]
+    why = why.format(decimals=decimals, limit=_MAX_UNITS / 10.0**decimals)
+    raise cls(
+        f"Not written: {where} is {value!r}, {why}. Nothing was written.",
+        member=member,
+        timestamp=when,
+    )
 
 
 def _result_blocks(
@@ -307,18 +427,38 @@ def _result_blocks(
             )
 
 
+@overload
 def write_monthly_totals(
     allocation: Allocation,
     path: str | os.PathLike[str],
     *,
+    tz: str = ...,
+    decimal: str = ...,
+    decimals: int = ...,
+) -> Path: ...
+@overload
+def write_monthly_totals(
+    allocation: Allocation,
+    path: IO[bytes] | IO[str],
+    *,
+    tz: str = ...,
+    decimal: str = ...,
+    decimals: int = ...,
+) -> None: ...
+def write_monthly_totals(
+    allocation: Allocation,
+    path: Writable,
+    *,
     tz: str = PARIS,
     decimal: str = ",",
     decimals: int = 6,
-) -> Path:
+) -> Path | None:
     """Write :func:`monthly_totals` as a ``;``-separated CSV, atomically.
 
-    Same parameters and number format as :func:`write_dso_results`; the rates are
-    fractions written with ``decimals`` decimals.
+    Same parameters, number format, destinations (a path or a writable buffer) and
+    checks as :func:`write_dso_results`, on the monthly sums: an error names the member
+    and the local month (a sum of finite energies may still overflow to infinity). The
+    rates are fractions written with ``decimals`` decimals.
 
     Examples
     --------
@@ -335,7 +475,10 @@ def write_monthly_totals(
     """
     tz = check_time_zone(tz)
     _check_format(allocation, decimal, decimals)
-    table = monthly_totals(allocation, tz=tz)
+    check_writable(path, "path")
+    with np.errstate(over="ignore"):  # a sum that overflows is refused just below
+        table = monthly_totals(allocation, tz=tz)
+    _check_totals(table, decimals)
     columns = {
         "month": pa.array(table["month"].to_numpy(dtype=str)),
         "prm": pa.array(table["prm"].astype(str).to_numpy(dtype=str)),
@@ -346,6 +489,21 @@ def write_monthly_totals(
     for name in _RATES:
         columns[name] = _fixed(_units(table[name].to_numpy(), decimals), decimals, decimal)
     return _write(path, list(columns), [pa.table(columns)])
+
+
+def _check_totals(table: pd.DataFrame, decimals: int) -> None:
+    """The monthly sums :func:`write_monthly_totals` writes, checked as written."""
+    for role, names in (("consumer", CONSUMER_QUANTITIES), ("producer", PRODUCER_QUANTITIES)):
+        mine = (table["role"] == role).to_numpy()
+        if not mine.any():
+            continue
+        rows = table.loc[mine]
+        found = _first_bad([rows[[name]].to_numpy(np.float64) for name in names], decimals)
+        if found is not None:
+            row, _, quantity, kind, value = found
+            month, member = rows["month"].iloc[row], rows["prm"].iloc[row]
+            where = f"the {month} total of {names[quantity]} of {role} {member!r}"
+            _refuse(kind, where, value, decimals, member, month)
 
 
 def _check_format(allocation: Allocation, decimal: str, decimals: int) -> None:
@@ -393,12 +551,23 @@ def _fixed(units: np.ndarray, decimals: int, decimal: str) -> pa.Array:
     return pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
 
 
-def _write(path: str | os.PathLike[str], header: list[str], blocks: Iterable[pa.Table]) -> Path:
-    """Write the header, then each block's table, to a temporary file renamed onto ``path``."""
+def _write(path: Writable, header: list[str], blocks: Iterable[pa.Table]) -> Path | None:
+    """Write the header, then each block's table, to a temporary file renamed onto ``path``
+    (or to a writable buffer)."""
     options = pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none")
+    first = (";".join(header) + "\n").encode("utf-8")
+    if not isinstance(path, (str, os.PathLike)):
+        write_blocks(path, itertools.chain([first], (_csv_bytes(b, options) for b in blocks)))
+        return None
     destination = Path(path)
     with atomic_file(destination) as temporary, pa.OSFile(str(temporary), "wb") as sink:
-        sink.write((";".join(header) + "\n").encode("utf-8"))
+        sink.write(first)
         for block in blocks:
             pacsv.write_csv(block, sink, options)
     return destination
+
+
+def _csv_bytes(block: pa.Table, options: pacsv.WriteOptions) -> bytes:
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(block, sink, options)
+    return bytes(sink.getvalue().to_pybytes())

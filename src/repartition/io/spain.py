@@ -50,12 +50,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
 
 from repartition import errors
 from repartition._align import check_sums
+from repartition.io import _files
+from repartition.io._files import Readable
 from repartition.io.keyfile import _text as text
 from repartition.io.keyfile import _write as keywrite
 from repartition.io.keyfile.rounding import floor_units
@@ -103,8 +106,10 @@ class SpanishCoefficients:
 
     Attributes
     ----------
-    path : pathlib.Path
-        The file.
+    path : pathlib.Path or None
+        The file; ``None`` when it was written to a buffer.
+    name : str
+        The file name the format gives it, ``<CAU>_<YYYY>.txt`` (also for a buffer).
     cau : str
         The installation's code.
     year : int
@@ -114,10 +119,14 @@ class SpanishCoefficients:
         summing to exactly 1 in millionths): what :func:`read_spanish_coefficients` returns.
     """
 
-    path: Path
+    path: Path | None
     cau: str
     year: int
     coefficients: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        return f"{self.cau}_{self.year:04d}.txt"
 
 
 def round_to_millionths(coefficients: pd.DataFrame) -> pd.DataFrame:
@@ -182,7 +191,7 @@ def _millionths(values: np.ndarray) -> np.ndarray:
 
 def write_spanish_coefficients(
     coefficients: pd.DataFrame | pd.Series,
-    directory: str | os.PathLike[str],
+    directory: str | os.PathLike[str] | IO[bytes] | IO[str],
     cau: str,
     year: int,
     *,
@@ -198,8 +207,11 @@ def write_spanish_coefficients(
         Hours x CUPS shares (0.25 for 25 %) on the year's hours (:func:`hours_of_year`,
         any time zone), each hour summing to 1 within 1e-9; or a Series CUPS -> share, a
         fixed set repeated every hour.
-    directory : path
-        Where to write.
+    directory : path or file-like
+        The folder to write ``<CAU>_<YYYY>.txt`` into, or a writable buffer
+        (``io.BytesIO``, ``io.StringIO``, an open file), which receives the content once
+        it is checked (the result's ``path`` is then ``None``, its ``name`` the file
+        name).
     cau : str
         The installation's code (letters, digits, ``.``, ``-``).
     year : int
@@ -255,8 +267,11 @@ def write_spanish_coefficients(
                 f"({tz}): use `repartition.io.spain.hours_of_year({year})` as their index, "
                 "or give a Series for a fixed set.",
             )
-    path = Path(directory) / f"{cau}_{year:04d}.txt"
-    keywrite.refuse_existing(path, overwrite)
+    _files.check_writable(directory, "directory")
+    path = None
+    if isinstance(directory, (str, os.PathLike)):
+        path = Path(directory) / f"{cau}_{year:04d}.txt"
+        keywrite.refuse_existing(path, overwrite)
     units = _millionths(_checked(frame))
     cups = np.asarray(frame.columns, dtype=str)
     hour = np.strings.zfill(np.arange(1, len(hours) + 1).astype(str), 4)
@@ -266,28 +281,36 @@ def write_spanish_coefficients(
     )
     lines = np.strings.add(np.strings.add(cups[None, :], ";"), np.strings.add(hour[:, None], ";"))
     lines = np.strings.add(lines, share)
-    keywrite.write_text(path, lines.T.ravel().tolist(), line_ending)
+    if path is None:
+        keywrite.write_buffer(directory, lines.T.ravel().tolist(), line_ending)
+    else:
+        keywrite.write_text(path, lines.T.ravel().tolist(), line_ending)
     written = pd.DataFrame(units / SCALE, index=hours, columns=pd.Index(list(frame.columns)))
     return SpanishCoefficients(path, cau, year, written)
 
 
 def read_spanish_coefficients(
-    path: str | os.PathLike[str],
+    path: Readable,
     *,
     members: Iterable[str] | None = None,
     tz: str = MADRID,
+    name: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Read a ``<CAU>_<YYYY>.txt`` file into hours x CUPS shares, checking it.
 
     Parameters
     ----------
-    path : path
-        The file; its name gives the year.
+    path : path or file-like
+        The file, or a buffer open for reading (``io.BytesIO``, ``io.StringIO``, an open
+        file), read from where it stands.
     members : iterable of str, optional
         The installation's CUPS: one of the file outside them, or one of them missing, is
         an error.
     tz : str
         The local time whose 1 January 00:00 is hour 1.
+    name : str or path, optional
+        The file name, which gives the year: by default the path's own name, or a
+        buffer's ``name``. A buffer without a name needs it.
 
     Returns
     -------
@@ -296,6 +319,8 @@ def read_spanish_coefficients(
 
     Raises
     ------
+    repartition.errors.EncodingError
+        Bytes that are not UTF-8 text, naming the line and byte offset.
     repartition.errors.FileFormatError
         A bad name; a line that is not ``CUPS;HHHH;d,dddddd``; an hour outside 1 to the
         year's count (8760 or 8784). Each names the file and line.
@@ -312,14 +337,22 @@ def read_spanish_coefficients(
         CUPS that do not match ``members``.
     """
     tz = check_time_zone(tz)
-    match = _NAME.match(Path(path).name)
+    input = _files.source(path, "Spanish coefficients file")
+    path = input.path
+    if name is None and input.label.startswith("<"):
+        raise errors.ParameterError(
+            f"{path} has no file name, which gives the year: pass name='<CAU>_<YYYY>.txt'."
+        )
+    named = Path(input.label if name is None else name).name
+    match = _NAME.match(named)
     if match is None:
         raise errors.FileFormatError(
-            f"{path}: a Spanish coefficients file is named <CAU>_<YYYY>.txt.", path=path
+            f"{path}: a Spanish coefficients file is named <CAU>_<YYYY>.txt, not {named!r}.",
+            path=path,
         )
     hours = hours_of_year(int(match["year"]), tz)
     what = "a line is CUPS;HHHH;d,dddddd (3 fields)"
-    cells = text.split_rows(text.read_lines(path), 3, path, 1, what)
+    cells = text.split_rows(text.read_lines(input), 3, path, 1, what)
     lines = np.arange(1, len(cells) + 1)
     cups, hour_text = np.strings.rstrip(cells[:, 0], " "), cells[:, 1]
     column, unique = pd.factorize(cups)  # CUPS in order of first appearance

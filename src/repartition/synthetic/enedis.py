@@ -100,7 +100,10 @@ def _lines(table: pd.DataFrame, role: str, tz: str, decimals: int, offsets: bool
     pas = f"PT{int(minutes)}M"
     lines: list[str] = []
     for prm in table.columns:
-        power = np.round(table[prm].to_numpy(dtype=np.float64) * 60_000.0 / minutes, decimals)
+        energy = table[prm].to_numpy(dtype=np.float64)
+        with np.errstate(over="ignore"):
+            power = np.round(energy * 60_000.0 / minutes, decimals)
+        _check(energy, power, prm, ends)
         values = [f"{value:.{decimals}f}" for value in power]
         prefix = f"{prm};{first};{last};PA;{role};BRUT;W;"
         lines.extend(
@@ -108,6 +111,24 @@ def _lines(table: pd.DataFrame, role: str, tz: str, decimals: int, offsets: bool
             for stamp, value in zip(stamps, values, strict=True)
         )
     return lines
+
+
+def _check(energy: np.ndarray, power: np.ndarray, prm: object, ends: pd.DatetimeIndex) -> None:
+    """A typed error naming the PRM and the step (its Horodate) for a value no export holds."""
+    checks: list[tuple[np.ndarray, type[errors.DataError], str]] = [
+        (np.isnan(energy), errors.MissingValueError, "NaN: an export leaves such a line out"),
+        (~np.isfinite(power), errors.NonFiniteError, "not a finite power"),
+        (energy < 0, errors.NegativeEnergyError, "negative: exports count energy >= 0"),
+    ]
+    for bad, cls, why in checks:
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise cls(
+                f"PRM {prm!r}, step ending {ends[row].isoformat()} (Horodate): the energy "
+                f"{float(energy[row])!r} kWh is {why}. Nothing was written.",
+                member=prm,
+                timestamp=ends[row],
+            )
 
 
 def _iso(times: pd.DatetimeIndex) -> np.ndarray:

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
+from repartition.io import _files
+from repartition.io._files import Readable
 from repartition.io.enedis._csv import COLUMNS, NS_PER_MINUTE, Part, Source, read_file
 from repartition.time import PARIS, check_time_zone
 
@@ -64,10 +66,13 @@ class LoadCurves:
         The step length (``Pas``).
     missing : pandas.DataFrame
         One row per hole: ``prm``, ``role`` (``consumer`` or ``producer``), ``first``
-        and ``last`` (UTC starts of the first and last missing steps) and ``steps`` (how
-        many). Empty when the curves are complete.
-    sources : tuple of pathlib.Path
-        The files read, in the order given.
+        and ``last`` (UTC starts of the first and last missing steps), ``steps`` (how
+        many), and ``first_horodate`` and ``last_horodate``: the same steps as the export
+        stamps them, their local END in ``tz`` (``2025-11-01 00:30:00+01:00`` for the
+        step starting 2025-10-31 23:00 UTC). Empty when the curves are complete.
+    sources : tuple of pathlib.Path or str
+        The files read, in the order given (a buffer by its ``name``, or a label such as
+        ``"<BytesIO>"``).
     tz : str
         The time zone used to read naive ``Horodate`` and to display the period.
     """
@@ -76,7 +81,7 @@ class LoadCurves:
     production: pd.DataFrame
     step: pd.Timedelta
     missing: pd.DataFrame
-    sources: tuple[Path, ...] = field(default=())
+    sources: tuple[Path | str, ...] = field(default=())
     tz: str = PARIS
 
     @property
@@ -107,7 +112,7 @@ class LoadCurves:
 
 
 def read_load_curves(
-    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    paths: Readable | Iterable[Readable],
     *,
     tz: str = PARIS,
 ) -> LoadCurves:
@@ -116,12 +121,15 @@ def read_load_curves(
     Parameters
     ----------
     paths
-        One file or several (several PRMs per file, periods may overlap).
+        One file or several (several PRMs per file, periods may overlap): paths
+        (``str``, ``os.PathLike``) or buffers open for reading (``io.BytesIO``,
+        ``io.StringIO``, an open file), read from where they stand. Errors name a buffer
+        by its ``name`` (an open file's path), else as ``"<BytesIO>"``.
     tz
         The time zone of naive ``Horodate`` (and ``Date de début``, ``Date de fin``)
-        values. In the repeated autumn hour the first line of a PRM is taken as summer
-        time and the second as winter time (see Notes); ``Horodate`` with a UTC offset
-        need no rule.
+        values. In the repeated autumn hour a PRM's lines before the step back in time
+        are summer time, those after it winter time (see Notes); ``Horodate`` with a UTC
+        offset need no rule.
 
     Returns
     -------
@@ -145,15 +153,23 @@ def read_load_curves(
         One PRM and step given twice with different values (identical repetitions, as
         in overlapping exports, are merged; a value also wins over an empty one).
     repartition.errors.NonexistentTimeError
-        A naive ``Horodate`` skipped by the spring DST change, or a local time of the
-        repeated autumn hour that appears once for a PRM (the other line is missing, or
-        the lines are out of order), so that summer cannot be told from winter time.
+        A naive ``Horodate`` skipped by the spring DST change, or lines of the repeated
+        autumn hour whose order cannot tell summer from winter time (a PRM's lines of
+        that night never go back in time: half the hour or more is missing, the export
+        starts or ends inside it, or the lines are out of order).
+    repartition.errors.EncodingError
+        Bytes that are not text: UTF-16 (Excel's "Unicode text"), a byte that is not
+        valid UTF-8 in a UTF-8 file (or no character of Windows-1252 in such a file), a
+        NUL or control byte; naming the line and the byte offset.
     repartition.errors.NegativeEnergyError
         A negative power.
     repartition.errors.FileFormatError
-        An empty file, a truncated line, an unknown ``Grandeur métier`` or ``Pas``, a
-        number, timestamp or date that cannot be read, or a ``Date de fin`` before the
-        ``Date de début``.
+        An empty file, a truncated line, a column named twice
+        (:class:`~repartition.errors.ColumnError`), an unknown ``Grandeur métier`` or
+        ``Pas``, a PRM with characters other than letters, digits, ``.``, ``-``, ``_``, a
+        number, timestamp or date that cannot be read, a ``Date de fin`` before the
+        ``Date de début``, or dates so far apart that the tables would exceed 2**30
+        values (a year mistyped).
 
     Notes
     -----
@@ -173,13 +189,19 @@ def read_load_curves(
     empty cells request nothing.
 
     Naive ``Horodate`` are read per PRM in file order: the local time goes back only
-    at the autumn change (e.g. from 02:30 to 02:00 in Paris), and the first line of a
-    time of the repeated hour is summer time, the second winter time. A time of that
-    hour that appears once (Enedis left the other line out, or the export starts or
-    ends inside that hour) is an error rather than a guess. Any other step back in time
-    starts a new run of lines, read the same way: an overlapping export appended to
-    the file gives repeated steps, merged when equal. Exports with UTC offsets need
-    none of this and are safer.
+    at the autumn change (e.g. from 02:30 to 02:00 in Paris, or from 02:00 to 02:00 at
+    60 minutes), and a PRM's lines of the repeated hour before that step back are
+    summer time, those after it winter time. So a line missing in that hour is a hole
+    like any other (01:30, 02:00, 02:00, 02:30, 03:00 lacks 02:30 summer time), reported
+    in ``missing``. Where the lines never go back in time that night (01:30, 02:00,
+    02:30, 03:00: summer or winter time?), the order cannot tell and the file is
+    refused rather than guessed. Any other step back in time starts a new run of lines,
+    read the same way: an overlapping export appended to the file gives repeated steps,
+    merged when equal. Exports with UTC offsets need none of this and are safer.
+
+    The file's bytes are checked as text first. A file is UTF-8 (a byte-order mark is
+    allowed) when its first non-ASCII bytes are valid UTF-8, and Windows-1252 when they
+    are not; then any byte its encoding does not allow is an error, never a guess.
 
     Examples
     --------
@@ -201,10 +223,11 @@ def read_load_curves(
     1  30000000000002  producer      1
     """
     tz = check_time_zone(tz)
-    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    one = isinstance(paths, (str, os.PathLike)) or _files.is_buffer(paths)
+    items: list[Any] = [paths] if one or not isinstance(paths, Iterable) else list(paths)
     if not items:
         raise errors.ParameterError("read_load_curves needs at least one file.")
-    sources = [Source(Path(item)) for item in items]
+    sources = [Source(_files.source(item, "export")) for item in items]
     parts = [read_file(source, tz) for source in sources]
     return _assemble(parts, sources, tz)
 
@@ -223,7 +246,7 @@ def _assemble(parts: list[Part], sources: list[Source], tz: str) -> LoadCurves:
     )
     file = np.concatenate([np.full(len(part.prm), k) for k, part in enumerate(parts)])
     row = np.concatenate([np.arange(len(part.prm)) for part in parts])
-    lines = _Lines(sources, file, row, ids, prm, start)
+    lines = _Lines(sources, file, row, ids, prm, start, step, tz)
     key = prm.astype(np.int64) * 2 + role
     _check_steps(lines, key, step)
     step_ns, first = int(step[0]), int(start.min())
@@ -241,6 +264,7 @@ def _assemble(parts: list[Part], sources: list[Source], tz: str) -> LoadCurves:
     first, stop = _span(parts, sources, first, int(start.max()) + step_ns, step_ns, tz)
     position = (start - first) // step_ns
     count = (stop - first) // step_ns
+    _check_size(lines, count, len(ids), first, stop, tz)
     _check_conflicts(lines, key * count + position, energy)
     index = pd.date_range(
         pd.Timestamp(first, tz="UTC"), periods=count, freq=pd.Timedelta(step_ns), unit="us"
@@ -255,14 +279,33 @@ def _assemble(parts: list[Part], sources: list[Source], tz: str) -> LoadCurves:
         filled = mine & ~np.isnan(energy)
         values[position[filled], column[prm[filled]]] = energy[filled]
         tables.append(pd.DataFrame(values, index=index, columns=ids[members], copy=False))
-        holes.append(_holes(values, ids[members], name, index))
+        holes.append(_holes(values, ids[members], name, index, tz))
     return LoadCurves(
         consumption=tables[0],
         production=tables[1],
         step=pd.Timedelta(step_ns),
         missing=pd.concat(holes, ignore_index=True),
-        sources=tuple(source.path for source in sources),
+        sources=tuple(one.path for one in sources),
         tz=tz,
+    )
+
+
+_MAX_VALUES = 1 << 30
+"""The most values (steps x PRMs) the tables may hold: 8 GiB of float64. A span of time
+beyond it comes from a wrong date (a year 2225 for 2025), not from metered data."""
+
+
+def _check_size(lines: _Lines, count: int, prms: int, first: int, stop: int, tz: str) -> None:
+    if count * max(prms, 1) <= _MAX_VALUES:
+        return
+    span = [pd.Timestamp(instant, tz="UTC").tz_convert(tz) for instant in (first, stop)]
+    early, late = int(np.argmin(lines.start)), int(np.argmax(lines.start))
+    raise errors.FileFormatError(
+        f"The curves span {span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} ({tz}): "
+        f"{count:,} steps x {prms:,} PRMs, more values than a table of metered data holds, so "
+        f"a date is probably wrong. The earliest line is {lines.at(early)}, the latest "
+        f"{lines.at(late)}; check them and the periods requested (Date de début, Date de fin).",
+        **lines.culprit(late),
     )
 
 
@@ -304,13 +347,20 @@ class _Lines:
     ids: pd.Index
     prm: np.ndarray
     start: np.ndarray
+    step: np.ndarray
+    tz: str
 
     def at(self, i: int, detail: bool = True) -> str:
         source = self.sources[int(self.file[i])]
         where = f"{source.path}, line {source.line(int(self.row[i]))}"
-        return (
-            f"{where} (PRM {self.ids[self.prm[i]]}, step starting {self.when(i)})" * detail or where
-        )
+        if not detail:
+            return where
+        return f"{where} (PRM {self.ids[self.prm[i]]}, {self.step_text(i)})"
+
+    def step_text(self, i: int) -> str:
+        """The step as the export shows it (its local end), with its UTC start beside."""
+        end = pd.Timestamp(int(self.start[i]) + int(self.step[i]), tz="UTC").tz_convert(self.tz)
+        return f"Horodate {end.isoformat()}, the step starting {self.when(i)} UTC"
 
     def when(self, i: int) -> pd.Timestamp:
         return pd.Timestamp(int(self.start[i]), tz="UTC")
@@ -362,15 +412,16 @@ def _check_conflicts(lines: _Lines, cell: np.ndarray, energy: np.ndarray) -> Non
         a, b = lines.first(int(order[np.argmax(clash)]), int(order[np.argmax(clash) + 1]))
         culprit = lines.culprit(b)
         raise errors.ConflictingValuesError(
-            f"The PRM {culprit['member']} has two different values for the step starting "
-            f"{culprit['timestamp']}: {energy[a]:.6g} kWh at {lines.at(a)} and "
-            f"{energy[b]:.6g} kWh at {lines.at(b)}. Keep the right export and drop the other.",
+            f"The PRM {culprit['member']} has two different values for one step "
+            f"({lines.step_text(b)}): {energy[a]:.6g} kWh at {lines.at(a, detail=False)} and "
+            f"{energy[b]:.6g} kWh at {lines.at(b, detail=False)}. Keep the right export and "
+            "drop the other.",
             **culprit,
         )
 
 
 def _holes(
-    values: np.ndarray, members: pd.Index, role: str, index: pd.DatetimeIndex
+    values: np.ndarray, members: pd.Index, role: str, index: pd.DatetimeIndex, tz: str
 ) -> pd.DataFrame:
     """Runs of NaN in each column of ``values``."""
     padded = np.zeros((values.shape[1], values.shape[0] + 2), dtype=np.int8)
@@ -378,6 +429,8 @@ def _holes(
     change = np.diff(padded, axis=1)
     member, first = np.nonzero(change == 1)
     stop = np.nonzero(change == -1)[1]
+    step = index.freq
+    assert step is not None
     return pd.DataFrame(
         {
             "prm": pd.Series(members[member], dtype=object),
@@ -385,5 +438,7 @@ def _holes(
             "first": index[first],
             "last": index[stop - 1],
             "steps": (stop - first).astype(np.int64),
+            "first_horodate": (index[first] + step).tz_convert(tz),
+            "last_horodate": (index[stop - 1] + step).tz_convert(tz),
         }
     )

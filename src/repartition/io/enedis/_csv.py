@@ -8,7 +8,6 @@ parts of several files on one time axis. Times and the requested period are read
 
 from __future__ import annotations
 
-import codecs
 import csv
 import re
 import unicodedata
@@ -23,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from repartition import errors
+from repartition.io._files import Input, scan
 from repartition.io.enedis._times import Period, codes, culprit, end_times, periods
 
 COLUMNS = (
@@ -54,21 +54,31 @@ _READ = {  # our name -> column of the file
 _OPTIONAL = {"period_start": "Date de début", "period_end": "Date de fin"}
 _KWH_DIVISOR = {"W": 60_000.0, "KW": 60.0}  # energy [kWh] = value x step [min] / divisor
 NS_PER_MINUTE = 60_000_000_000
+_PRM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _ONE_COLUMN = ": a single column, so the file is probably not ';'-separated"
 
 
 @dataclass
 class Source:
-    """A file being read: its path, encoding and number of fields."""
+    """A file being read (a path or a buffer's content): its name, encoding and number of
+    fields."""
 
-    path: Path
-    encoding: str = "utf-8"
+    input: Input
     fields: int = 0
+
+    @property
+    def path(self) -> Path | str:
+        """The file, or the buffer's name (see :func:`repartition.io._files.source`)."""
+        return self.input.path
+
+    @property
+    def encoding(self) -> str:
+        return self.input.encoding
 
     def line(self, row: int) -> int:
         """The 1-based file line of data row ``row`` (error paths only: reads the file)."""
         count = -1  # the header is row -1
-        with open(self.path, encoding=self.encoding, errors="replace", newline="") as lines:
+        with self.input.text_stream() as lines:
             for number, text in enumerate(lines, start=1):
                 if text.strip("\r\n"):
                     count += 1
@@ -114,6 +124,15 @@ def read_file(source: Source, tz: str) -> Part:
         row = int(empty[0])
         text = "the PRM (Identifiant PRM) is empty; fill it in."
         source.fail(errors.FileFormatError, row, text, timestamp=table["end"][row].as_py())
+    odd = [i for i, p in enumerate(prms) if p and not _PRM.fullmatch(p)]
+    if odd:
+        row = int(np.flatnonzero(np.isin(prm, odd))[0])
+        text = (
+            f"the PRM {prms[prm[row]]!r} holds characters other than ASCII letters, digits, "
+            "'.', '-' and '_' (an Enedis PRM is 14 digits): the line is damaged, or the "
+            "file is not an Enedis export."
+        )
+        source.fail(errors.FileFormatError, row, text, timestamp=table["end"][row].as_py())
     _lookup(source, table, "quantity", {"PA": 1}, errors.UnitError, _NOT_POWER)
     divisor = _lookup(source, table, "unit", _KWH_DIVISOR, errors.UnitError, _NOT_WATTS)
     role = _lookup(source, table, "role", {"CONS": 1, "PROD": 2}, errors.FileFormatError, _ROLE)
@@ -149,29 +168,38 @@ def _normalise(name: str) -> str:
 
 
 def _sniff(source: Source) -> bytes:
-    """The start of the file (without a BOM); sets the encoding to try first."""
-    with open(source.path, "rb") as handle:
-        head = handle.read(1 << 20)
+    """The start of the file (without a BOM), after checking that the file is text and
+    choosing its encoding (:func:`repartition.io._files.scan`: UTF-8 or Windows-1252)."""
+    head = source.input.head(1 << 20)
     if not head.strip():
         raise errors.FileFormatError(
             f"{source.path} is empty: an Enedis export has a header line and one line per "
             "PRM and step. Export the curves again.",
             path=source.path,
         )
-    head = head.removeprefix(codecs.BOM_UTF8)
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        source.encoding = "cp1252"
-    return head
+    scan(source.input, legacy=True)
+    return head.removeprefix(b"\xef\xbb\xbf")
 
 
-def _header(source: Source, head: bytes, encoding: str) -> dict[str, str]:
+def _header(source: Source, head: bytes) -> dict[str, str]:
     """Map our names to the file's column names (optional columns only when present)."""
     first = next(raw for raw in head.splitlines() if raw.strip())
-    names = [n.strip('"') for n in first.decode(encoding, errors="replace").split(";")]
+    names = [n.strip('"') for n in first.decode(source.encoding, errors="replace").split(";")]
     source.fields = len(names)
-    found = {_normalise(name): name for name in names}
+    found: dict[str, str] = {}
+    for name in names:
+        key = _normalise(name)
+        if key in found and key:
+            same = "" if found[key] == name else f" ({found[key]!r} and {name!r} are one name)"
+            raise errors.ColumnError(
+                f"{source.path}, line 1: the column {name!r} appears twice in the header"
+                f"{same}, so which one holds the data cannot be told. Export the file again, "
+                "or remove the extra column.",
+                column=name,
+                path=source.path,
+                line=1,
+            )
+        found[key] = name
     for theirs in _READ.values():
         if _normalise(theirs) not in found:
             raise errors.ColumnError(
@@ -187,37 +215,32 @@ def _header(source: Source, head: bytes, encoding: str) -> dict[str, str]:
 
 
 def _table(source: Source) -> pa.Table:
-    """The needed columns, as text; the encoding falls back to cp1252, then latin-1."""
+    """The needed columns, as text, in the encoding :func:`_sniff` chose."""
     head = _sniff(source)
     parse = pacsv.ParseOptions(delimiter=";")
-    for encoding in dict.fromkeys((source.encoding, "cp1252", "latin-1")):
-        columns = _header(source, head, encoding)
-        text = {columns["end"], columns["value"]}
-        convert = pacsv.ConvertOptions(
-            column_types={
-                name: pa.string() if name in text else pa.dictionary(pa.int32(), pa.string())
-                for name in columns.values()
-            },
-            include_columns=list(columns.values()),
-            strings_can_be_null=True,
-            null_values=[""],
-        )
-        try:
-            read = pacsv.ReadOptions(encoding=encoding, block_size=1 << 24)
-            table = pacsv.read_csv(source.path, read, parse, convert)
-        except UnicodeDecodeError:
-            continue
-        except pa.ArrowInvalid as error:
-            if "UTF8" in str(error):
-                continue
-            _bad_line(source, error)
-        source.encoding = encoding
-        return table.rename_columns(list(columns))
-    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+    columns = _header(source, head)
+    text = {columns["end"], columns["value"]}
+    convert = pacsv.ConvertOptions(
+        column_types={
+            name: pa.string() if name in text else pa.dictionary(pa.int32(), pa.string())
+            for name in columns.values()
+        },
+        include_columns=list(columns.values()),
+        strings_can_be_null=True,
+        null_values=[""],
+    )
+    read = pacsv.ReadOptions(encoding=source.encoding, block_size=1 << 24)
+    data = source.input.data
+    file = str(source.input.file) if data is None else pa.BufferReader(data)
+    try:
+        table = pacsv.read_csv(file, read, parse, convert)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:  # checked text: a bad line
+        _bad_line(source, error)
+    return table.rename_columns(list(columns))
 
 
-def _bad_line(source: Source, error: Exception) -> None:
-    with open(source.path, encoding=source.encoding, errors="replace", newline="") as lines:
+def _bad_line(source: Source, error: Exception) -> NoReturn:
+    with source.input.text_stream() as lines:
         for number, row in enumerate(csv.reader(lines, delimiter=";"), start=1):
             if row and len(row) != source.fields:
                 raise errors.CorruptFileError(

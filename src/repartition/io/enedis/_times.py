@@ -1,9 +1,8 @@
 """Times of an Enedis load-curve file: ``Horodate`` and the requested period.
 
 Naive local ``Horodate`` repeat in the autumn hour; :func:`end_times` tells summer from
-winter time by the order of each PRM's lines (see :func:`runs`), through
-:func:`repartition.time.localize`. ``Date de début`` and ``Date de fin`` give the period
-requested from the DSO (:func:`periods`).
+winter time by the order of each PRM's lines (see :func:`summer_time`). ``Date de début`` and
+``Date de fin`` give the period requested from the DSO (:func:`periods`).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from repartition import errors
-from repartition.time import localize
 
 if TYPE_CHECKING:
     from repartition.io.enedis._csv import Source
@@ -86,18 +84,23 @@ def end_times(source: Source, table: pa.Table, groups: np.ndarray, tz: str) -> n
     if aware:
         return ns
     naive = pd.DatetimeIndex(ns.view("datetime64[ns]"))
+    skipped = np.asarray(naive.tz_localize(tz, ambiguous=True, nonexistent="NaT").isna())
+    if skipped.any():
+        row = int(np.argmax(skipped))
+        text_ = _NONEXISTENT.format(time=naive[row], tz=tz)
+        source.fail(errors.NonexistentTimeError, row, text_, **culprit(table, row))
     probe = naive.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
     ambiguous = np.asarray(probe.isna())
-    labels = runs(groups, ns, ambiguous)
-    try:
-        utc = localize(naive, tz, groups=labels, path=source.path)
-    except errors.NonexistentTimeError as error:  # named again below with PRM and line
-        row = (error.line or 2) - 2
-    else:
-        return np.asarray(utc.as_unit("ns").asi8)
-    message = _AMBIGUOUS if ambiguous[row] else _NONEXISTENT
-    text_ = message.format(time=naive[row], tz=tz)
-    source.fail(errors.NonexistentTimeError, row, text_, **culprit(table, row))
+    if not ambiguous.any():
+        return np.asarray(probe.as_unit("ns").asi8)
+    summer = summer_time(groups, ns, ambiguous)
+    unknown = ambiguous & (summer < 0)
+    if unknown.any():
+        row = int(np.argmax(unknown))
+        text_ = _AMBIGUOUS.format(time=naive[row], tz=tz)
+        source.fail(errors.NonexistentTimeError, row, text_, **culprit(table, row))
+    utc = naive.tz_localize(tz, ambiguous=summer == 1, nonexistent="NaT")
+    return np.asarray(utc.as_unit("ns").asi8)
 
 
 _NONEXISTENT = (
@@ -107,26 +110,29 @@ _NONEXISTENT = (
 )
 _AMBIGUOUS = (
     "the local time {time} is ambiguous in {tz}: clocks go back at the autumn DST change, "
-    "so it happens twice (summer time, then winter time), but it appears once among this "
-    "PRM's lines in time order, so summer time cannot be told from winter time. The "
-    "export left out the other line (a missing value, or a file that starts or ends "
-    "inside the repeated hour), or a line of that hour is repeated, or the PRM's lines "
-    "are not in time order. Export the curves with UTC offsets (e.g. "
+    "so it happens twice (summer time, then winter time), and this PRM's lines of that "
+    "night, in file order, never go back in time, so the order cannot tell whether this "
+    "line is summer or winter time. The export left out the rest of the repeated hour, "
+    "starts or ends inside it, or its lines are not in time order (a line of that hour "
+    "repeated, an export appended). Export the curves with UTC offsets (e.g. "
     "2025-10-26T02:30:00+02:00), which need no rule."
 )
 
 
-def runs(groups: np.ndarray, naive: np.ndarray, ambiguous: np.ndarray) -> np.ndarray:
-    """Label each line with its curve and run of lines in time order.
+def summer_time(groups: np.ndarray, naive: np.ndarray, ambiguous: np.ndarray) -> np.ndarray:
+    """Which lines of the repeated autumn hour are summer time, by the order of the file.
 
     A naive export lists each curve in time order, so within a curve the local time only
     goes back at the autumn change, from a time of the repeated hour to an earlier (or
-    the same) one of that hour, once per night. Any other step back (or repeat) starts
-    a new run: an overlapping export appended to the file, or lines out of order. The
-    autumn rule of :func:`repartition.time.localize` (first occurrence summer time,
-    second winter time; once is an error) then applies within each run, and repeated
-    steps of different runs are merged (or refused if they differ) like any other
-    repeated step.
+    the same) one of that hour, once per night: the *fold*. Any other step back (or
+    repeat) starts a new run of lines: an overlapping export appended to the file, or
+    lines out of order. Within a run, the lines of the repeated hour before the fold are
+    summer time and those after it winter time, whichever lines are missing (02:00,
+    02:30, 02:00, 03:00 lacks 02:30 winter time; 02:00, 02:00, 02:30 lacks 02:30 summer
+    time). A run with lines of the repeated hour but no fold that night cannot be placed
+    (summer time could end anywhere among them): those lines are unknown. Repeated steps
+    of different runs are merged (or refused if they differ) like any other repeated
+    step.
 
     Parameters
     ----------
@@ -140,15 +146,17 @@ def runs(groups: np.ndarray, naive: np.ndarray, ambiguous: np.ndarray) -> np.nda
     Returns
     -------
     numpy.ndarray
-        One integer label per line, distinct for each (curve, run).
+        Per line, 1 for summer time, 0 for winter time, -1 where the order cannot tell
+        (and for the lines outside the repeated hour, which need no rule).
     """
     order = np.argsort(groups, kind="stable")
     g, t, a = groups[order], naive[order], ambiguous[order]
+    night = t // _DAY_NS
     new = np.ones(len(g), dtype=bool)
     new[1:] = g[1:] != g[:-1]
     back = np.flatnonzero(~new[1:] & (t[1:] <= t[:-1])) + 1
+    fold_at: list[int] = []
     if len(back):
-        night = t // _DAY_NS
         fold = a[back] & a[back - 1] & (night[back] == night[back - 1])
         current, folded = None, set[int]()  # the nights already folded in this run
         for i, curve, is_fold in zip(back.tolist(), g[back].tolist(), fold.tolist(), strict=True):
@@ -156,12 +164,22 @@ def runs(groups: np.ndarray, naive: np.ndarray, ambiguous: np.ndarray) -> np.nda
                 current, folded = curve, set[int]()
             if is_fold and int(night[i]) not in folded:
                 folded.add(int(night[i]))
+                fold_at.append(i)
             else:
                 new[i] = True
                 folded = set[int]()
-    labels = np.empty(len(g), dtype=np.int64)
-    labels[order] = np.cumsum(new)
-    return labels
+    run = np.cumsum(new)
+    # An ambiguous line is summer time if it comes before the fold of its run and night,
+    # winter time after it, unknown without one (a few lines per curve and night).
+    key = (run.astype(np.int64) << 20) + (night - night.min())
+    fold_line = dict(zip(key[fold_at].tolist(), fold_at, strict=True))
+    lines = np.flatnonzero(a)
+    fold = np.array([fold_line.get(k, -1) for k in key[lines].tolist()], dtype=np.int64)
+    sorted_summer = np.full(len(g), -1, dtype=np.int64)
+    sorted_summer[lines] = np.where(fold < 0, -1, (lines < fold).astype(np.int64))
+    summer = np.empty(len(g), dtype=np.int64)
+    summer[order] = sorted_summer
+    return summer
 
 
 # ------------------------------------------------------------------------------------------
@@ -237,15 +255,15 @@ def _instant(
         if not _ISO.fullmatch(text):
             raise ValueError(text)
         stamp = pd.Timestamp(text)
-    except ValueError:
+        if stamp.tz is None:  # the first instant of that local time (a day's start)
+            stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+        return int(stamp.tz_convert("UTC").as_unit("ns").value)
+    except (ValueError, OverflowError):  # pandas' OutOfBoundsDatetime is a ValueError
         row = int(rows[0])
         source.fail(
             errors.FileFormatError,
             row,
             f"cannot read the {_BOUNDS[name]} {text!r}: expected a date such as 2025-01-01 "
-            "(00:00 local time that day) or an ISO 8601 timestamp.",
+            "(00:00 local time that day) or an ISO 8601 timestamp, from 1678 to 2261.",
             **culprit(table, row),
         )
-    if stamp.tz is None:  # the first instant of that local time (a day's start)
-        stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-    return int(stamp.tz_convert("UTC").as_unit("ns").value)

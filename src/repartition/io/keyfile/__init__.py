@@ -23,7 +23,11 @@ Format (docs/formats.md, "Dynamic key file"; details marked *assumption* there):
   does), so the name still ends with the step and the two days.
 - Written as UTF-8 without a byte-order mark (the content is ASCII anyway), lines ending
   in ``"\\r\\n"`` by default (RFC 4180, what Excel writes; ``line_ending="\\n"`` on request),
-  the last line included. The reader accepts both endings and a byte-order mark.
+  the last line included. The reader accepts both endings and a byte-order mark, and
+  UTF-8 only: a Latin-1 or UTF-16 file is an :class:`~repartition.errors.EncodingError`
+  naming the line and the byte.
+- Readers take a path or a buffer (``name=`` gives a buffer's file name); writers a folder
+  or a writable buffer (:attr:`KeyFile.name` then gives the file name).
 
 The reader (:func:`read_dynamic_key`, in :mod:`._read`) is strict (two decimals, a
 comma, ASCII digits, the exact header, whole days): it doubles as a check of a file before
@@ -41,12 +45,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from repartition import errors
+from repartition.io._files import check_writable
 from repartition.io.keyfile import _text as text
 from repartition.io.keyfile import _write as keywrite
 from repartition.io.keyfile._read import (
@@ -78,10 +84,11 @@ class KeyFile:
 
     Attributes
     ----------
-    path : pathlib.Path
-        The file.
+    path : pathlib.Path or None
+        The file; ``None`` when it was written to a buffer.
     name : KeyFileName
-        Its name, parsed.
+        Its name, parsed: ``str(key_file.name)`` is the file name the format gives it
+        (``OPE123_30_01112024_30112024.txt``), also when it was written to a buffer.
     coefficients : pandas.DataFrame
         The coefficients as the file carries them (fractions, whole hundredths of a
         percent), steps (UTC starts) x PRMs: exactly what :func:`read_dynamic_key` returns.
@@ -99,7 +106,7 @@ class KeyFile:
         How the coefficients were rounded (see :func:`write_dynamic_key`).
     """
 
-    path: Path
+    path: Path | None
     name: KeyFileName
     coefficients: pd.DataFrame
     rounding_loss: pd.Series
@@ -156,7 +163,7 @@ def round_down_key(coefficients: pd.DataFrame) -> pd.DataFrame:
 
 def write_dynamic_key(
     coefficients: pd.DataFrame,
-    directory: str | os.PathLike[str],
+    directory: str | os.PathLike[str] | IO[bytes] | IO[str],
     operation: str,
     *,
     tz: str = PARIS,
@@ -196,9 +203,12 @@ def write_dynamic_key(
         :func:`repartition.to_key.to_dynamic_key`'s result. Index: the starts of regular
         steps (a whole number of minutes), tz-aware, whole local days. NaN (no key for a
         step) cannot be written and is an error.
-    directory : path
-        Where to write; the file name is built from ``operation``, the step and the first
-        and last local days.
+    directory : path or file-like
+        The folder to write into; the file name is built from ``operation``, the step and
+        the first and last local days. Or a writable buffer (``io.BytesIO``: UTF-8 bytes;
+        ``io.StringIO``: the text; an open file), which receives the file's content once
+        everything is checked; the name the format gives the file is then
+        ``str(result.name)``, and ``result.path`` is ``None``.
     operation : str
         The operation id.
     tz : str
@@ -211,7 +221,8 @@ def write_dynamic_key(
     line_ending : {"\\r\\n", "\\n"}
         How lines end.
     overwrite : bool
-        Replace an existing file (``False``: raise :class:`FileExistsError`).
+        Replace an existing file (``False``: raise :class:`FileExistsError`). Not used
+        with a buffer.
 
     Returns
     -------
@@ -260,6 +271,16 @@ def write_dynamic_key(
     ...           round(written.energy_lost.iloc[0], 6))
     down [0.6, 0.3986] 0.0009
     recover [0.6, 0.3987] 0.0
+
+    To a buffer (for a web service, say), with the file name the format gives it:
+
+    >>> import io
+    >>> buffer = io.StringIO()
+    >>> written = write_dynamic_key(key, buffer, "OPE123", line_ending="\\n")
+    >>> str(written.name), written.path
+    ('OPE123_30_01112024_01112024.txt', None)
+    >>> buffer.getvalue().splitlines()[1]
+    '01/11/2024 00:00;60,00;39,86'
     """
     tz = check_time_zone(tz)
     keywrite.check_rounding(rounding, consumption is not None or production is not None)
@@ -275,13 +296,16 @@ def write_dynamic_key(
     lost = keywrite.energy_lost(
         before, Dynamic(result.coefficients), consumption, production, by_producer=False
     )
-    keywrite.write_text(prepared.path, _lines(prepared, tz), line_ending)
+    if prepared.path is None:
+        keywrite.write_buffer(directory, _lines(prepared, tz), line_ending)
+    else:
+        keywrite.write_text(prepared.path, _lines(prepared, tz), line_ending)
     return _with_loss(result, None if lost is None else lost["lost"])
 
 
 def write_full_dynamic_key(
     coefficients: Mapping[str, pd.DataFrame],
-    directory: str | os.PathLike[str],
+    directory: str | os.PathLike[str] | Mapping[str, IO[bytes] | IO[str]],
     operation: str,
     *,
     tz: str = PARIS,
@@ -295,6 +319,9 @@ def write_full_dynamic_key(
     Parameters are those of :func:`write_dynamic_key`; ``coefficients`` maps each producer
     id (letters, digits, ``.``, ``-``: no ``_``) to its steps x consumers table
     (:class:`repartition.keys.FullDynamic`'s convention), all covering whole local days.
+    ``directory`` is a folder, or maps each producer id to a writable buffer (the
+    producers of ``coefficients`` exactly), which receive their content once every table
+    is checked.
     Coefficients are rounded down (``rounding="recover"`` is not offered: under the full
     dynamic rule a consumer's share depends on every producer's coefficients). With
     ``consumption`` and ``production`` (one column per producer), each file's
@@ -317,8 +344,23 @@ def write_full_dynamic_key(
         raise errors.ParameterTypeError(
             "coefficients must be a non-empty mapping producer id -> DataFrame."
         )
+    if isinstance(directory, Mapping):
+        if set(directory) != set(coefficients):
+            raise errors.ParameterError(
+                f"The buffers are for the producers {sorted(map(str, directory))}, the key "
+                f"for {sorted(map(str, coefficients))}: give one buffer per producer."
+            )
+        for buffer in directory.values():
+            check_writable(buffer, "buffer")
     prepared = {
-        producer: _prepare(table, directory, operation, producer, tz, overwrite)
+        producer: _prepare(
+            table,
+            directory[producer] if isinstance(directory, Mapping) else directory,
+            operation,
+            producer,
+            tz,
+            overwrite,
+        )
         for producer, table in coefficients.items()
     }
     first, steps = next((producer, one.steps) for producer, one in prepared.items())
@@ -337,7 +379,12 @@ def write_full_dynamic_key(
     results = {producer: _result(one, "down") for producer, one in prepared.items()}
     rounded = FullDynamic({producer: results[producer].coefficients for producer in results})
     lost = keywrite.energy_lost(before, rounded, consumption, production, by_producer=True)
-    keywrite.write_texts({one.path: _lines(one, tz) for one in prepared.values()}, line_ending)
+    if isinstance(directory, Mapping):
+        for producer, one in prepared.items():
+            keywrite.write_buffer(directory[producer], _lines(one, tz), line_ending)
+    else:
+        files = {one.path: _lines(one, tz) for one in prepared.values() if one.path is not None}
+        keywrite.write_texts(files, line_ending)
     return {
         producer: _with_loss(result, None if lost is None else lost[producer])
         for producer, result in results.items()
@@ -348,7 +395,7 @@ def write_full_dynamic_key(
 class _Prepared:
     """A key checked and rounded, before anything is written."""
 
-    path: Path
+    path: Path | None  # None: to a buffer
     name: KeyFileName
     steps: pd.DatetimeIndex  # UTC starts, with the step as freq
     columns: pd.Index
@@ -358,13 +405,14 @@ class _Prepared:
 
 def _prepare(
     coefficients: pd.DataFrame,
-    directory: str | os.PathLike[str],
+    directory: object,
     operation: str,
     producer: str | None,
     tz: str,
     overwrite: bool,
 ) -> _Prepared:
     """Check and round down."""
+    check_writable(directory, "directory")
     if not isinstance(operation, str) or not OPERATION.match(operation):
         raise errors.FileFormatError(
             f"Operation id {operation!r} cannot go in a file name: use letters, digits, "
@@ -396,8 +444,10 @@ def _prepare(
             timestamp=local[row],
         )
     name = KeyFileName(operation, step, local[0].date(), local[-1].date(), producer)
-    path = Path(directory) / str(name)
-    keywrite.refuse_existing(path, overwrite)
+    path = None
+    if isinstance(directory, (str, os.PathLike)):
+        path = Path(directory) / str(name)
+        keywrite.refuse_existing(path, overwrite)
     units = keywrite.round_down_units(values, local)
     utc = pd.DatetimeIndex(local.tz_convert("UTC"), freq=to_offset(step), name="timestamp")
     return _Prepared(path, name, utc, pd.Index(list(coefficients.columns)), values, units)

@@ -10,15 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from repartition import errors
+from repartition.io import _files
+from repartition.io._files import Readable
 from repartition.io.keyfile import _text as text
 from repartition.io.keyfile.rounding import UNITS
 from repartition.time import PARIS, check_time_zone, localize
@@ -94,22 +97,30 @@ def _day(digits: str) -> dt.date | None:
 
 
 def read_dynamic_key(
-    path: str | os.PathLike[str],
+    path: Readable,
     *,
     members: Iterable[str] | None = None,
     tz: str = PARIS,
+    name: str | os.PathLike[str] | KeyFileName | None = None,
 ) -> pd.DataFrame:
     """Read a dynamic key file into fractions, checking it against its name.
 
     Parameters
     ----------
-    path : path
-        A file named ``<operation>_<step minutes>_<ddmmyyyy>_<ddmmyyyy>.txt``.
+    path : path or file-like
+        A file named ``<operation>_<step minutes>_<ddmmyyyy>_<ddmmyyyy>.txt``, or a
+        buffer open for reading (``io.BytesIO``, ``io.StringIO``, an open file), read
+        from where it stands.
     members : iterable of str, optional
         The operation's consumer PRMs: a PRM of the file outside them, or one of them
         missing from the file, is an error.
     tz : str
         The local time of the file.
+    name : str, path or KeyFileName, optional
+        The file name to check the content against (step, first and last day). By
+        default the path's own name, or a buffer's ``name`` (an open file's path, an
+        upload's file name); a buffer without a name is checked without one: its step is
+        that of its first two rows, its days those of its rows.
 
     Returns
     -------
@@ -120,6 +131,9 @@ def read_dynamic_key(
 
     Raises
     ------
+    repartition.errors.EncodingError
+        Bytes that are not UTF-8 text (a Latin-1 file, UTF-16, a NUL byte...), naming the
+        line and the byte offset.
     repartition.errors.FileFormatError
         A bad name; a header, row, time or number that does not follow the format
         (:class:`~repartition.errors.ColumnError` for header and field counts); digits
@@ -148,18 +162,37 @@ def read_dynamic_key(
     timestamp
     2024-10-31 23:00:00+00:00  0.5081  0.3986
     2024-10-31 23:30:00+00:00  0.5081  0.3986
+
+    From a buffer (an upload, say), with the name it came with:
+
+    >>> import io
+    >>> upload = io.BytesIO(path.read_bytes())
+    >>> read_dynamic_key(upload, name="OPE123_30_01112024_01112024.txt").shape
+    (48, 2)
     """
     tz = check_time_zone(tz)
-    name = KeyFileName.parse(path)
-    prms, cells = text.read_table(path, HEADER, "PRM", members)
-    naive = text.parse_local_times(cells[:, 0], path)
-    index = localize(naive, tz, path=path, first_line=2)
-    text.check_steps(index, naive, name.step, path, tz, days=(name.first_day, name.last_day))
+    input = _files.source(path, "key file")
+    key_name = _key_name(input, name)
+    where = input.path
+    prms, cells = text.read_table(input, HEADER, "PRM", members)
+    naive = text.parse_local_times(cells[:, 0], where)
+    index = localize(naive, tz, path=where, first_line=2)
+    if key_name is None:  # a buffer without a name: its step and days are its content's
+        if len(index) < 2:
+            raise errors.ParameterError(
+                f"{where} has a single row, so its step is not known: give the file's name "
+                "(name='<operation>_<step minutes>_<first day>_<last day>.txt')."
+            )
+        step = pd.Timedelta(index[1] - index[0])
+        days = (naive[0].date(), naive[-1].date())
+    else:
+        step, days = key_name.step, (key_name.first_day, key_name.last_day)
+    text.check_steps(index, naive, step, where, tz, days=days)
     units = text.decimal_units(
         cells[:, 1:],
         2,
         100,
-        path=path,
+        path=where,
         members=prms,
         stamps=cells[:, 0],
         what="percent",
@@ -169,19 +202,34 @@ def read_dynamic_key(
     if (sums > UNITS).any():
         bad = int(np.argmax(sums > UNITS))
         raise errors.CoefficientSumError(
-            f"{path}, line {bad + 2} ({cells[bad, 0]}): the coefficients sum to "
+            f"{where}, line {bad + 2} ({cells[bad, 0]}): the coefficients sum to "
             f"{sums[bad] // 100},{sums[bad] % 100:02d} %, above 100 %. Round them down so "
             "that each row sums to 100 % or less.",
-            path=path,
+            path=where,
             line=bad + 2,
             timestamp=index[bad].tz_convert(tz),
         )
-    frame_index = pd.DatetimeIndex(index, freq=to_offset(name.step), name="timestamp")
+    frame_index = pd.DatetimeIndex(index, freq=to_offset(step), name="timestamp")
     return pd.DataFrame(units / UNITS, index=frame_index, columns=pd.Index(prms))
 
 
+def _key_name(
+    input: _files.Input, name: str | os.PathLike[str] | KeyFileName | None
+) -> KeyFileName | None:
+    """The name a key file's content is checked against (see :func:`read_dynamic_key`)."""
+    if isinstance(name, KeyFileName):
+        return name
+    if name is not None:
+        return KeyFileName.parse(name)
+    if input.file is not None:
+        return KeyFileName.parse(input.file)
+    if input.label.startswith("<"):  # a buffer without a name
+        return None
+    return KeyFileName.parse(input.label)
+
+
 def read_full_dynamic_key(
-    paths: Iterable[str | os.PathLike[str]],
+    paths: Iterable[Readable] | Mapping[str, Readable],
     *,
     operation: str | None = None,
     members: Iterable[str] | None = None,
@@ -189,36 +237,73 @@ def read_full_dynamic_key(
 ) -> dict[str, pd.DataFrame]:
     """Read the files of a full dynamic key: producer id -> table (see :func:`read_dynamic_key`).
 
-    The producer is the part of each name between ``<operation>_`` and the step; without
-    ``operation``, the last ``_``-separated part before the step. All files must belong
-    to one operation, cover the same steps and name each producer once.
+    ``paths`` lists the files (paths, or buffers with a ``name``), or maps each producer
+    id to its file or buffer. From a list, the producer is the part of each name between
+    ``<operation>_`` and the step; without ``operation``, the last ``_``-separated part
+    before the step. All files must belong to one operation, cover the same steps and
+    name each producer once.
     """
     tz = check_time_zone(tz)
     members = None if members is None else list(members)
     tables: dict[str, pd.DataFrame] = {}
-    first: tuple[str, Path, pd.Index] | None = None  # operation, path, steps of the first file
-    for path in map(Path, paths):
-        prefix = KeyFileName.parse(path).operation
-        if operation is None:
-            found, _, producer = prefix.rpartition("_")
-        else:
-            found, producer = operation, prefix.removeprefix(f"{operation}_")
-        if not found or producer == prefix or not PRODUCER.match(producer):
-            raise errors.FileFormatError(
-                f"{path}: the name carries no producer after the operation id "
-                "(<operation>_<producer>_<step>_<first day>_<last day>.txt).",
-                path=path,
-            )
-        table = read_dynamic_key(path, members=members, tz=tz)
-        first = first or (found, path, table.index)
+    first: tuple[str | None, object, pd.Index] | None = None  # operation, file, steps
+    items = _producers(paths, operation)
+    for found, producer, item in items:
+        table = read_dynamic_key(item, members=members, tz=tz)
+        label = item if isinstance(item, (str, os.PathLike)) else _files.buffer_name(item)
+        first = first or (found, label, table.index)
         if producer in tables or found != first[0] or not table.index.equals(first[2]):
             raise errors.FileFormatError(
-                f"{path}: producer {producer!r} is named twice, or the file is not of the "
+                f"{label}: producer {producer!r} is named twice, or the file is not of the "
                 f"operation and period of {first[1]}. Pass one file per producer.",
-                path=path,
+                path=label,
                 member=producer,
             )
         tables[producer] = table
     if not tables:
         raise errors.ParameterError("read_full_dynamic_key needs at least one file.")
     return tables
+
+
+def _producers(
+    paths: Iterable[Readable] | Mapping[str, Readable], operation: str | None
+) -> list[tuple[str | None, str, Readable]]:
+    """(operation, producer, file) for each file of a full dynamic key."""
+    if isinstance(paths, Mapping):
+        for producer in paths:
+            if not isinstance(producer, str) or not PRODUCER.match(producer):
+                raise errors.ParameterError(
+                    f"Producer id {producer!r}: use letters, digits, '.' and '-' only.",
+                    member=producer,
+                )
+        return [(operation, producer, item) for producer, item in paths.items()]
+    one = isinstance(paths, (str, os.PathLike)) or _files.is_buffer(paths)
+    listed: list[Any] = [paths] if one else list(paths)
+    found_items: list[tuple[str | None, str, Readable]] = []
+    for item in listed:
+        if isinstance(item, (str, os.PathLike)):
+            label = str(item)
+        elif _files.is_buffer(item):
+            label = _files.buffer_name(item)
+            if label.startswith("<"):
+                raise errors.ParameterError(
+                    f"A buffer ({label}) has no name to take its producer from: pass a "
+                    "mapping producer id -> buffer instead."
+                )
+        else:
+            raise errors.ParameterTypeError(
+                f"The key files must be paths or buffers, not {type(item).__name__}."
+            )
+        prefix = KeyFileName.parse(label).operation
+        if operation is None:
+            found, _, producer = prefix.rpartition("_")
+        else:
+            found, producer = operation, prefix.removeprefix(f"{operation}_")
+        if not found or producer == prefix or not PRODUCER.match(producer):
+            raise errors.FileFormatError(
+                f"{label}: the name carries no producer after the operation id "
+                "(<operation>_<producer>_<step>_<first day>_<last day>.txt).",
+                path=item if isinstance(item, (str, os.PathLike)) else label,
+            )
+        found_items.append((found, producer, item))
+    return found_items

@@ -9,30 +9,28 @@ Writing is in :mod:`._write`.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from repartition import errors
+from repartition.io._files import Input, read_text
 
 _TIME = re.compile(r"^[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}$")
 
 
-def read_lines(path: str | os.PathLike[str]) -> list[str]:
-    """The lines of a UTF-8 text file (a BOM is allowed), ``\\r\\n`` or ``\\n``.
+def read_lines(input: Input) -> list[str]:
+    """The lines of a UTF-8 text file or buffer (a BOM is allowed), ``\r\n`` or ``\n``.
 
-    One final line ending is allowed; an empty file or an empty line is an error.
+    The bytes are checked as text first (:func:`repartition.io._files.scan`: UTF-16, bytes
+    that are not UTF-8, NUL and control bytes are an
+    :class:`~repartition.errors.EncodingError` naming the line and byte offset). One
+    final line ending is allowed; an empty file or an empty line is an error.
     """
-    try:
-        content = Path(path).read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise errors.CorruptFileError(
-            f"{path} is not UTF-8 text (byte {error.start}). Save it as UTF-8.", path=path
-        ) from None
+    content = read_text(input)
+    path = input.path
     lines = content.replace("\r\n", "\n").split("\n")
     if lines[-1] == "":
         lines.pop()
@@ -47,11 +45,12 @@ def read_lines(path: str | os.PathLike[str]) -> list[str]:
 
 
 def read_table(
-    path: str | os.PathLike[str], first: str, role: str, members: Iterable[str] | None
+    input: Input, first: str, role: str, members: Iterable[str] | None
 ) -> tuple[list[str], np.ndarray]:
     """A ``;``-separated table whose header is ``first;<id>;<id>...``: the ids, and the
     cells of the rows below (rows x (1 + ids), strings), every row of the header's width."""
-    lines = read_lines(path)
+    lines = read_lines(input)
+    path = input.path
     header = lines[0].split(";")
     if header[0] != first or len(header) < 2:
         raise errors.ColumnError(

@@ -33,6 +33,7 @@ from repartition._atomic import atomic_file, atomic_files
 from repartition._inputs import check_time_index, is_number
 from repartition.allocation import Allocation
 from repartition.engine import allocate
+from repartition.io._files import write_blocks
 from repartition.io.keyfile.rounding import UNITS, floor_units
 from repartition.keys import SharingKey
 
@@ -265,6 +266,13 @@ def write_texts(files: Mapping[Path, list[str]], line_ending: str) -> None:
     with atomic_files(files) as temporaries:
         for temporary, lines in zip(temporaries, files.values(), strict=True):
             write_lines(temporary, lines, line_ending)
+
+
+def write_buffer(buffer: object, lines: list[str], line_ending: str) -> None:
+    """Write ``lines`` (each ended by ``line_ending``) to a writable buffer, in one write:
+    UTF-8 bytes to a binary buffer, the text to a text buffer."""
+    _check_line_ending(line_ending)
+    write_blocks(buffer, [(line_ending.join(lines) + line_ending).encode("utf-8")])
 
 
 def write_lines(path: Path, lines: list[str], line_ending: str) -> None:
