@@ -438,7 +438,7 @@ class TestItalianKey:
             ({"new": 1, "old": 0, "PV": 2}, errors.UnknownMemberError, "PV"),
             ({"new": 1.0, "old": np.nan}, errors.CoefficientRangeError, "old"),
             ({"new": "2023-06-01", "old": None}, errors.CoefficientRangeError, "old"),
-            ({"new": "2023-06-01", "old": "someday"}, errors.NonNumericCoefficientError, None),
+            ({"new": "2023-06-01", "old": "someday"}, errors.NonNumericCoefficientError, "old"),
         ],
         ids=["missing", "unknown", "nan", "no-date", "not-a-date"],
     )
