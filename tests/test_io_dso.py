@@ -1,6 +1,6 @@
 """The DSO-style results export: :mod:`repartition.io.dso_results`.
 
-One small allocation worked by hand with the default dynamic key (prorata, domain.md):
+One small allocation worked by hand with the default dynamic key (prorata, docs/rules.md):
 ``A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])``, producers' AUTOPROD = sum_i A
 (one producer), SURPLUS = P - AUTOPROD. Four steps from 2025-01-31 22:00 UTC: the first
 two start on 31 January in Paris (23:00 and 23:30, UTC+1), the last two on 1 February

@@ -1,7 +1,7 @@
 """Reading Enedis load-curve CSV exports: :func:`repartition.io.enedis.read_load_curves`.
 
 The golden files in ``tests/data/enedis/`` are written by hand. Every expected energy is
-computed from domain.md, "Data formats": ``Valeur`` is the mean power over the step ``Pas``,
+computed from docs/formats.md, "Enedis load curves": ``Valeur`` is the mean power over the step ``Pas``,
 so energy [kWh] = power [W] x step [h] / 1000 (power [kW] x step [h] for ``kW``), and
 ``Horodate`` is the END of the step, so step start = Horodate - Pas.
 """
@@ -265,7 +265,7 @@ def test_holes_stop_allocate_with_the_prm_and_step():
 
 
 def test_read_then_allocate_with_prorata():
-    # Prorata (domain.md): A = C x min(1, P_tot / sum C), on the offsets file's energies.
+    # Prorata (docs/rules.md): A = C x min(1, P_tot / sum C), on the offsets file's energies.
     # step 1: P = 0             -> A = 0, 0
     # step 2: 0.45 / 0.9 = 0.5  -> A = 0.4 x 0.5, 0.5 x 0.5 = 0.2, 0.25
     # step 3: 1.5 >= 1.2        -> A = 0.2, 1.0 (surplus 0.3)

@@ -1,4 +1,4 @@
-"""The dynamic key file (domain.md, "Data formats"): golden files, round trips, bad input.
+"""The dynamic key file (docs/formats.md, "Dynamic key file"): golden files, round trips, bad input.
 
 Golden files are under tests/data/keys/, written by hand (lines end in CRLF, the writer's
 default), each covering one whole local day as the DSO's files do: a few hand-computed rows

@@ -9,7 +9,7 @@ steps start at 23:00, 23:30 (31 October 2025, CET, UTC+1) and 00:00, 00:30 (1 No
 the first two belong to the local month 2025-10, the last two to 2025-11, while all four
 are on 31 October in UTC.
 
-Expected results of the prorata key, worked by hand from domain.md ("Default dynamic
+Expected results of the prorata key, worked by hand from docs/rules.md ("Default dynamic
 (prorata)", A[t, i] = C[t, i] * min(1, P_tot[t] / sum_i C[t, i])), with C = (PRM_B,
 PRM_A) and P = PV_1:
 
