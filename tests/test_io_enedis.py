@@ -1,8 +1,8 @@
 """Reading Enedis load-curve CSV exports: :func:`repartition.io.enedis.read_load_curves`.
 
 The golden files in ``tests/data/enedis/`` are written by hand. Every expected energy is
-computed from docs/formats.md, "Enedis load curves": ``Valeur`` is the mean power over the step ``Pas``,
-so energy [kWh] = power [W] x step [h] / 1000 (power [kW] x step [h] for ``kW``), and
+computed from docs/formats.md, "Enedis load curves": ``Valeur`` is the mean power over the
+step ``Pas``, so energy [kWh] = power [W] x step [h] / 1000 (power [kW] x step [h] for ``kW``), and
 ``Horodate`` is the END of the step, so step start = Horodate - Pas.
 """
 

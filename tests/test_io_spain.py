@@ -1,4 +1,5 @@
-"""The Spanish hourly coefficients file (docs/formats.md, "Spanish coefficient file"): ``<CAU>_<YYYY>.txt``.
+"""The Spanish hourly coefficients file, ``<CAU>_<YYYY>.txt`` (docs/formats.md, "Spanish
+coefficient file").
 
 A whole year is 8,760 lines per CUPS, too long to keep as a hand-written file: the golden
 tests check hand-derived lines and hour numbers instead, and the bad files are a valid
