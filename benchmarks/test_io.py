@@ -11,7 +11,8 @@ Groups: ``<size> io read`` (long and wide: the baseline), ``<size> io pipeline``
 ``allocate`` with the prorata key + ``write_results``) and ``<size> io stream``
 (``allocate_dataset`` month by month). The outputs of a previous round are deleted before
 each round, outside the timed part. ``benchmarks/io_report.py`` prints the ratios to
-reading alone, the file sizes and the streaming path's peak memory.
+reading alone, the streaming path's as a ratio to read + allocate + write of the whole
+year (measured round robin), the file sizes and the streaming path's peak memory.
 """
 
 from __future__ import annotations
@@ -101,3 +102,19 @@ def test_stream(benchmark, request, datasets, io_size, tmp_path):
 
     summary = _pedantic(benchmark, request, run, tmp_path / "streamed")
     assert summary.total().consumption_kwh > 0
+
+
+def test_io_report_states_the_streaming_ratio(io_size, tmp_path):
+    """``benchmarks/io_report.py``'s times (tiny in CI): the streaming row is given as a
+    ratio to read + allocate + write of the whole year, both measured in the same rounds."""
+    from benchmarks import io_report
+
+    times, sizes = io_report.measure_times(tmp_path, io_size, 1, lambda message: None)
+    measured = dict(times)
+    assert measured[io_report.PIPELINE] > 0
+    assert measured[io_report.STREAM] > 0
+    extras = {"dataset": 1, "month_mib": 1.0, "key_mib": 1.0}
+    report = io_report.render(io_size, times, sizes, [], 1.0, extras, 10, ("", ""), 1, 1.0)
+    ratio = measured[io_report.STREAM] / measured[io_report.PIPELINE]
+    assert "| path | time (s) | x read + allocate + write |" in report
+    assert f"| {io_report.STREAM} | {measured[io_report.STREAM]:.3f} | {ratio:.2f}x |" in report

@@ -1,7 +1,7 @@
 """Streaming allocation of a Parquet dataset (repartition.io.stream.allocate_dataset).
 
-Every key computes each step from that step's data alone (domain.md, "French keys
-applied by the DSO": every formula is per step t), so allocating month by month must give
+Every key computes each step from that step's data alone (docs/rules.md, "Keys the DSO
+applies": every formula is per step t), so allocating month by month must give
 exactly, bit for bit, what one ``allocate`` over the whole year gives. The tests compare
 the results dataset read back with ``allocate`` on the concatenated year.
 
@@ -12,6 +12,7 @@ Data: the synthetic community (repartition.synthetic) at 1 h for speed: 8,760 st
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ import pytest
 from repartition import allocate, errors, keys
 from repartition.allocation import Shares
 from repartition.io import parquet, stream
-from repartition.io.parquet import _read, read_results, write_energy
+from repartition.io.parquet import _read, _write, read_results, write_energy
 from repartition.io.stream import _state, allocate_dataset
 from repartition.keys._fingerprint import key_fingerprint
 from repartition.problem import Problem
@@ -452,6 +453,64 @@ def test_overwrite_keeps_the_old_results_until_the_new_run_is_complete(tmp_path,
     assert not (tmp_path / "r.partial").exists()
     assert_results_equal(read_results(tmp_path / "r"), allocate(consumption, production, static))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e", "r"]
+
+
+def test_the_next_month_is_read_while_a_month_is_written(tmp_path, monkeypatch):
+    # Writing January waits until February's read has started: without the read-ahead,
+    # February would only be read after January's write returns (the wait would time out).
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    february = threading.Event()
+    original_select, original_write = _read.select, _write.write_file
+    waited = []
+
+    def select(*arguments, **options):
+        if arguments[5] == ["2025-02"]:
+            february.set()
+        return original_select(*arguments, **options)
+
+    def write_file(path, tables, *, wide):
+        if "month=2025-01" in str(path.parent):  # its temporary directory
+            waited.append(february.wait(timeout=10))
+        return original_write(path, tables, wide=wide)
+
+    monkeypatch.setattr(_read, "select", select)
+    monkeypatch.setattr(_write, "write_file", write_file)
+    allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+    assert waited == [True]
+    assert_results_equal(
+        read_results(tmp_path / "r"), allocate(consumption, production, keys.Prorata())
+    )
+
+
+def test_a_month_that_cannot_be_read_stops_the_run_after_the_months_before_it(tmp_path):
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    march = tmp_path / "e" / "month=2025-03" / "part-0.parquet"
+    march.write_bytes(b"PAR1" + bytes(200) + b"PAR1")  # read ahead while February is written
+    threads = threading.active_count()
+    with pytest.raises(errors.CorruptFileError, match="month=2025-03"):
+        allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+    assert parquet.dataset_months(tmp_path / "r") == ["2025-01", "2025-02"]
+    assert threading.active_count() == threads  # the reading thread is gone
+
+
+def test_an_interrupted_run_leaves_no_reading_thread(tmp_path, monkeypatch):
+    consumption, production = quarter_frames()
+    write_energy(tmp_path / "e", consumption, production)
+    original = stream._allocate_month
+
+    def stopped(reader, target, label, key, manifest):
+        if label == "2025-02":  # March is being read ahead, or queued
+            raise KeyboardInterrupt
+        original(reader, target, label, key, manifest)
+
+    monkeypatch.setattr(stream, "_allocate_month", stopped)
+    threads = threading.active_count()
+    with pytest.raises(KeyboardInterrupt):
+        allocate_dataset(tmp_path / "e", tmp_path / "r", keys.Prorata(), progress=False)
+    assert threading.active_count() == threads
+    assert parquet.dataset_months(tmp_path / "r") == ["2025-01"]
 
 
 class PerStepShares(keys.SharingKey):

@@ -168,7 +168,10 @@ class Canvas:
         high = self.high.get((role, month), -1)
         fresh = bool(flat[0] > high) and bool((flat[1:] > flat[:-1]).all())
         self.high[(role, month)] = max(high, int(flat[-1]) if fresh else int(flat.max()))
-        prior = None if fresh else mask[flat]
+        if fresh:
+            mask[_cells(flat)] = True
+            return None
+        prior = mask[flat]
         mask[flat] = True
         return prior
 
@@ -193,12 +196,12 @@ class Canvas:
         """Write ``values`` at the flat positions of ``arrays[role][quantity]``.
 
         ``prior`` (from :meth:`claim`): which cells had been given before (``None``: none,
-        and no cell twice in ``flat``). A cell given twice with other bits calls
+        and ``flat`` strictly increasing). A cell given twice with other bits calls
         ``culprit(row, value, other value)``.
         """
         target = self.arrays[role][quantity].reshape(-1)
         if prior is None:
-            target[flat] = values
+            target[_cells(flat)] = values
             return
         before = target[flat]
         clash = prior & (_bits(before) != _bits(values))
@@ -210,6 +213,15 @@ class Canvas:
             row = int(np.argmax(clash))
             other = before[row] if prior[row] else after[row]
             culprit(row, float(values[row]), float(other))
+
+
+def _cells(flat: Ints) -> Ints | slice:
+    """Strictly increasing flat positions (what :meth:`Canvas.claim` found fresh) as a
+    slice when they are consecutive: the rows of whole members in a file sorted by member
+    and time, in the dataset's member order, are then a plain copy, not a scatter."""
+    if len(flat) and int(flat[-1]) - int(flat[0]) == len(flat) - 1:
+        return slice(int(flat[0]), int(flat[-1]) + 1)
+    return flat
 
 
 def assemble(

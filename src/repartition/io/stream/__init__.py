@@ -3,9 +3,11 @@
 :func:`allocate_dataset` reads one local month of an energy dataset over every step of
 its local grid (cut only to the dataset's first and last steps), allocates it with any
 key, writes that month's results partition atomically, records it in the results'
-``_repartition.json`` (the manifest) and frees everything before the next month. Peak
-memory is set by one month of data (and the key's own tables), not by the length of the
-dataset.
+``_repartition.json`` (the manifest) and frees everything before the next month. While a
+month is allocated and written, the next one is read by a background thread (see
+:class:`._plan.ReadAhead`), so reading and writing share the two cores. Peak memory is
+set by one month of data and the results being written (plus the next month's energies,
+read ahead, and the key's own tables), not by the length of the dataset.
 
 Every step of every key is computed from that step's data alone (the keys' coefficient
 tables may cover a whole year: each month takes its rows), so the month-by-month results
@@ -43,7 +45,7 @@ from repartition.engine import allocate
 from repartition.io.parquet import _dataset, _results, _write
 from repartition.io.parquet._fingerprint import key_fingerprint
 from repartition.io.stream import _state
-from repartition.io.stream._plan import Plan, check_key, make_plan
+from repartition.io.stream._plan import ReadAhead, check_key, make_plan
 from repartition.keys import SharingKey
 
 __all__ = ["StreamSummary", "allocate_dataset"]
@@ -206,16 +208,19 @@ def allocate_dataset(
     manifest.write(target)
     todo = [label for label in plan.months if label not in manifest.months]
     resumed = tuple(label for label in plan.months if label in manifest.months)
-    with tqdm(
-        total=len(plan.months),
-        initial=len(resumed),
-        disable=not progress,
-        unit="month",
-        desc=f"allocate ({key.label()})",
-    ) as bar:
+    with (
+        tqdm(
+            total=len(plan.months),
+            initial=len(resumed),
+            disable=not progress,
+            unit="month",
+            desc=f"allocate ({key.label()})",
+        ) as bar,
+        ReadAhead(plan, todo) as reader,
+    ):
         for label in todo:
             bar.set_postfix_str(label)
-            _allocate_month(plan, target, label, key, manifest)
+            _allocate_month(reader, target, label, key, manifest)
             manifest.write(target)
             bar.update(1)
     if swap:
@@ -230,13 +235,12 @@ def allocate_dataset(
 
 
 def _allocate_month(
-    plan: Plan, target: Path, label: str, key: SharingKey, manifest: _state.Manifest
+    reader: ReadAhead, target: Path, label: str, key: SharingKey, manifest: _state.Manifest
 ) -> None:
-    """Read, allocate and write one month, and record it in ``manifest``. Nothing of the
-    month's data outlives the call."""
-    source = plan.fingerprint(label)
+    """Take one month from ``reader``, allocate and write it, and record it in
+    ``manifest``. Nothing of the month's data outlives the call."""
+    source, consumption, production = reader.take(label)
     assert source is not None  # a planned month has files
-    consumption, production = plan.read(label)
     allocation = allocate(consumption, production, key)
     del consumption, production  # the allocation holds what is still needed
     parts = _results.results_parts(allocation)

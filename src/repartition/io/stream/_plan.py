@@ -6,13 +6,18 @@ and last steps (recorded in its ``_repartition.json``; for a source without them
 first and last steps found in its first and last months): a step missing at the start or
 the end of a month is NaN, and :func:`repartition.allocate` refuses it, naming the member
 and timestamp.
+
+The months of a run are read one ahead (:class:`ReadAhead`): while a month is allocated and
+written, a background thread fingerprints and reads the next one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -73,6 +78,73 @@ class Plan:
                 path=self.source,
             )
         return consumption, production
+
+
+Month = tuple[str | None, pd.DataFrame, pd.DataFrame]
+"""A month read: its source's fingerprint, its consumption and its production."""
+
+
+class ReadAhead:
+    """The months of a run, each fingerprinted and read by a background thread while the
+    month before it is allocated and written.
+
+    Writing a month's results (Parquet encoding and compression) and reading the next one
+    (Parquet decoding, the scatter into arrays, the fingerprint's hashing of its files)
+    run mostly outside Python's GIL, so the two overlap on two cores. One month is read
+    ahead at most: memory holds the month being written and the next month's energies,
+    never more, whatever the number of months. A month that fails to read raises its error
+    when it is taken, after the months before it are written and recorded. Leaving the
+    ``with`` block cancels the reading of a month not yet taken (waiting for one being
+    read to finish, at most one month's read).
+
+    Use as a context manager; :meth:`take` the months in the order given.
+    """
+
+    def __init__(self, plan: Plan, labels: Sequence[str]) -> None:
+        self.plan = plan
+        self._labels = list(labels)
+        self._next = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._queued: dict[str, Future[Month]] = {}
+
+    def __enter__(self) -> ReadAhead:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="repartition-read")
+        self._queue()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for future in self._queued.values():
+            future.cancel()
+        self._queued.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def take(self, label: str) -> Month:
+        """The month ``label`` (the next one in order), and start reading the one after it."""
+        future = self._queued.pop(label, None)
+        if future is None:  # out of order (or outside the block): read it here
+            return self._read(label)
+        month = future.result()
+        self._queue()
+        return month
+
+    def _queue(self) -> None:
+        if self._pool is None or self._next >= len(self._labels):
+            return
+        label = self._labels[self._next]
+        self._next += 1
+        self._queued[label] = self._pool.submit(self._read, label)
+
+    def _read(self, label: str) -> Month:
+        source = self.plan.fingerprint(label)
+        consumption, production = self.plan.read(label)
+        return source, consumption, production
 
 
 def make_plan(source: Path, months: str | Iterable[str] | None) -> Plan:
