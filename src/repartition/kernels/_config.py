@@ -1,10 +1,12 @@
 """Numba settings, in one place.
 
-Every kernel is compiled with :data:`parallel_kernel` (or :data:`serial_kernel` for the
-small helpers called from inside a kernel). ``cache=True`` keeps the machine code on disk
-between runs. ``fastmath`` allows re-association and contraction (faster sums) but not
-``nnan``/``ninf``: NaN means "no key sent for this step" in dynamic keys, and the
-comparisons that detect it must survive compilation.
+Every kernel is a serial function compiled with :data:`range_kernel` (or its exact and strict
+twins) that computes a range of steps or chunks without the GIL, which
+:func:`repartition.kernels.threads.run_ranges` splits over Python threads; the small helpers
+called from inside a kernel use :data:`serial_kernel` (and twins). ``cache=True`` keeps the
+machine code on disk between runs. ``fastmath`` allows re-association and contraction
+(faster sums) but not ``nnan``/``ninf``: NaN means "no key sent for this step" in dynamic
+keys, and the comparisons that detect it must survive compilation.
 
 Kernels never read mutable module globals: the cache would freeze their values.
 """
@@ -16,15 +18,20 @@ import numba
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=FASTMATH, nogil=True)
-"""Decorator for kernels that loop over steps with ``numba.prange``."""
+"""Decorator for kernels that loop over steps with ``numba.prange`` (Numba's own threads).
+
+Only :mod:`repartition.kernels.full_dynamic` still uses it (with :data:`prange`), until it
+is converted to :data:`range_kernel` like every other module; see
+:mod:`repartition.kernels.threads` for why."""
 
 range_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True)
 """Decorator for kernels that compute a range ``[start, stop)`` of steps or chunks, serially
 and without the GIL: :func:`repartition.kernels.threads.run_ranges` runs the parts of a
-problem on several threads."""
+problem on several threads. Also for the serial kernels their Python drivers call
+(adding per-chunk sums in order, say)."""
 
 serial_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True, inline="always")
-"""Decorator for row helpers called from inside a parallel kernel."""
+"""Decorator for row helpers called from inside a kernel."""
 
 EXACT_FASTMATH = {"nsz", "contract"}
 """For the water-filling: no re-association or reciprocals, so that a cap is computed as
@@ -32,23 +39,35 @@ written, ``(k / denominator) * numerator``, which cannot overflow for the consum
 take part in the level."""
 
 exact_parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=EXACT_FASTMATH, nogil=True)
-"""Decorator for the parallel water-filling kernels (see :data:`EXACT_FASTMATH`)."""
+"""Decorator for parallel kernels computed as written (see :data:`EXACT_FASTMATH`). Unused
+since every such kernel became an :data:`exact_range_kernel`; kept beside
+:data:`parallel_kernel`."""
+
+exact_range_kernel = numba.njit(cache=True, fastmath=EXACT_FASTMATH, nogil=True)
+""":data:`range_kernel` with :data:`EXACT_FASTMATH`: the water-filling kernels and the
+pooled production, whose sums run in the order written."""
 
 exact_serial_kernel = numba.njit(cache=True, fastmath=EXACT_FASTMATH, nogil=True, inline="always")
 """Decorator for the water-filling row helpers."""
 
 strict_parallel_kernel = numba.njit(cache=True, parallel=True, nogil=True)
-"""Decorator for kernels computed exactly as written (no fastmath at all): the "optimal"
-prosumer key sums each step's terms in the same order in both memory layouts, so that both
-find the same rounds to the last bit."""
+"""Decorator for parallel kernels computed exactly as written (no fastmath at all). Unused
+since every such kernel became a :data:`strict_range_kernel`; kept beside
+:data:`parallel_kernel`."""
+
+strict_range_kernel = numba.njit(cache=True, nogil=True)
+""":data:`range_kernel` without any fastmath: the "optimal" prosumer key sums each step's
+terms in the same order in both memory layouts, so that both find the same rounds to the
+last bit."""
 
 strict_serial_kernel = numba.njit(cache=True, nogil=True)
-"""Decorator for the row helpers of :data:`strict_parallel_kernel` kernels. Not inlined by
+"""Decorator for the row helpers of :data:`strict_range_kernel` kernels. Not inlined by
 Numba (LLVM still may): inlining these nested helpers into each other made one kernel take
 28 s to compile."""
 
 strict_inline_kernel = numba.njit(cache=True, nogil=True, inline="always")
-"""Decorator for the few-line helpers of :data:`strict_parallel_kernel` kernels that run in
+"""Decorator for the few-line helpers of :data:`strict_range_kernel` kernels that run in
 their innermost loops, which must vectorise."""
 
 prange = numba.prange
+"""``numba.prange``, for :data:`parallel_kernel` (full_dynamic only)."""
