@@ -1,7 +1,8 @@
 """Numba settings, in one place.
 
-Every kernel is a serial function compiled with :data:`range_kernel` (or its exact and strict
-twins) that computes a range of steps or chunks without the GIL, which
+Every kernel (but those of :mod:`~repartition.kernels.full_dynamic`, for now) is a serial
+function compiled with :data:`range_kernel` (or its exact and strict twins) that computes a
+range of steps or chunks without the GIL, which
 :func:`repartition.kernels.threads.run_ranges` splits over Python threads; the small helpers
 called from inside a kernel use :data:`serial_kernel` (and twins). ``cache=True`` keeps the
 machine code on disk between runs. ``fastmath`` allows re-association and contraction
@@ -33,7 +34,9 @@ problem on several threads. Also for the serial kernels their Python drivers cal
 ``error_model="numpy"``, as Numba compiles the body of a ``prange`` loop: a division by zero
 gives inf or NaN instead of raising, so no check is emitted and loops that divide can
 vectorise (without it, the Shapley marginals ran 3 to 5 times slower and their sums moved
-in the last bits)."""
+in the last bits). What a ``prange`` body also had and a range kernel has not: Numba
+declares its array arguments ``noalias`` to LLVM, which could then vectorise loops that
+store through an index array (the greedy's groups), re-associating their sums."""
 
 serial_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True, inline="always")
 """Decorator for row helpers called from inside a kernel."""
@@ -43,11 +46,6 @@ EXACT_FASTMATH = {"nsz", "contract"}
 written, ``(k / denominator) * numerator``, which cannot overflow for the consumers that
 take part in the level."""
 
-exact_parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=EXACT_FASTMATH, nogil=True)
-"""Decorator for parallel kernels computed as written (see :data:`EXACT_FASTMATH`). Unused
-since every such kernel became an :data:`exact_range_kernel`; kept beside
-:data:`parallel_kernel`."""
-
 exact_range_kernel = numba.njit(
     cache=True, fastmath=EXACT_FASTMATH, nogil=True, error_model="numpy"
 )
@@ -56,11 +54,6 @@ pooled production, whose sums run in the order written."""
 
 exact_serial_kernel = numba.njit(cache=True, fastmath=EXACT_FASTMATH, nogil=True, inline="always")
 """Decorator for the water-filling row helpers."""
-
-strict_parallel_kernel = numba.njit(cache=True, parallel=True, nogil=True)
-"""Decorator for parallel kernels computed exactly as written (no fastmath at all). Unused
-since every such kernel became a :data:`strict_range_kernel`; kept beside
-:data:`parallel_kernel`."""
 
 strict_range_kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
 """:data:`range_kernel` without any fastmath: the "optimal" prosumer key sums each step's

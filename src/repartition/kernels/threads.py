@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import operator
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -65,31 +66,99 @@ def _from_environment() -> int | None:
 
 
 def get_threads() -> int:
-    """The number of threads kernels use here: the innermost :func:`threads` block's, else
-    ``REPARTITION_NUM_THREADS``, else :func:`available_threads`."""
+    """The number of threads the kernels called here may use.
+
+    Returns
+    -------
+    int
+        The count of the innermost :func:`threads` block of the current thread (or asyncio
+        task); outside any block, the environment variable ``REPARTITION_NUM_THREADS`` (a
+        whole number >= 1), else :func:`available_threads`, the cores this process may run
+        on.
+
+    See Also
+    --------
+    threads : set it for a block of code.
+
+    Examples
+    --------
+    >>> import repartition
+    >>> with repartition.threads(1):
+    ...     repartition.get_threads()
+    1
+    """
     chosen = _CHOSEN.get()
     if chosen is not None:
         return chosen
     return _from_environment() or available_threads()
 
 
-@contextlib.contextmanager
-def threads(count: int) -> Iterator[None]:
+def _checked(count: Any) -> int:
+    if isinstance(count, bool):
+        raise TypeError(f"threads takes a whole number >= 1, not {count!r}.")
+    try:
+        whole = operator.index(count)
+    except TypeError:
+        raise TypeError(
+            f"threads takes a whole number >= 1, not {count!r} ({type(count).__name__})."
+        ) from None
+    if whole < 1:
+        raise ValueError(
+            f"threads takes a whole number >= 1, not {whole}: 1 runs every kernel in the "
+            "calling thread."
+        )
+    return whole
+
+
+def threads(count: int) -> contextlib.AbstractContextManager[None]:
     """Run the kernels called inside the block on at most ``count`` threads.
 
-    The setting belongs to the current thread (and asyncio task): other threads keep
-    theirs. ``threads(1)`` runs every kernel in the calling thread, which is what a
-    process pool or a Dask worker with one core per process wants.
+    Parameters
+    ----------
+    count : int
+        Threads per kernel call, the calling thread included: 1 runs every kernel in the
+        calling thread and never starts a thread. A problem smaller than
+        ``MIN_CELLS_PER_THREAD`` cells (steps x members) per thread uses fewer.
+
+    Returns
+    -------
+    context manager
+        Sets the count on entry and restores the previous one on exit.
+
+    Raises
+    ------
+    TypeError
+        When ``count`` is not a whole number (``True`` and ``2.0`` included).
+    ValueError
+        When ``count`` is below 1.
+
+    Notes
+    -----
+    The setting belongs to the current thread (and asyncio task, as a
+    :mod:`contextvars` variable): other threads keep theirs, so a web server's request
+    threads or a thread pool's workers each choose for themselves. Outside any block the
+    count is :func:`get_threads`'s default, the cores the process may use. Where processes
+    already fill the cores (a process pool, gunicorn or Celery workers, a Dask worker per
+    core), ``threads(1)`` in each is the fastest: see docs/performance.md, "Threads and
+    processes". :func:`repartition.allocate` and :func:`repartition.allocate_arrays` take
+    the same setting per call (``threads=``).
 
     Examples
     --------
-    >>> from repartition.kernels.threads import get_threads, threads
-    >>> with threads(1):
-    ...     get_threads()
-    1
+    >>> import numpy as np
+    >>> import repartition
+    >>> with repartition.threads(1):
+    ...     result = repartition.allocate_arrays(
+    ...         np.array([[1.0, 3.0]]), np.array([2.0]), repartition.keys.Prorata()
+    ...     )
+    >>> result.allocated
+    array([[0.5, 1.5]])
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"threads takes a whole number >= 1, not {count!r}.")
+    return _block(_checked(count))
+
+
+@contextlib.contextmanager
+def _block(count: int) -> Iterator[None]:
     token = _CHOSEN.set(count)
     try:
         yield
