@@ -16,6 +16,9 @@ Sections (``--sections``):
 - ``sweep``: ``--communities`` synthetic communities (2 to 50 consumers, a year at 30 min)
   x 6 strategies, one after the other, with the default threads and with ``threads(1)``.
 - ``latency``: a month x 33 members, each of the 6 strategies, default against one thread.
+- ``pool``: a process pool with one process per core, each allocating communities of a year x
+  ``--pool-consumers`` (large enough to be split), with the default threads in every process
+  and with ``threads(1)``; and the same allocations one after the other in this process.
 - ``cold``: a fresh process with an empty ``NUMBA_CACHE_DIR`` runs every key of
   :data:`benchmarks.digests.KEYS` on both layouts of a tiny community (total seconds, and
   the slowest key), and ``repartition demo`` runs in another (seconds); with ``--baseline``
@@ -29,8 +32,11 @@ machine hits them alike.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
+import functools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -55,7 +61,7 @@ from repartition.kernels import threads as kernel_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SECTIONS = ("crossover", "sweep", "latency", "cold")
+SECTIONS = ("crossover", "sweep", "latency", "pool", "cold")
 
 STRATEGIES = (
     "Prorata (baseline)",
@@ -208,6 +214,59 @@ def latency(repeat: int, steps: int = MONTH, members: int = 33) -> list[str]:
     return lines
 
 
+@functools.cache
+def _pool_community(consumers: int, steps: int) -> data.Community:
+    return data.community(data.Size(steps, consumers), layout="members")
+
+
+def _pool_task(consumers: int, steps: int, name: str, threads: int | None) -> float:
+    """In a pool's process: one allocation; returns its AUTOCONS total (a check value)."""
+    community = _pool_community(consumers, steps)
+    key = KEYS[name](community)
+    result = allocate(community.consumption, community.production, key, threads=threads)
+    return float(result.arrays.allocated.sum())
+
+
+def pool(repeat: int, consumers: int, steps: int, tasks_per_process: int = 4) -> list[str]:
+    processes = kernel_threads.available_threads()
+    names = ["Prorata (baseline)", "Static, redistributed"]
+    tasks = processes * tasks_per_process
+    context = multiprocessing.get_context("spawn")
+    lines = [
+        f"{tasks} allocations of {steps:,} steps x {consumers:,} members (member-major) per "
+        f"strategy, {processes} processes (`ProcessPoolExecutor`, spawn; each compiled and "
+        "warmed first) or this process alone:",
+        "",
+        "| strategy | pool, default threads (s) | pool, `threads(1)` (s) | this process, default "
+        "threads (s) | pool default / pool one |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    with concurrent.futures.ProcessPoolExecutor(processes, mp_context=context) as executor:
+        for name in names:
+
+            def in_pool(threads: int | None, name: str = name) -> Callable[[], None]:
+                def run() -> None:
+                    futures = [
+                        executor.submit(_pool_task, consumers, steps, name, threads)
+                        for _ in range(tasks)
+                    ]
+                    for future in futures:
+                        future.result(timeout=600)
+
+                return run
+
+            def alone(name: str = name) -> None:
+                for _ in range(tasks):
+                    _pool_task(consumers, steps, name, None)
+
+            best = race({"default": in_pool(None), "one": in_pool(1), "alone": alone}, repeat)
+            lines.append(
+                f"| {name} | {best['default']:.2f} | {best['one']:.2f} | {best['alone']:.2f} "
+                f"| {_ratio(best['default'], best['one'])} |"
+            )
+    return lines
+
+
 _COLD_KEYS = textwrap.dedent(
     """
     import json, sys, time
@@ -328,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
         default=(MONTH, 33),
         help="steps x members of the latency (default: a month x 33)",
     )
+    parser.add_argument(
+        "--pool-consumers", type=int, default=400, help="members of the pool's communities"
+    )
     parser.add_argument("--baseline", type=Path, help="a checkout of the code to compare with")
     parser.add_argument("--cold-repeat", type=int, default=2, help="fresh processes per code")
     parser.add_argument("--cold-keys", nargs="*", default=[], help="a subset of the keys")
@@ -346,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         out += [*sweep(args.repeat, args.communities, args.steps), ""]
     if "latency" in args.sections:
         out += ["## One month's latency", "", *latency(args.repeat, *args.latency_size), ""]
+    if "pool" in args.sections:
+        out += ["## A process per core", ""]
+        out += [*pool(args.repeat, args.pool_consumers, args.steps), ""]
     if "cold" in args.sections:
         out += ["## A first call, cold", ""]
         out += [*cold(args.baseline, args.cold_repeat, args.cold_keys, not args.no_demo), ""]

@@ -2,7 +2,8 @@
 
 Every kernel is a serial Numba function that releases the GIL (``nogil``) and works on a
 range of steps, or of chunks of members: :func:`run_ranges` splits the range in parts, runs
-the first part in the calling thread and the others on a pool of Python threads, and waits.
+the first part in the calling thread and the others on a pool of Python threads (or in the
+calling thread, when it is free before a pool thread has started), and waits.
 Numba's own parallel backends (``parallel=True`` with OpenMP, TBB or workqueue) are not
 used, because:
 
@@ -209,18 +210,39 @@ def run_ranges(kernel: Callable[..., Any], count: int, cells: int, *arguments: A
         worth it (:data:`MIN_CELLS_PER_THREAD`).
     arguments
         The kernel's arguments before ``start, stop``.
+
+    Notes
+    -----
+    The parts are fixed by ``count`` and the number of threads, not by who runs them: the
+    calling thread computes the first part, then takes the next part left until none is,
+    and so does each pool thread once it starts. When the pool's threads are late (the
+    cores are busy with other processes, or other callers' parts queue before them), the
+    caller computes the parts itself instead of waiting, and the pool's tasks that have not
+    begun are withdrawn.
     """
     parts = parts_for(count, cells)
     if parts == 1:
         kernel(*arguments, 0, count)
         return
     bounds = [count * part // parts for part in range(parts + 1)]
+    following = [1]  # the next part nobody has taken; the first is the caller's
+    lock = threading.Lock()
+
+    def take_parts() -> None:
+        while True:
+            with lock:
+                part = following[0]
+                following[0] = part + 1
+            if part >= parts:
+                return
+            kernel(*arguments, bounds[part], bounds[part + 1])
+
     pool = _pool(parts - 1)
-    futures: list[Future[Any]] = [
-        pool.submit(kernel, *arguments, bounds[part], bounds[part + 1]) for part in range(1, parts)
-    ]
+    futures: list[Future[Any]] = [pool.submit(take_parts) for _ in range(parts - 1)]
     try:
         kernel(*arguments, bounds[0], bounds[1])
+        take_parts()
     finally:
         for future in futures:
-            future.result()
+            if not future.cancel():  # begun: it may be computing a part
+                future.result()
