@@ -128,6 +128,13 @@ def _load() -> str:
         return "?"
 
 
+def _numba_layer() -> str:
+    try:
+        return f"{numba.threading_layer()} threading layer"
+    except ValueError:  # no parallel=True kernel has run yet
+        return "threading layer not started"
+
+
 def machine() -> list[tuple[str, str]]:
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return [
@@ -138,10 +145,8 @@ def machine() -> list[tuple[str, str]]:
         ("transparent huge pages", _transparent_huge_pages()),
         ("Python", platform.python_version()),
         ("numpy / pandas / numba", f"{np.__version__} / {pd.__version__} / {numba.__version__}"),
-        (
-            "Numba threads",
-            f"{numba.get_num_threads()} ({numba.threading_layer()} threading layer)",
-        ),
+        ("kernel threads", f"{repartition.get_threads()} (Python threads)"),
+        ("Numba threads (FullDynamic)", f"{numba.get_num_threads()} ({_numba_layer()})"),
         ("repartition", repartition.__version__),
     ]
 
@@ -484,13 +489,16 @@ def main(argv: Sequence[str] | None = None) -> str:
         help="cap of the pandas redistribution loop (exact limit)",
     )
     parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baselines")
-    parser.add_argument("--threads", type=int, help="Numba threads (default: all cores)")
+    parser.add_argument(
+        "--threads", type=int, help="kernel threads, repartition.threads (default: all cores)"
+    )
     parser.add_argument("--output", type=Path, help="also write the markdown to this file")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
 
     if args.threads:
-        numba.set_num_threads(args.threads)
+        os.environ["REPARTITION_NUM_THREADS"] = str(args.threads)  # the default, everywhere
+        numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
 
     def log(message: str) -> None:
         if not args.quiet:

@@ -28,7 +28,7 @@ STRATEGY_SHAPES = [(1, 1, 1), (37, 5, 2), (50, 23, 3)]
 """(steps, consumers, producers) of the strategies' kernel tests."""
 
 THREADS = [1, 2]
-"""Numba threads the layout tests run on (the ``threads`` fixture, ``indirect``)."""
+"""Threads the layout tests run on (the ``threads`` fixture, ``indirect``)."""
 
 
 # --- inputs -------------------------------------------------------------------------------

@@ -4,9 +4,11 @@
 (a year x 200 consumers), computed by ``benchmarks/digests.py`` on the earlier code compiled
 cold. The same is computed here in a fresh process with an empty Numba cache: code loaded
 from the cache can differ in the last bits of a few sums (``about`` in the file), so cold is
-compared with cold. Numba compiles for the host processor and re-associated sums depend on
-its vector width, so the bits are only comparable on the processor the digests were recorded
-on; elsewhere the results are checked against the NumPy references by the property tests.
+compared with cold. A key whose bits changed on purpose is re-recorded, with the reason and
+the size of the change under ``changed`` in the file. Numba compiles for the host processor
+and re-associated sums depend on its vector width, so the bits are only comparable on the
+processor the digests were recorded on; elsewhere the results are checked against the NumPy
+references by the property tests.
 """
 
 from __future__ import annotations

@@ -110,9 +110,15 @@ def test_a_missing_extra_names_the_command_that_installs_it() -> None:
 
 KERNELS = Path(repartition.kernels.__file__).parent
 KEY_MODULES = Path(keys.__file__).parent
-ALLOWED_IN_KERNELS = {"__future__", "collections", "typing", "numpy", "numba"}
-# The thread pool (kernels/threads.py) uses the standard library only.
-ALLOWED_IN_KERNELS |= {"concurrent", "contextlib", "contextvars", "os", "threading"}
+ALLOWED_IN_KERNELS = {"__future__", "collections", "typing", "numpy", "numba"} | {
+    # kernels/threads.py, which runs the kernels on a pool of Python threads
+    "concurrent",
+    "contextlib",
+    "contextvars",
+    "operator",
+    "os",
+    "threading",
+}
 
 
 def _imports(path: Path) -> list[tuple[str, list[str]]]:

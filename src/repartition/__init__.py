@@ -16,6 +16,7 @@ from repartition import errors, keys, metrics
 from repartition.allocation import Allocation, AllocationArrays, AllocationSummary
 from repartition.compare import compare, plot_comparison
 from repartition.engine import allocate, allocate_arrays
+from repartition.kernels.threads import get_threads, threads
 from repartition.to_key import to_dynamic_key
 
 __all__ = [
@@ -26,9 +27,11 @@ __all__ = [
     "allocate_arrays",
     "compare",
     "errors",
+    "get_threads",
     "keys",
     "metrics",
     "plot_comparison",
+    "threads",
     "to_dynamic_key",
 ]
 

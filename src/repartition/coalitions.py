@@ -9,13 +9,13 @@ functions instead of allocating each coalition.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from repartition.kernels import shapley as kernels
 from repartition.kernels.attribution import pooled_production
 from repartition.kernels.layout import read_only
+from repartition.kernels.threads import get_threads
 
 __all__ = ["prorata_coalition_values", "prorata_permutation_marginals"]
 
@@ -41,7 +41,7 @@ def prorata_coalition_values(consumption: Array, production: Array, value: Array
         [currency]
     """
     production_total = pooled_production(read_only(np.ascontiguousarray(production)))
-    chunks = max(1, min(len(production_total), 4 * numba.get_num_threads()))
+    chunks = max(1, min(len(production_total), 4 * get_threads()))
     return np.asarray(
         kernels.prorata_coalition_values(
             read_only(np.ascontiguousarray(consumption)),

@@ -1,10 +1,13 @@
 """Numba settings, in one place.
 
-Every kernel is compiled with :data:`parallel_kernel` (or :data:`serial_kernel` for the
-small helpers called from inside a kernel). ``cache=True`` keeps the machine code on disk
-between runs. ``fastmath`` allows re-association and contraction (faster sums) but not
-``nnan``/``ninf``: NaN means "no key sent for this step" in dynamic keys, and the
-comparisons that detect it must survive compilation.
+Every kernel (but those of :mod:`~repartition.kernels.full_dynamic`, for now) is a serial
+function compiled with :data:`range_kernel` (or its exact and strict twins) that computes a
+range of steps or chunks without the GIL, which
+:func:`repartition.kernels.threads.run_ranges` splits over Python threads; the small helpers
+called from inside a kernel use :data:`serial_kernel` (and twins). ``cache=True`` keeps the
+machine code on disk between runs. ``fastmath`` allows re-association and contraction
+(faster sums) but not ``nnan``/``ninf``: NaN means "no key sent for this step" in dynamic
+keys, and the comparisons that detect it must survive compilation.
 
 Kernels never read mutable module globals: the cache would freeze their values.
 """
@@ -16,39 +19,55 @@ import numba
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=FASTMATH, nogil=True)
-"""Decorator for kernels that loop over steps with ``numba.prange``."""
+"""Decorator for kernels that loop over steps with ``numba.prange`` (Numba's own threads).
 
-range_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True)
+Only :mod:`repartition.kernels.full_dynamic` still uses it (with :data:`prange`), until it
+is converted to :data:`range_kernel` like every other module; see
+:mod:`repartition.kernels.threads` for why."""
+
+range_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True, error_model="numpy")
 """Decorator for kernels that compute a range ``[start, stop)`` of steps or chunks, serially
 and without the GIL: :func:`repartition.kernels.threads.run_ranges` runs the parts of a
-problem on several threads."""
+problem on several threads. Also for the serial kernels their Python drivers call
+(adding per-chunk sums in order, say).
+
+``error_model="numpy"``, as Numba compiles the body of a ``prange`` loop: a division by zero
+gives inf or NaN instead of raising, so no check is emitted and loops that divide can
+vectorise (without it, the Shapley marginals ran 3 to 5 times slower and their sums moved
+in the last bits). What a ``prange`` body also had and a range kernel has not: Numba
+declares its array arguments ``noalias`` to LLVM, which could then vectorise loops that
+store through an index array (the greedy's groups), re-associating their sums."""
 
 serial_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True, inline="always")
-"""Decorator for row helpers called from inside a parallel kernel."""
+"""Decorator for row helpers called from inside a kernel."""
 
 EXACT_FASTMATH = {"nsz", "contract"}
 """For the water-filling: no re-association or reciprocals, so that a cap is computed as
 written, ``(k / denominator) * numerator``, which cannot overflow for the consumers that
 take part in the level."""
 
-exact_parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=EXACT_FASTMATH, nogil=True)
-"""Decorator for the parallel water-filling kernels (see :data:`EXACT_FASTMATH`)."""
+exact_range_kernel = numba.njit(
+    cache=True, fastmath=EXACT_FASTMATH, nogil=True, error_model="numpy"
+)
+""":data:`range_kernel` with :data:`EXACT_FASTMATH`: the water-filling kernels and the
+pooled production, whose sums run in the order written."""
 
 exact_serial_kernel = numba.njit(cache=True, fastmath=EXACT_FASTMATH, nogil=True, inline="always")
 """Decorator for the water-filling row helpers."""
 
-strict_parallel_kernel = numba.njit(cache=True, parallel=True, nogil=True)
-"""Decorator for kernels computed exactly as written (no fastmath at all): the "optimal"
-prosumer key sums each step's terms in the same order in both memory layouts, so that both
-find the same rounds to the last bit."""
+strict_range_kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
+""":data:`range_kernel` without any fastmath: the "optimal" prosumer key sums each step's
+terms in the same order in both memory layouts, so that both find the same rounds to the
+last bit."""
 
 strict_serial_kernel = numba.njit(cache=True, nogil=True)
-"""Decorator for the row helpers of :data:`strict_parallel_kernel` kernels. Not inlined by
+"""Decorator for the row helpers of :data:`strict_range_kernel` kernels. Not inlined by
 Numba (LLVM still may): inlining these nested helpers into each other made one kernel take
 28 s to compile."""
 
 strict_inline_kernel = numba.njit(cache=True, nogil=True, inline="always")
-"""Decorator for the few-line helpers of :data:`strict_parallel_kernel` kernels that run in
+"""Decorator for the few-line helpers of :data:`strict_range_kernel` kernels that run in
 their innermost loops, which must vectorise."""
 
 prange = numba.prange
+"""``numba.prange``, for :data:`parallel_kernel` (full_dynamic only)."""

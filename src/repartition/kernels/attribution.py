@@ -14,29 +14,20 @@ summed. Production is (steps, producers) and row-major in both layouts. NumPy tw
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
-from repartition.kernels._config import (
-    exact_parallel_kernel,
-    parallel_kernel,
-    prange,
-    serial_kernel,
-)
+from repartition.kernels._config import exact_range_kernel, range_kernel, serial_kernel
+from repartition.kernels.threads import run_ranges
 
 __all__ = ["attribute_row", "attribute_steps", "pooled_production"]
 
+Array = NDArray[np.float64]
 
-@exact_parallel_kernel  # no re-association: the sum runs in the order of the values
-def pooled_production(production):  # type: ignore[no-untyped-def]
-    """``P_tot[t] = sum_j P[t, j]``, summed in increasing order of the values.
 
-    The order of the sum is fixed by the values, not by the order of the producers, so
-    that ``P_tot`` (and every rule that compares against it) does not depend on member
-    order to the last bit (invariant 5). A community has few producers: the sort is cheap.
-    """
+@exact_range_kernel  # no re-association: the sum runs in the order of the values
+def _pooled_production_chunks(production, totals, chunks, first_chunk, stop_chunk):  # type: ignore[no-untyped-def]
     steps, producers = production.shape
-    totals = np.empty(steps)
-    chunks = min(steps, 256)  # enough for any thread count; one small buffer each
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         values = np.empty(producers)  # one buffer per chunk: no allocation per step
         for t in range(chunk * steps // chunks, (chunk + 1) * steps // chunks):
             # Insertion sort: a community has few producers.
@@ -51,6 +42,19 @@ def pooled_production(production):  # type: ignore[no-untyped-def]
             for j in range(producers):
                 total += values[j]
             totals[t] = total
+
+
+def pooled_production(production: Array) -> Array:
+    """``P_tot[t] = sum_j P[t, j]``, summed in increasing order of the values.
+
+    The order of the sum is fixed by the values, not by the order of the producers, so
+    that ``P_tot`` (and every rule that compares against it) does not depend on member
+    order to the last bit (invariant 5). A community has few producers: the sort is cheap.
+    """
+    steps = production.shape[0]
+    totals = np.empty(steps)
+    chunks = min(steps, 256)  # enough for any thread count; one small buffer each
+    run_ranges(_pooled_production_chunks, chunks, production.size, production, totals, chunks)
     return totals
 
 
@@ -71,10 +75,27 @@ def attribute_row(production, t, production_total, allocated_total, self_consume
         surplus[t, j] = production[t, j] - shared
 
 
-@parallel_kernel
-def attribute_steps(production, production_total, allocated_total, self_consumed, surplus):  # type: ignore[no-untyped-def]
-    """:func:`attribute_row` for every step, from the per-step ``allocated_total``."""
-    for t in prange(production.shape[0]):
+@range_kernel
+def _attribute_steps(  # type: ignore[no-untyped-def]
+    production, production_total, allocated_total, self_consumed, surplus, start, stop
+):
+    for t in range(start, stop):
         attribute_row(
             production, t, production_total[t], allocated_total[t], self_consumed, surplus
         )
+
+
+def attribute_steps(
+    production: Array,
+    production_total: Array,
+    allocated_total: Array,
+    self_consumed: Array,
+    surplus: Array,
+) -> None:
+    """:func:`attribute_row` for every step, from the per-step ``allocated_total``."""
+    run_ranges(
+        _attribute_steps,
+        production.shape[0],
+        production.size,
+        *(production, production_total, allocated_total, self_consumed, surplus),
+    )

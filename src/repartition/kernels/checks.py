@@ -12,18 +12,24 @@ callers pick the scan for the data's layout. NumPy twins: ``_is_bad_energy`` in
 :mod:`repartition._inputs` and ``_is_out_of_range`` in :mod:`repartition._coefficients`
 (which then locate the culprit), ``np.nansum`` and ``np.isnan`` for the row sums.
 
-The scans run in parallel over chunks. Each chunk first *counts* its bad values with a
-loop that has no early exit (so it vectorises and runs at memory speed); only a chunk with
-a bad value is scanned again for the position. The caller, which knows the member ids and
-timestamps, turns the position into an error that names the culprit.
+The scans run in parallel over chunks (:func:`repartition.kernels.threads.run_ranges`).
+Each chunk first *counts* its bad values with a loop that has no early exit (so it
+vectorises and runs at memory speed); only a chunk with a bad value is scanned again for
+the position, which it writes to its own slot of a buffer; the first chunk with one wins,
+whatever the threads. The caller, which knows the member ids and timestamps, turns the
+position into an error that names the culprit.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
-from repartition.kernels._config import parallel_kernel, prange, serial_kernel
-from repartition.kernels.members import chunk_bounds
+from repartition.kernels._config import range_kernel, serial_kernel
+from repartition.kernels.members import chunk_bounds, sum_chunks
+from repartition.kernels.threads import run_ranges
+
+Array = NDArray[np.float64]
 
 _CHUNK = 1 << 16
 
@@ -34,18 +40,16 @@ def _is_bad_energy(value):  # type: ignore[no-untyped-def]
     return not (value >= 0.0) or value == np.inf
 
 
-@parallel_kernel
-def first_invalid_energy(values):  # type: ignore[no-untyped-def]
-    """First position (flattened memory order) holding NaN, inf or a negative number.
+def _first_found(found: NDArray[np.int64]) -> int:
+    """The position found by the first chunk that found one; -1 if none did."""
+    hits = np.flatnonzero(found >= 0)
+    return int(found[hits[0]]) if hits.size else -1
 
-    ``values`` is a C-contiguous array of any number of dimensions; -1 when every value is
-    a finite energy >= 0.
-    """
-    flat = values.reshape(-1)
+
+@range_kernel
+def _first_invalid_energy_chunks(flat, found, first_chunk, stop_chunk):  # type: ignore[no-untyped-def]
     size = flat.size
-    chunks = (size + _CHUNK - 1) // _CHUNK
-    found = np.full(chunks, -1, dtype=np.int64)
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         start = chunk * _CHUNK
         stop = min(start + _CHUNK, size)
         good = 0
@@ -58,23 +62,27 @@ def first_invalid_energy(values):  # type: ignore[no-untyped-def]
                 if _is_bad_energy(flat[position]):
                     found[chunk] = position
                     break
-    for chunk in range(chunks):
-        if found[chunk] >= 0:
-            return found[chunk]
-    return -1
 
 
-@parallel_kernel
-def first_invalid_energy_by_member(values_by_member, chunks):  # type: ignore[no-untyped-def]
-    """:func:`first_invalid_energy` for a member-major (members, steps) array, which also
-    returns ``sum_i values[i, t]`` per step, summed on the way exactly as
-    :func:`repartition.kernels.members.member_sums` sums them (same chunks, same order),
-    so that the kernels that need the per-step totals do not read the array again.
+def first_invalid_energy(values: Array) -> int:
+    """First position (flattened memory order) holding NaN, inf or a negative number.
+
+    ``values`` is a C-contiguous array of any number of dimensions; -1 when every value is
+    a finite energy >= 0.
     """
-    members, steps = values_by_member.shape
-    partial = np.zeros((chunks, steps))
+    flat = values.reshape(-1)
+    chunks = (flat.size + _CHUNK - 1) // _CHUNK
     found = np.full(chunks, -1, dtype=np.int64)
-    for chunk in prange(chunks):
+    run_ranges(_first_invalid_energy_chunks, chunks, flat.size, flat, found)
+    return _first_found(found)
+
+
+@range_kernel
+def _first_invalid_energy_by_member_chunks(  # type: ignore[no-untyped-def]
+    values_by_member, partial, found, chunks, first_chunk, stop_chunk
+):
+    members, steps = values_by_member.shape
+    for chunk in range(first_chunk, stop_chunk):
         first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             good = 0
@@ -87,10 +95,24 @@ def first_invalid_energy_by_member(values_by_member, chunks):  # type: ignore[no
                     if _is_bad_energy(values_by_member[i, t]):
                         found[chunk] = i * steps + t
                         break
-    for chunk in range(chunks):
-        if found[chunk] >= 0:
-            return found[chunk], partial.sum(axis=0)
-    return -1, partial.sum(axis=0)
+
+
+def first_invalid_energy_by_member(values_by_member: Array, chunks: int) -> tuple[int, Array]:
+    """:func:`first_invalid_energy` for a member-major (members, steps) array, which also
+    returns ``sum_i values[i, t]`` per step, summed on the way exactly as
+    :func:`repartition.kernels.members.member_sums` sums them (same chunks, same order),
+    so that the kernels that need the per-step totals do not read the array again.
+    """
+    partial = np.zeros((chunks, values_by_member.shape[1]))
+    found = np.full(chunks, -1, dtype=np.int64)
+    run_ranges(
+        _first_invalid_energy_by_member_chunks,
+        chunks,
+        values_by_member.size,
+        *(values_by_member, partial, found, chunks),
+    )
+    totals: Array = sum_chunks(partial)
+    return _first_found(found), totals
 
 
 @serial_kernel
@@ -99,14 +121,10 @@ def _is_out_of_range(value):  # type: ignore[no-untyped-def]
     return value < 0.0 or value > 1.0
 
 
-@parallel_kernel
-def first_invalid_coefficient(values):  # type: ignore[no-untyped-def]
-    """First position (memory order) holding a value outside [0, 1], inf included; -1 if none."""
-    flat = values.reshape(-1)
+@range_kernel
+def _first_invalid_coefficient_chunks(flat, found, first_chunk, stop_chunk):  # type: ignore[no-untyped-def]
     size = flat.size
-    chunks = (size + _CHUNK - 1) // _CHUNK
-    found = np.full(chunks, -1, dtype=np.int64)
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         start = chunk * _CHUNK
         stop = min(start + _CHUNK, size)
         good = 0
@@ -118,23 +136,21 @@ def first_invalid_coefficient(values):  # type: ignore[no-untyped-def]
                 if _is_out_of_range(flat[position]):
                     found[chunk] = position
                     break
-    for chunk in range(chunks):
-        if found[chunk] >= 0:
-            return found[chunk]
-    return -1
 
 
-@parallel_kernel
-def row_sums_and_nans(values):  # type: ignore[no-untyped-def]
-    """Per row of a row-major (steps, members) coefficient table, in one read: the sum of
-    its non-NaN values and its NaN count; and the number of values outside [0, 1] in the
-    whole table (the caller locates the first one only when there is one).
-    """
-    rows, columns = values.shape
-    sums = np.zeros(rows)
-    nans = np.zeros(rows, dtype=np.int64)
-    outside = np.zeros(rows, dtype=np.int64)
-    for t in prange(rows):
+def first_invalid_coefficient(values: Array) -> int:
+    """First position (memory order) holding a value outside [0, 1], inf included; -1 if none."""
+    flat = values.reshape(-1)
+    chunks = (flat.size + _CHUNK - 1) // _CHUNK
+    found = np.full(chunks, -1, dtype=np.int64)
+    run_ranges(_first_invalid_coefficient_chunks, chunks, flat.size, flat, found)
+    return _first_found(found)
+
+
+@range_kernel
+def _row_sums_and_nans_steps(values, sums, nans, outside, start, stop):  # type: ignore[no-untyped-def]
+    columns = values.shape[1]
+    for t in range(start, stop):
         total = 0.0
         missing = 0
         bad = 0
@@ -148,24 +164,30 @@ def row_sums_and_nans(values):  # type: ignore[no-untyped-def]
         sums[t] = total
         nans[t] = missing
         outside[t] = bad
-    return sums, nans, outside.sum()
 
 
-@parallel_kernel
-def column_sums_and_nans(values):  # type: ignore[no-untyped-def]
-    """:func:`row_sums_and_nans` for a member-major table, given as its C-contiguous
-    (members, steps) transpose: per step, non-NaN sum and NaN count; values outside [0, 1].
-
-    Steps are split in blocks, each block's sums accumulated member by member, reading
-    memory in order.
+def row_sums_and_nans(values: Array) -> tuple[Array, NDArray[np.int64], int]:
+    """Per row of a row-major (steps, members) coefficient table, in one read: the sum of
+    its non-NaN values and its NaN count; and the number of values outside [0, 1] in the
+    whole table (the caller locates the first one only when there is one).
     """
+    rows = values.shape[0]
+    sums = np.zeros(rows)
+    nans = np.zeros(rows, dtype=np.int64)
+    outside = np.zeros(rows, dtype=np.int64)
+    run_ranges(_row_sums_and_nans_steps, rows, values.size, values, sums, nans, outside)
+    return sums, nans, int(outside.sum())
+
+
+_BLOCK = 1024
+"""Steps per block of :func:`column_sums_and_nans`."""
+
+
+@range_kernel
+def _column_sums_and_nans_blocks(values, sums, nans, outside, first_block, stop_block):  # type: ignore[no-untyped-def]
     members, steps = values.shape
-    sums = np.zeros(steps)
-    nans = np.zeros(steps, dtype=np.int64)
-    block = 1024
-    blocks = (steps + block - 1) // block
-    outside = np.zeros(blocks, dtype=np.int64)
-    for number in prange(blocks):
+    block = _BLOCK
+    for number in range(first_block, stop_block):
         start = number * block
         stop = min(start + block, steps)
         bad = 0
@@ -178,4 +200,19 @@ def column_sums_and_nans(values):  # type: ignore[no-untyped-def]
                     sums[t] += value
                     bad += (value < 0.0) | (value > 1.0)
         outside[number] = bad
-    return sums, nans, outside.sum()
+
+
+def column_sums_and_nans(values: Array) -> tuple[Array, NDArray[np.int64], int]:
+    """:func:`row_sums_and_nans` for a member-major table, given as its C-contiguous
+    (members, steps) transpose: per step, non-NaN sum and NaN count; values outside [0, 1].
+
+    Steps are split in blocks, each block's sums accumulated member by member, reading
+    memory in order.
+    """
+    steps = values.shape[1]
+    sums = np.zeros(steps)
+    nans = np.zeros(steps, dtype=np.int64)
+    blocks = (steps + _BLOCK - 1) // _BLOCK
+    outside = np.zeros(blocks, dtype=np.int64)
+    run_ranges(_column_sums_and_nans_blocks, blocks, values.size, values, sums, nans, outside)
+    return sums, nans, int(outside.sum())

@@ -16,11 +16,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels._config import parallel_kernel, prange
+from repartition.kernels._config import range_kernel
 from repartition.kernels.attribution import attribute_row, attribute_steps
 from repartition.kernels.layout import Outputs, like, run_pooled
-from repartition.kernels.members import CHUNKS, chunk_bounds, member_sums
+from repartition.kernels.members import CHUNKS, chunk_bounds, member_sums, sum_chunks
 from repartition.kernels.prorata import prorata_ratio, prorata_row
+from repartition.kernels.threads import run_ranges
 
 __all__ = ["dynamic_members", "dynamic_rows", "run"]
 
@@ -30,8 +31,8 @@ Array = NDArray[np.float64]
 # --- row-major: (steps, consumers) --------------------------------------------------------
 
 
-@parallel_kernel
-def dynamic_rows(  # type: ignore[no-untyped-def]
+@range_kernel
+def _dynamic_steps(  # type: ignore[no-untyped-def]
     consumption,
     production,
     production_total,
@@ -40,12 +41,10 @@ def dynamic_rows(  # type: ignore[no-untyped-def]
     grid_supply,
     self_consumed,
     surplus,
+    start,
+    stop,
 ):
-    """Dynamic key: ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``.
-
-    A row of NaN coefficients (no key sent for that step) falls back to prorata.
-    """
-    for t in prange(consumption.shape[0]):
+    for t in range(start, stop):
         total = production_total[t]
         if np.isnan(coefficients[t, 0]):
             allocated_total = prorata_row(consumption, t, total, allocated, grid_supply)
@@ -60,23 +59,47 @@ def dynamic_rows(  # type: ignore[no-untyped-def]
         attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
+def dynamic_rows(
+    consumption: Array,
+    production: Array,
+    production_total: Array,
+    coefficients: Array,
+    allocated: Array,
+    grid_supply: Array,
+    self_consumed: Array,
+    surplus: Array,
+) -> None:
+    """Dynamic key: ``A[t, i] = min(C[t, i], k[t, i] * P_tot[t])``, in parallel over steps.
+
+    A row of NaN coefficients (no key sent for that step) falls back to prorata.
+    """
+    run_ranges(
+        _dynamic_steps,
+        consumption.shape[0],
+        consumption.size,
+        *(consumption, production, production_total, coefficients),
+        *(allocated, grid_supply, self_consumed, surplus),
+    )
+
+
 # --- member-major: (consumers, steps) -----------------------------------------------------
 
 
-@parallel_kernel
-def _dynamic_shares(  # type: ignore[no-untyped-def]
+@range_kernel
+def _dynamic_shares_chunks(  # type: ignore[no-untyped-def]
     consumption_by_member,
     production_total,
     coefficients_by_member,
     ratio,
     allocated_by_member,
     grid_supply_by_member,
+    partial,
     chunks,
+    first_chunk,
+    stop_chunk,
 ):
-    """``min(C, k * P_tot)``, or ``C * ratio[t]`` where ``ratio[t]`` is set (not NaN)."""
     members, steps = consumption_by_member.shape
-    partial = np.zeros((chunks, steps))
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             for t in range(steps):
@@ -89,7 +112,29 @@ def _dynamic_shares(  # type: ignore[no-untyped-def]
                 allocated_by_member[i, t] = share
                 grid_supply_by_member[i, t] = c - share
                 partial[chunk, t] += share
-    return partial.sum(axis=0)
+
+
+def _dynamic_shares(
+    consumption_by_member: Array,
+    production_total: Array,
+    coefficients_by_member: Array,
+    ratio: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    chunks: int,
+) -> Array:
+    """``min(C, k * P_tot)``, or ``C * ratio[t]`` where ``ratio[t]`` is set (not NaN);
+    returns ``sum_i A`` per step."""
+    partial = np.zeros((chunks, consumption_by_member.shape[1]))
+    run_ranges(
+        _dynamic_shares_chunks,
+        chunks,
+        consumption_by_member.size,
+        *(consumption_by_member, production_total, coefficients_by_member, ratio),
+        *(allocated_by_member, grid_supply_by_member, partial, chunks),
+    )
+    total: Array = sum_chunks(partial)
+    return total
 
 
 def dynamic_members(

@@ -24,10 +24,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels._config import parallel_kernel, prange, serial_kernel
+from repartition.kernels._config import range_kernel, serial_kernel
 from repartition.kernels.attribution import attribute_row, pooled_production
 from repartition.kernels.layout import Outputs, empty_outputs, is_by_member, read_only, row_major
 from repartition.kernels.members import CHUNKS
+from repartition.kernels.threads import run_ranges
 
 __all__ = ["greedy_fixed_members", "greedy_fixed_rows", "greedy_per_step_rows", "run"]
 
@@ -86,8 +87,8 @@ def _greedy_row(  # type: ignore[no-untyped-def]
     return allocated_total
 
 
-@parallel_kernel
-def greedy_fixed_rows(  # type: ignore[no-untyped-def]
+@range_kernel
+def _greedy_fixed_steps(  # type: ignore[no-untyped-def]
     consumption,
     production,
     production_total,
@@ -98,9 +99,10 @@ def greedy_fixed_rows(  # type: ignore[no-untyped-def]
     grid_supply,
     self_consumed,
     surplus,
+    start,
+    stop,
 ):
-    """Economic greedy with one value per consumer; ``order`` sorts ``values`` decreasingly."""
-    for t in prange(consumption.shape[0]):
+    for t in range(start, stop):
         total = production_total[t]
         allocated_total = _greedy_row(
             consumption, t, values, order, total, serve_zero, allocated, grid_supply
@@ -108,8 +110,31 @@ def greedy_fixed_rows(  # type: ignore[no-untyped-def]
         attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
-@parallel_kernel
-def greedy_per_step_rows(  # type: ignore[no-untyped-def]
+def greedy_fixed_rows(
+    consumption: Array,
+    production: Array,
+    production_total: Array,
+    values: Array,
+    order: NDArray[np.intp],
+    serve_zero: bool,
+    allocated: Array,
+    grid_supply: Array,
+    self_consumed: Array,
+    surplus: Array,
+) -> None:
+    """Economic greedy with one value per consumer; ``order`` sorts ``values`` decreasingly.
+    In parallel over steps."""
+    run_ranges(
+        _greedy_fixed_steps,
+        consumption.shape[0],
+        consumption.size,
+        *(consumption, production, production_total, values, order, serve_zero),
+        *(allocated, grid_supply, self_consumed, surplus),
+    )
+
+
+@range_kernel
+def _greedy_per_step_steps(  # type: ignore[no-untyped-def]
     consumption,
     production,
     production_total,
@@ -119,10 +144,10 @@ def greedy_per_step_rows(  # type: ignore[no-untyped-def]
     grid_supply,
     self_consumed,
     surplus,
+    start,
+    stop,
 ):
-    """Economic greedy with a value per step and consumer (row-major ``values``), each row
-    sorted in the kernel."""
-    for t in prange(consumption.shape[0]):
+    for t in range(start, stop):
         total = production_total[t]
         row = values[t]
         order = np.argsort(-row)
@@ -130,6 +155,28 @@ def greedy_per_step_rows(  # type: ignore[no-untyped-def]
             consumption, t, row, order, total, serve_zero, allocated, grid_supply
         )
         attribute_row(production, t, total, allocated_total, self_consumed, surplus)
+
+
+def greedy_per_step_rows(
+    consumption: Array,
+    production: Array,
+    production_total: Array,
+    values: Array,
+    serve_zero: bool,
+    allocated: Array,
+    grid_supply: Array,
+    self_consumed: Array,
+    surplus: Array,
+) -> None:
+    """Economic greedy with a value per step and consumer (row-major ``values``), each row
+    sorted in the kernel. In parallel over steps."""
+    run_ranges(
+        _greedy_per_step_steps,
+        consumption.shape[0],
+        consumption.size,
+        *(consumption, production, production_total, values, serve_zero),
+        *(allocated, grid_supply, self_consumed, surplus),
+    )
 
 
 # --- member-major: (consumers, steps), one value per consumer -----------------------------
@@ -186,8 +233,8 @@ def _serve_group(  # type: ignore[no-untyped-def]
         remaining[t] = max(remaining[t] - demand[t], 0.0)
 
 
-@parallel_kernel
-def greedy_fixed_members(  # type: ignore[no-untyped-def]
+@range_kernel
+def _greedy_fixed_members_chunks(  # type: ignore[no-untyped-def]
     consumption_by_member,
     production,
     production_total,
@@ -199,16 +246,11 @@ def greedy_fixed_members(  # type: ignore[no-untyped-def]
     self_consumed,
     surplus,
     chunks,
+    first_chunk,
+    stop_chunk,
 ):
-    """:func:`greedy_fixed_rows` on member-major data, shape (consumers, steps).
-
-    The steps are cut in ``chunks`` blocks, shared among the threads; each block walks the
-    consumers in ``order``, reading each one's block of steps in memory order, with what is
-    left of the production per step in the block's own buffer. Consumers of negative
-    value (or 0 without ``serve_zero``) receive nothing.
-    """
     members, steps = consumption_by_member.shape
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         first = chunk * steps // chunks
         stop = (chunk + 1) * steps // chunks
         remaining = production_total[first:stop].copy()
@@ -253,6 +295,35 @@ def greedy_fixed_members(  # type: ignore[no-untyped-def]
                 self_consumed,
                 surplus,
             )
+
+
+def greedy_fixed_members(
+    consumption_by_member: Array,
+    production: Array,
+    production_total: Array,
+    values: Array,
+    order: NDArray[np.intp],
+    serve_zero: bool,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    self_consumed: Array,
+    surplus: Array,
+    chunks: int,
+) -> None:
+    """:func:`greedy_fixed_rows` on member-major data, shape (consumers, steps).
+
+    The steps are cut in ``chunks`` blocks, shared among the threads; each block walks the
+    consumers in ``order``, reading each one's block of steps in memory order, with what is
+    left of the production per step in the block's own buffer. Consumers of negative
+    value (or 0 without ``serve_zero``) receive nothing.
+    """
+    run_ranges(
+        _greedy_fixed_members_chunks,
+        chunks,
+        consumption_by_member.size,
+        *(consumption_by_member, production, production_total, values, order, serve_zero),
+        *(allocated_by_member, grid_supply_by_member, self_consumed, surplus, chunks),
+    )
 
 
 # --- either layout ------------------------------------------------------------------------

@@ -30,10 +30,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels._config import parallel_kernel, prange, serial_kernel
+from repartition.kernels._config import range_kernel, serial_kernel
 from repartition.kernels.full_dynamic import capped
 from repartition.kernels.layout import empty_outputs, is_by_member, read_only, row_major
-from repartition.kernels.members import CHUNKS, chunk_bounds
+from repartition.kernels.members import CHUNKS, chunk_bounds, sum_chunks
+from repartition.kernels.threads import run_ranges
 
 __all__ = ["pair_scale", "pair_shares_members", "pair_shares_rows", "run", "window_scale"]
 
@@ -74,44 +75,65 @@ def _attribute_step(production, pairs, t, scale, self_consumed, surplus):  # typ
         surplus[t, j] = power - shared
 
 
-@parallel_kernel
-def pair_shares_rows(  # type: ignore[no-untyped-def]
-    consumption, production, pairs, allocated, grid_supply, self_consumed, surplus, chunks
+@range_kernel
+def _pair_shares_chunks(  # type: ignore[no-untyped-def]
+    consumption,
+    production,
+    pairs,
+    allocated,
+    grid_supply,
+    self_consumed,
+    surplus,
+    chunks,
+    first_chunk,
+    stop_chunk,
 ):
-    """The rule on row-major (steps, consumers) data, in parallel over chunks of steps."""
     steps, consumers = consumption.shape
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         scale = np.empty(consumers)
         for t in range(chunk * steps // chunks, (chunk + 1) * steps // chunks):
             _pair_step(consumption, production, pairs, t, scale, allocated, grid_supply)
             _attribute_step(production, pairs, t, scale, self_consumed, surplus)
 
 
+def pair_shares_rows(
+    consumption: Array,
+    production: Array,
+    pairs: Array,
+    allocated: Array,
+    grid_supply: Array,
+    self_consumed: Array,
+    surplus: Array,
+    chunks: int,
+) -> None:
+    """The rule on row-major (steps, consumers) data, in parallel over chunks of steps."""
+    run_ranges(
+        _pair_shares_chunks,
+        chunks,
+        consumption.size,
+        *(consumption, production, pairs, allocated, grid_supply, self_consumed, surplus),
+        chunks,
+    )
+
+
 # --- member-major: (consumers, steps) -----------------------------------------------------
 
 
-@parallel_kernel
-def pair_shares_members(  # type: ignore[no-untyped-def]
+@range_kernel
+def _pair_shares_members_chunks(  # type: ignore[no-untyped-def]
     consumption_by_member,
     production_by_producer,
     pairs,
     allocated_by_member,
     grid_supply_by_member,
-    self_consumed,
-    surplus,
+    partial,
     chunks,
+    first_chunk,
+    stop_chunk,
 ):
-    """The rule on member-major (consumers, steps) data, in parallel over chunks of members.
-
-    ``production_by_producer`` is the (producers, steps) transpose of production, so that
-    every loop runs over the steps of one member in memory order. Each chunk sums
-    ``pairs[j, i] * s[i, t]`` into its own per-producer buffer; the chunks are added in
-    order afterwards, so the result does not depend on the number of threads.
-    """
     members, steps = consumption_by_member.shape
     producers = production_by_producer.shape[0]
-    partial = np.zeros((chunks, producers, steps))
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         offered = np.empty(steps)
         scale = np.empty(steps)
         first, stop = chunk_bounds(chunk, chunks, members)
@@ -129,8 +151,14 @@ def pair_shares_members(  # type: ignore[no-untyped-def]
                 share = pairs[j, i]
                 for t in range(steps):
                     partial[chunk, j, t] += share * scale[t]
-    fraction = partial.sum(axis=0)
-    for t in prange(steps):
+
+
+@range_kernel
+def _attribute_members_steps(  # type: ignore[no-untyped-def]
+    production_by_producer, fraction, self_consumed, surplus, start, stop
+):
+    producers = production_by_producer.shape[0]
+    for t in range(start, stop):
         for j in range(producers):
             power = production_by_producer[j, t]
             shared = min(1.0, fraction[j, t]) * power
@@ -138,18 +166,62 @@ def pair_shares_members(  # type: ignore[no-untyped-def]
             surplus[t, j] = power - shared
 
 
+def pair_shares_members(
+    consumption_by_member: Array,
+    production_by_producer: Array,
+    pairs: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    self_consumed: Array,
+    surplus: Array,
+    chunks: int,
+) -> None:
+    """The rule on member-major (consumers, steps) data, in parallel over chunks of members.
+
+    ``production_by_producer`` is the (producers, steps) transpose of production, so that
+    every loop runs over the steps of one member in memory order. Each chunk sums
+    ``pairs[j, i] * s[i, t]`` into its own per-producer buffer; the chunks are added in
+    order afterwards, so the result does not depend on the number of threads.
+    """
+    producers, steps = production_by_producer.shape
+    partial = np.zeros((chunks, producers, steps))
+    run_ranges(
+        _pair_shares_members_chunks,
+        chunks,
+        consumption_by_member.size,
+        *(consumption_by_member, production_by_producer, pairs),
+        *(allocated_by_member, grid_supply_by_member, partial, chunks),
+    )
+    fraction = sum_chunks(partial.reshape(chunks, producers * steps)).reshape(producers, steps)
+    run_ranges(
+        _attribute_members_steps,
+        steps,
+        production_by_producer.size,
+        *(production_by_producer, fraction, self_consumed, surplus),
+    )
+
+
 # --- the flows' scale, from a window of AUTOCONS read row-major ---------------------------
 
 
-@parallel_kernel
-def pair_scale(allocated, production, pairs, scale):  # type: ignore[no-untyped-def]
-    """The scale ``min(1, C / D)`` of a window of steps, from AUTOCONS (row-major (steps,
-    consumers)): ``A / D`` where ``D > A``, else 1."""
-    for t in prange(allocated.shape[0]):
+@range_kernel
+def _pair_scale_steps(allocated, production, pairs, scale, start, stop):  # type: ignore[no-untyped-def]
+    for t in range(start, stop):
         for i in range(allocated.shape[1]):
             offered = _offered(pairs, production, t, i)
             share = allocated[t, i]
             scale[t, i] = share / offered if offered > share else 1.0
+
+
+def pair_scale(allocated: Array, production: Array, pairs: Array, scale: Array) -> None:
+    """The scale ``min(1, C / D)`` of a window of steps, from AUTOCONS (row-major (steps,
+    consumers)): ``A / D`` where ``D > A``, else 1."""
+    run_ranges(
+        _pair_scale_steps,
+        allocated.shape[0],
+        allocated.size,
+        *(allocated, production, pairs, scale),
+    )
 
 
 # --- either layout ------------------------------------------------------------------------

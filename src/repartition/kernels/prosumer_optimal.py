@@ -34,9 +34,9 @@ pandas' usual layout): a round's sums over the consumers need one pass over the 
 read in memory order, and the rest of the round is ``O(producers * owners)`` per step; when
 few steps are left unsettled, they are gathered and finished row by row. Both layouts sum
 each step's terms in consumer order without fastmath
-(:data:`~repartition.kernels._config.strict_parallel_kernel`), so they find the same rounds
-to the last bit. :func:`run` picks the one for the data's layout; :func:`window_tables`
-rebuilds the flows of a window of steps (:func:`flow_tables`). NumPy twin:
+(:data:`~repartition.kernels._config.strict_range_kernel`), so they find the same rounds
+to the last bit, on any number of threads. :func:`run` picks the one for the data's layout;
+:func:`window_tables` rebuilds the flows of a window of steps (:func:`flow_tables`). NumPy twin:
 :func:`repartition.reference.prosumer_optimal`. Energies in kWh per step.
 """
 
@@ -46,13 +46,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from repartition.kernels._config import (
-    prange,
     strict_inline_kernel,
-    strict_parallel_kernel,
+    strict_range_kernel,
     strict_serial_kernel,
 )
 from repartition.kernels.layout import empty_outputs, is_by_member, read_only, row_major
 from repartition.kernels.members import CHUNKS
+from repartition.kernels.threads import run_ranges
 
 __all__ = [
     "MAX_OFFER_RATE",
@@ -363,8 +363,8 @@ def _write_row(row, k, consumer_slots, level, owner_level, allocated, grid_suppl
 # --- row-major: (steps, consumers) --------------------------------------------------------
 
 
-@strict_parallel_kernel
-def optimal_rows(  # type: ignore[no-untyped-def]
+@strict_range_kernel
+def _optimal_rows_chunks(  # type: ignore[no-untyped-def]
     consumption,
     production,
     k,
@@ -379,17 +379,13 @@ def optimal_rows(  # type: ignore[no-untyped-def]
     delivered,
     passes,
     chunks,
+    first_chunk,
+    stop_chunk,
 ):
-    """The optimal variant on row-major (steps, consumers) data, in parallel over steps.
-
-    Writes AUTOCONS and COMPLEMENT, and per step the final ``level`` (steps,), the owners'
-    ``owner_level`` (steps, owners), the energy each producer ``delivered`` (steps,
-    producers: AUTOPROD is ``min(delivered, P)``) and the rounds in ``passes``.
-    """
     steps = consumption.shape[0]
     producers = production.shape[1]
     owners = slot_consumers.shape[0]
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         rho = np.empty(producers)
         owner_needs = np.empty(owners)
         slot_scratch = np.empty((3, owners))
@@ -421,23 +417,49 @@ def optimal_rows(  # type: ignore[no-untyped-def]
             )
 
 
+def optimal_rows(
+    consumption: Array,
+    production: Array,
+    k: Array,
+    c: Array,
+    producer_slots: NDArray[np.intp],
+    consumer_slots: NDArray[np.intp],
+    slot_consumers: NDArray[np.intp],
+    allocated: Array,
+    grid_supply: Array,
+    level: Array,
+    owner_level: Array,
+    delivered: Array,
+    passes: NDArray[np.int32],
+    chunks: int,
+) -> None:
+    """The optimal variant on row-major (steps, consumers) data, in parallel over chunks of
+    steps.
+
+    Writes AUTOCONS and COMPLEMENT, and per step the final ``level`` (steps,), the owners'
+    ``owner_level`` (steps, owners), the energy each producer ``delivered`` (steps,
+    producers: AUTOPROD is ``min(delivered, P)``) and the rounds in ``passes``.
+    """
+    run_ranges(
+        _optimal_rows_chunks,
+        chunks,
+        consumption.size,
+        *(consumption, production, k, c, producer_slots, consumer_slots, slot_consumers),
+        *(allocated, grid_supply, level, owner_level, delivered, passes, chunks),
+    )
+
+
 # --- the flows, from a window of AUTOCONS read row-major ----------------------------------
 
 
-@strict_parallel_kernel
-def flow_tables(  # type: ignore[no-untyped-def]
-    allocated, production, k, c, producer_slots, consumer_slots, slot_consumers, tables
+@strict_range_kernel
+def _flow_tables_steps(  # type: ignore[no-untyped-def]
+    allocated, production, k, c, producer_slots, consumer_slots, slot_consumers, tables, start, stop
 ):
-    """Each producer's flows as a share of its production, ``tables[j, t, i] = flow / P``.
-
-    For the steps of one window: ``allocated`` (steps, consumers, row-major) is the key's
-    AUTOCONS and ``production`` (steps, producers); the rounds are replayed on ``A`` (see
-    the module's docstring), so the consumption is not needed.
-    """
-    steps, consumers = allocated.shape
+    consumers = allocated.shape[1]
     producers = production.shape[1]
     owners = slot_consumers.shape[0]
-    for t in prange(steps):
+    for t in range(start, stop):
         rho = np.empty(producers)
         delivered = np.empty(producers)
         owner_level = np.empty(owners)
@@ -465,29 +487,69 @@ def flow_tables(  # type: ignore[no-untyped-def]
                 tables[j, t, i] = received[j, i] / power if power > 0.0 else 0.0
 
 
+def flow_tables(
+    allocated: Array,
+    production: Array,
+    k: Array,
+    c: Array,
+    producer_slots: NDArray[np.intp],
+    consumer_slots: NDArray[np.intp],
+    slot_consumers: NDArray[np.intp],
+    tables: Array,
+) -> None:
+    """Each producer's flows as a share of its production, ``tables[j, t, i] = flow / P``.
+
+    For the steps of one window: ``allocated`` (steps, consumers, row-major) is the key's
+    AUTOCONS and ``production`` (steps, producers); the rounds are replayed on ``A`` (see
+    the module's docstring), so the consumption is not needed. In parallel over steps.
+    """
+    run_ranges(
+        _flow_tables_steps,
+        allocated.shape[0],
+        allocated.size,
+        *(allocated, production, k, c, producer_slots, consumer_slots, slot_consumers, tables),
+    )
+
+
 # --- member-major: (consumers, steps), one pass per round for every step ------------------
 
 
-@strict_parallel_kernel
-def _begin_steps(production, c, rho, delivered, owner_level, level, new_level, passes, active):  # type: ignore[no-untyped-def]
-    for t in prange(production.shape[0]):
+@strict_range_kernel
+def _begin_steps_range(  # type: ignore[no-untyped-def]
+    production, c, rho, delivered, owner_level, level, new_level, passes, active, start, stop
+):
+    for t in range(start, stop):
         passes[t] = _begin(production[t], c, rho[t], delivered[t], owner_level[t])
         active[t] = passes[t] == 0
         level[t] = 0.0
         new_level[t] = _total(rho[t]) if active[t] else 0.0
 
 
-@strict_parallel_kernel
-def _level_sums_members(  # type: ignore[no-untyped-def]
-    consumption_by_member, k, consumer_slots, level, new_level, partial, taken, open_key, newly
-):
-    """:func:`_level_sums` for every step at once.
+def _begin_steps(
+    production: Array,
+    c: Array,
+    rho: Array,
+    delivered: Array,
+    owner_level: Array,
+    level: Array,
+    new_level: Array,
+    passes: NDArray[np.int32],
+    active: NDArray[np.bool_],
+) -> None:
+    run_ranges(
+        _begin_steps_range,
+        production.shape[0],
+        production.size,
+        *(production, c, rho, delivered, owner_level, level, new_level, passes, active),
+    )
 
-    Each chunk of consumers reads its rows whole, in memory order, into its own sums
-    ``partial`` (3, chunks, steps); the chunks are then added in order.
-    """
+
+@strict_range_kernel
+def _level_sums_members_chunks(  # type: ignore[no-untyped-def]
+    consumption_by_member, k, consumer_slots, level, new_level, partial, first_chunk, stop_chunk
+):
     consumers, steps = consumption_by_member.shape
-    for chunk in prange(CONSUMER_CHUNKS):
+    for chunk in range(first_chunk, stop_chunk):
         chunk_taken, chunk_open, chunk_newly = (
             partial[0, chunk],
             partial[1, chunk],
@@ -509,7 +571,11 @@ def _level_sums_members(  # type: ignore[no-untyped-def]
                     chunk_open[t] += weight
                 elif state > 0:
                     chunk_newly[t] += 1.0
-    for t in prange(steps):
+
+
+@strict_range_kernel
+def _add_level_sums_steps(partial, taken, open_key, newly, start, stop):  # type: ignore[no-untyped-def]
+    for t in range(start, stop):
         step_taken = 0.0
         step_open = 0.0
         step_newly = 0
@@ -522,8 +588,38 @@ def _level_sums_members(  # type: ignore[no-untyped-def]
         newly[t] = step_newly
 
 
-@strict_parallel_kernel
-def _end_rounds(  # type: ignore[no-untyped-def]
+def _level_sums_members(
+    consumption_by_member: Array,
+    k: Array,
+    consumer_slots: NDArray[np.intp],
+    level: Array,
+    new_level: Array,
+    partial: Array,
+    taken: Array,
+    open_key: Array,
+    newly: NDArray[np.int64],
+) -> None:
+    """:func:`_level_sums` for every step at once.
+
+    Each chunk of consumers reads its rows whole, in memory order, into its own sums
+    ``partial`` (3, chunks, steps); the chunks are then added in order.
+    """
+    run_ranges(
+        _level_sums_members_chunks,
+        CONSUMER_CHUNKS,
+        consumption_by_member.size,
+        *(consumption_by_member, k, consumer_slots, level, new_level, partial),
+    )
+    run_ranges(
+        _add_level_sums_steps,
+        consumption_by_member.shape[1],
+        partial.size,
+        *(partial, taken, open_key, newly),
+    )
+
+
+@strict_range_kernel
+def _end_rounds_chunks(  # type: ignore[no-untyped-def]
     rounds_cap,
     production,
     k,
@@ -541,10 +637,11 @@ def _end_rounds(  # type: ignore[no-untyped-def]
     passes,
     active,
     chunks,
+    first_chunk,
+    stop_chunk,
 ):
-    """Close the round of every unsettled step, and set the level of its next round."""
     steps = production.shape[0]
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         slot_scratch = np.empty((3, slot_consumers.shape[0]))
         for t in range(chunk * steps // chunks, (chunk + 1) * steps // chunks):
             if not active[t]:
@@ -575,8 +672,38 @@ def _end_rounds(  # type: ignore[no-untyped-def]
                 new_level[t] = level[t] + _total(rho[t])
 
 
-@strict_parallel_kernel
-def _finish_steps(  # type: ignore[no-untyped-def]
+def _end_rounds(
+    rounds_cap: int,
+    production: Array,
+    k: Array,
+    producer_slots: NDArray[np.intp],
+    slot_consumers: NDArray[np.intp],
+    owner_needs: Array,
+    taken: Array,
+    open_key: Array,
+    newly: NDArray[np.int64],
+    level: Array,
+    new_level: Array,
+    owner_level: Array,
+    rho: Array,
+    delivered: Array,
+    passes: NDArray[np.int32],
+    active: NDArray[np.bool_],
+    chunks: int,
+) -> None:
+    """Close the round of every unsettled step, and set the level of its next round."""
+    run_ranges(
+        _end_rounds_chunks,
+        chunks,
+        production.shape[0] * (slot_consumers.shape[0] + 1),
+        *(rounds_cap, production, k, producer_slots, slot_consumers, owner_needs),
+        *(taken, open_key, newly, level, new_level, owner_level, rho, delivered),
+        *(passes, active, chunks),
+    )
+
+
+@strict_range_kernel
+def _finish_steps_range(  # type: ignore[no-untyped-def]
     consumption_by_member,
     production,
     k,
@@ -589,11 +716,12 @@ def _finish_steps(  # type: ignore[no-untyped-def]
     rho,
     delivered,
     passes,
+    first_position,
+    stop_position,
 ):
-    """Gather each listed step's row and finish its rounds from where the passes left it."""
     consumers = consumption_by_member.shape[0]
     owners = slot_consumers.shape[0]
-    for position in prange(left.size):
+    for position in range(first_position, stop_position):
         t = left[position]
         row = np.empty(consumers)
         for i in range(consumers):
@@ -616,8 +744,32 @@ def _finish_steps(  # type: ignore[no-untyped-def]
         )
 
 
-@strict_parallel_kernel
-def _write(  # type: ignore[no-untyped-def]
+def _finish_steps(
+    consumption_by_member: Array,
+    production: Array,
+    k: Array,
+    producer_slots: NDArray[np.intp],
+    consumer_slots: NDArray[np.intp],
+    slot_consumers: NDArray[np.intp],
+    left: NDArray[np.intp],
+    level: Array,
+    owner_level: Array,
+    rho: Array,
+    delivered: Array,
+    passes: NDArray[np.int32],
+) -> None:
+    """Gather each listed step's row and finish its rounds from where the passes left it."""
+    run_ranges(
+        _finish_steps_range,
+        left.size,
+        left.size * consumption_by_member.shape[0],
+        *(consumption_by_member, production, k, producer_slots, consumer_slots),
+        *(slot_consumers, left, level, owner_level, rho, delivered, passes),
+    )
+
+
+@strict_range_kernel
+def _write_members(  # type: ignore[no-untyped-def]
     consumption_by_member,
     k,
     consumer_slots,
@@ -625,11 +777,11 @@ def _write(  # type: ignore[no-untyped-def]
     owner_level,
     allocated_by_member,
     grid_supply_by_member,
+    first_member,
+    stop_member,
 ):
-    """``A_i = min(C_i, k_i * L)`` (an owner's own level for an owner) and ``C - A``,
-    consumer by consumer, in memory order."""
-    consumers, steps = consumption_by_member.shape
-    for i in prange(consumers):
+    steps = consumption_by_member.shape[1]
+    for i in range(first_member, stop_member):
         weight = k[i]
         slot = consumer_slots[i]
         if weight <= 0.0:
@@ -650,6 +802,26 @@ def _write(  # type: ignore[no-untyped-def]
                 share = need if need < cap else cap
                 allocated_by_member[i, t] = share
                 grid_supply_by_member[i, t] = need - share
+
+
+def _write(
+    consumption_by_member: Array,
+    k: Array,
+    consumer_slots: NDArray[np.intp],
+    level: Array,
+    owner_level: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+) -> None:
+    """``A_i = min(C_i, k_i * L)`` (an owner's own level for an owner) and ``C - A``,
+    consumer by consumer, in memory order."""
+    run_ranges(
+        _write_members,
+        consumption_by_member.shape[0],
+        consumption_by_member.size,
+        *(consumption_by_member, k, consumer_slots, level, owner_level),
+        *(allocated_by_member, grid_supply_by_member),
+    )
 
 
 def optimal_members(
@@ -690,8 +862,18 @@ def optimal_members(
             break
         if left.size <= steps // FINISH_ONE_BY_ONE or round_ == MAX_PASSES:
             _finish_steps(
-                *(consumption_by_member, production, k, producer_slots, consumer_slots),
-                *(slot_consumers, left, level, owner_level, rho, delivered, passes),
+                consumption_by_member,
+                production,
+                k,
+                producer_slots,
+                consumer_slots,
+                slot_consumers,
+                left,
+                level,
+                owner_level,
+                rho,
+                delivered,
+                passes,
             )
             break
         _level_sums_members(
@@ -699,9 +881,23 @@ def optimal_members(
             *(partial, taken, open_key, newly),
         )
         _end_rounds(
-            *(consumers + 2, production, k, producer_slots, slot_consumers, owner_needs),
-            *(taken, open_key, newly, level, new_level, owner_level, rho, delivered),
-            *(passes, active, chunks),
+            consumers + 2,
+            production,
+            k,
+            producer_slots,
+            slot_consumers,
+            owner_needs,
+            taken,
+            open_key,
+            newly,
+            level,
+            new_level,
+            owner_level,
+            rho,
+            delivered,
+            passes,
+            active,
+            chunks,
         )
     _write(
         *(consumption_by_member, k, consumer_slots, level, owner_level),

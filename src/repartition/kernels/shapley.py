@@ -24,8 +24,13 @@ the tests check that they agree.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
-from repartition.kernels._config import parallel_kernel, prange, serial_kernel
+from repartition.kernels._config import range_kernel, serial_kernel
+from repartition.kernels.members import sum_chunks
+from repartition.kernels.threads import run_ranges
+
+Array = NDArray[np.float64]
 
 
 @serial_kernel
@@ -36,24 +41,25 @@ def _step_value(energy, worth, production_total):  # type: ignore[no-untyped-def
     return worth
 
 
-@parallel_kernel
-def prorata_coalition_values(consumption, production_total, value, chunks):  # type: ignore[no-untyped-def]
-    """``v(S)`` of every coalition ``S`` (bit ``i`` of the index set when ``i`` is in ``S``).
-
-    Parameters: ``consumption`` and ``value`` row-major (steps, consumers) [kWh, currency
-    per kWh], ``production_total`` (steps,) [kWh], ``chunks`` the number of blocks of steps
-    run in parallel (each with its own ``2^N`` accumulator). Returns (2^N,) [currency].
-    """
-    steps, members = consumption.shape
-    size = 1 << members
+@range_kernel
+def _lowest_members(size):  # type: ignore[no-untyped-def]
+    """The lowest member (bit) of each coalition ``1 .. size - 1``."""
     lowest = np.zeros(size, dtype=np.int64)
     for mask in range(1, size):
         bit = 0
         while not (mask >> bit) & 1:
             bit += 1
         lowest[mask] = bit
-    partial = np.zeros((chunks, size))
-    for chunk in prange(chunks):
+    return lowest
+
+
+@range_kernel
+def _coalition_values_chunks(  # type: ignore[no-untyped-def]
+    consumption, production_total, value, lowest, partial, chunks, first_chunk, stop_chunk
+):
+    steps = consumption.shape[0]
+    size = lowest.shape[0]
+    for chunk in range(first_chunk, stop_chunk):
         start = chunk * steps // chunks
         stop = (chunk + 1) * steps // chunks
         energy = np.zeros(size)
@@ -66,27 +72,39 @@ def prorata_coalition_values(consumption, production_total, value, chunks):  # t
                 energy[mask] = energy[smaller] + consumption[t, bit]
                 worth[mask] = worth[smaller] + value[t, bit] * consumption[t, bit]
                 partial[chunk, mask] += _step_value(energy[mask], worth[mask], production)
-    totals = np.zeros(size)
-    for chunk in range(chunks):
-        for mask in range(size):
-            totals[mask] += partial[chunk, mask]
+
+
+def prorata_coalition_values(
+    consumption: Array, production_total: Array, value: Array, chunks: int
+) -> Array:
+    """``v(S)`` of every coalition ``S`` (bit ``i`` of the index set when ``i`` is in ``S``).
+
+    Parameters: ``consumption`` and ``value`` row-major (steps, consumers) [kWh, currency
+    per kWh], ``production_total`` (steps,) [kWh], ``chunks`` the number of blocks of steps
+    run in parallel (each with its own ``2^N`` accumulator, added in block order). Returns
+    (2^N,) [currency].
+    """
+    steps, members = consumption.shape
+    size = 1 << members
+    lowest = _lowest_members(size)
+    partial = np.zeros((chunks, size))
+    run_ranges(
+        _coalition_values_chunks,
+        chunks,
+        steps * size,
+        *(consumption, production_total, value, lowest, partial, chunks),
+    )
+    totals: Array = sum_chunks(partial)
     return totals
 
 
-@parallel_kernel
-def prorata_permutation_marginals(consumption, production_total, value, permutations):  # type: ignore[no-untyped-def]
-    """Marginal contribution of each member in each permutation.
-
-    Parameters: ``consumption`` and ``value`` member-major (consumers, steps) [kWh,
-    currency per kWh], ``production_total`` (steps,) [kWh], ``permutations`` (samples,
-    consumers) of member positions. Returns (samples, consumers): ``out[k, i] = v(P_k(i) +
-    i) - v(P_k(i))`` with ``P_k(i)`` the members before ``i`` in permutation ``k``
-    [currency]. Each row sums to ``v(N)`` (the sum telescopes).
-    """
-    samples, members = permutations.shape
+@range_kernel
+def _permutation_marginals_range(  # type: ignore[no-untyped-def]
+    consumption, production_total, value, permutations, marginals, first_sample, stop_sample
+):
+    members = permutations.shape[1]
     steps = consumption.shape[1]
-    marginals = np.empty((samples, members))
-    for k in prange(samples):
+    for k in range(first_sample, stop_sample):
         energy = np.zeros(steps)
         worth = np.zeros(steps)
         previous = 0.0
@@ -99,4 +117,25 @@ def prorata_permutation_marginals(consumption, production_total, value, permutat
                 total += _step_value(energy[t], worth[t], production_total[t])
             marginals[k, i] = total - previous
             previous = total
+
+
+def prorata_permutation_marginals(
+    consumption: Array, production_total: Array, value: Array, permutations: NDArray[np.int64]
+) -> Array:
+    """Marginal contribution of each member in each permutation.
+
+    Parameters: ``consumption`` and ``value`` member-major (consumers, steps) [kWh,
+    currency per kWh], ``production_total`` (steps,) [kWh], ``permutations`` (samples,
+    consumers) of member positions. Returns (samples, consumers): ``out[k, i] = v(P_k(i) +
+    i) - v(P_k(i))`` with ``P_k(i)`` the members before ``i`` in permutation ``k``
+    [currency]. Each row sums to ``v(N)`` (the sum telescopes). In parallel over samples.
+    """
+    samples, members = permutations.shape
+    marginals = np.empty((samples, members))
+    run_ranges(
+        _permutation_marginals_range,
+        samples,
+        samples * consumption.size,
+        *(consumption, production_total, value, permutations, marginals),
+    )
     return marginals

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels._config import parallel_kernel, prange, serial_kernel
+from repartition.kernels._config import range_kernel, serial_kernel
 from repartition.kernels.attribution import attribute_row, attribute_steps
 from repartition.kernels.layout import Outputs, run_pooled
-from repartition.kernels.members import CHUNKS, chunk_bounds
+from repartition.kernels.members import CHUNKS, chunk_bounds, sum_chunks
+from repartition.kernels.threads import run_ranges
 
 __all__ = ["run", "static_members", "static_rows"]
 
@@ -43,8 +44,8 @@ def _capped_row(consumption, t, coefficients, level, allocated, grid_supply):  #
     return allocated_total
 
 
-@parallel_kernel
-def static_rows(  # type: ignore[no-untyped-def]
+@range_kernel
+def _static_steps(  # type: ignore[no-untyped-def]
     consumption,
     production,
     production_total,
@@ -53,30 +54,53 @@ def static_rows(  # type: ignore[no-untyped-def]
     grid_supply,
     self_consumed,
     surplus,
+    start,
+    stop,
 ):
-    """Static key, the DSO's rule: ``A[t, i] = min(C[t, i], k[i] * P_tot[t])``."""
-    for t in prange(consumption.shape[0]):
+    for t in range(start, stop):
         total = production_total[t]
         allocated_total = _capped_row(consumption, t, coefficients, total, allocated, grid_supply)
         attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
+def static_rows(
+    consumption: Array,
+    production: Array,
+    production_total: Array,
+    coefficients: Array,
+    allocated: Array,
+    grid_supply: Array,
+    self_consumed: Array,
+    surplus: Array,
+) -> None:
+    """Static key, the DSO's rule: ``A[t, i] = min(C[t, i], k[i] * P_tot[t])``, in
+    parallel over steps."""
+    run_ranges(
+        _static_steps,
+        consumption.shape[0],
+        consumption.size,
+        *(consumption, production, production_total, coefficients),
+        *(allocated, grid_supply, self_consumed, surplus),
+    )
+
+
 # --- member-major: (consumers, steps) -----------------------------------------------------
 
 
-@parallel_kernel
-def _static_shares(  # type: ignore[no-untyped-def]
+@range_kernel
+def _static_shares_chunks(  # type: ignore[no-untyped-def]
     consumption_by_member,
     production_total,
     coefficients,
     allocated_by_member,
     grid_supply_by_member,
+    partial,
     chunks,
+    first_chunk,
+    stop_chunk,
 ):
-    """``min(C, k_i * P_tot[t])`` and ``C - A``; returns ``sum_i A`` per step."""
     members, steps = consumption_by_member.shape
-    partial = np.zeros((chunks, steps))
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             k = coefficients[i]
@@ -86,7 +110,27 @@ def _static_shares(  # type: ignore[no-untyped-def]
                 allocated_by_member[i, t] = share
                 grid_supply_by_member[i, t] = c - share
                 partial[chunk, t] += share
-    return partial.sum(axis=0)
+
+
+def _static_shares(
+    consumption_by_member: Array,
+    production_total: Array,
+    coefficients: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    chunks: int,
+) -> Array:
+    """``min(C, k_i * P_tot[t])`` and ``C - A``; returns ``sum_i A`` per step."""
+    partial = np.zeros((chunks, consumption_by_member.shape[1]))
+    run_ranges(
+        _static_shares_chunks,
+        chunks,
+        consumption_by_member.size,
+        *(consumption_by_member, production_total, coefficients),
+        *(allocated_by_member, grid_supply_by_member, partial, chunks),
+    )
+    total: Array = sum_chunks(partial)
+    return total
 
 
 def static_members(

@@ -2,7 +2,8 @@
 
 Every kernel is a serial Numba function that releases the GIL (``nogil``) and works on a
 range of steps, or of chunks of members: :func:`run_ranges` splits the range in parts, runs
-the first part in the calling thread and the others on a pool of Python threads, and waits.
+the first part in the calling thread and the others on a pool of Python threads (or in the
+calling thread, when it is free before a pool thread has started), and waits.
 Numba's own parallel backends (``parallel=True`` with OpenMP, TBB or workqueue) are not
 used, because:
 
@@ -24,10 +25,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import operator
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 __all__ = ["MIN_CELLS_PER_THREAD", "available_threads", "get_threads", "run_ranges", "threads"]
@@ -65,31 +67,99 @@ def _from_environment() -> int | None:
 
 
 def get_threads() -> int:
-    """The number of threads kernels use here: the innermost :func:`threads` block's, else
-    ``REPARTITION_NUM_THREADS``, else :func:`available_threads`."""
+    """The number of threads the kernels called here may use.
+
+    Returns
+    -------
+    int
+        The count of the innermost :func:`threads` block of the current thread (or asyncio
+        task); outside any block, the environment variable ``REPARTITION_NUM_THREADS`` (a
+        whole number >= 1), else :func:`available_threads`, the cores this process may run
+        on.
+
+    See Also
+    --------
+    threads : set it for a block of code.
+
+    Examples
+    --------
+    >>> import repartition
+    >>> with repartition.threads(1):
+    ...     repartition.get_threads()
+    1
+    """
     chosen = _CHOSEN.get()
     if chosen is not None:
         return chosen
     return _from_environment() or available_threads()
 
 
-@contextlib.contextmanager
-def threads(count: int) -> Iterator[None]:
+def _checked(count: Any) -> int:
+    if isinstance(count, bool):
+        raise TypeError(f"threads takes a whole number >= 1, not {count!r}.")
+    try:
+        whole = operator.index(count)
+    except TypeError:
+        raise TypeError(
+            f"threads takes a whole number >= 1, not {count!r} ({type(count).__name__})."
+        ) from None
+    if whole < 1:
+        raise ValueError(
+            f"threads takes a whole number >= 1, not {whole}: 1 runs every kernel in the "
+            "calling thread."
+        )
+    return whole
+
+
+def threads(count: int) -> contextlib.AbstractContextManager[None]:
     """Run the kernels called inside the block on at most ``count`` threads.
 
-    The setting belongs to the current thread (and asyncio task): other threads keep
-    theirs. ``threads(1)`` runs every kernel in the calling thread, which is what a
-    process pool or a Dask worker with one core per process wants.
+    Parameters
+    ----------
+    count : int
+        Threads per kernel call, the calling thread included: 1 runs every kernel in the
+        calling thread and never starts a thread. A problem smaller than
+        ``MIN_CELLS_PER_THREAD`` cells (steps x members) per thread uses fewer.
+
+    Returns
+    -------
+    context manager
+        Sets the count on entry and restores the previous one on exit.
+
+    Raises
+    ------
+    TypeError
+        When ``count`` is not a whole number (``True`` and ``2.0`` included).
+    ValueError
+        When ``count`` is below 1.
+
+    Notes
+    -----
+    The setting belongs to the current thread (and asyncio task, as a
+    :mod:`contextvars` variable): other threads keep theirs, so a web server's request
+    threads or a thread pool's workers each choose for themselves. Outside any block the
+    count is :func:`get_threads`'s default, the cores the process may use. Where processes
+    already fill the cores (a process pool, gunicorn or Celery workers, a Dask worker per
+    core), ``threads(1)`` in each is the fastest: see docs/performance.md, "Threads and
+    processes". :func:`repartition.allocate` and :func:`repartition.allocate_arrays` take
+    the same setting per call (``threads=``).
 
     Examples
     --------
-    >>> from repartition.kernels.threads import get_threads, threads
-    >>> with threads(1):
-    ...     get_threads()
-    1
+    >>> import numpy as np
+    >>> import repartition
+    >>> with repartition.threads(1):
+    ...     result = repartition.allocate_arrays(
+    ...         np.array([[1.0, 3.0]]), np.array([2.0]), repartition.keys.Prorata()
+    ...     )
+    >>> result.allocated
+    array([[0.5, 1.5]])
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"threads takes a whole number >= 1, not {count!r}.")
+    return _block(_checked(count))
+
+
+@contextlib.contextmanager
+def _block(count: int) -> Iterator[None]:
     token = _CHOSEN.set(count)
     try:
         yield
@@ -102,11 +172,10 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     global _POOL, _POOL_SIZE
     with _LOCK:
         if _POOL is None or workers > _POOL_SIZE:
-            old = _POOL
+            # A larger pool replaces the smaller one, which is never shut down: another
+            # caller may hold it and be about to submit. Its idle threads end with it.
             _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="repartition")
             _POOL_SIZE = workers
-            if old is not None:
-                old.shutdown(wait=False)
         return _POOL
 
 
@@ -140,18 +209,43 @@ def run_ranges(kernel: Callable[..., Any], count: int, cells: int, *arguments: A
         worth it (:data:`MIN_CELLS_PER_THREAD`).
     arguments
         The kernel's arguments before ``start, stop``.
+
+    Notes
+    -----
+    The parts are fixed by ``count`` and the number of threads, not by who runs them: the
+    calling thread computes the first part, then takes the next part left until none is,
+    and so does each pool thread once it starts. When the pool's threads are late (the
+    cores are busy with other processes, or other callers' parts queue before them), the
+    caller computes the parts itself instead of waiting, and the pool's tasks that have not
+    begun are withdrawn.
     """
     parts = parts_for(count, cells)
     if parts == 1:
         kernel(*arguments, 0, count)
         return
     bounds = [count * part // parts for part in range(parts + 1)]
+    following = [1]  # the next part nobody has taken; the first is the caller's
+    lock = threading.Lock()
+
+    def take_parts() -> None:
+        while True:
+            with lock:
+                part = following[0]
+                following[0] = part + 1
+            if part >= parts:
+                return
+            kernel(*arguments, bounds[part], bounds[part + 1])
+
     pool = _pool(parts - 1)
-    futures: list[Future[Any]] = [
-        pool.submit(kernel, *arguments, bounds[part], bounds[part + 1]) for part in range(1, parts)
-    ]
+    futures: list[Future[Any]] = [pool.submit(take_parts) for _ in range(parts - 1)]
+    begun: list[Future[Any]] = []
     try:
         kernel(*arguments, bounds[0], bounds[1])
+        take_parts()
     finally:
-        for future in futures:
-            future.result()
+        # Never return (nor raise) while a part may still be writing: wait for every task
+        # that has begun; the caller's own error, if any, is the one raised.
+        begun = [future for future in futures if not future.cancel()]
+        wait(begun)
+    for future in begun:
+        future.result()  # a part's error, raised once every part has ended

@@ -12,8 +12,9 @@ unsaturated keyed consumers in proportion to ``k``), or, for ``rounds == EXACT``
 :func:`water_filling_rows` takes the rounds row by row, in parallel over steps, and solves a
 row that needs more than ``MAX_LEVEL_PASSES`` passes by sorting; :func:`water_filling_members`
 takes the same rounds for every step at once on member-major data (its (consumers, steps)
-transpose), one read of the consumption per pass, in chunks of members, and hands the last
-unsettled steps to the row-major rounds. :func:`run` picks the one for the data's layout.
+transpose), one read of the consumption per pass, in chunks of members (each chunk's sums
+in its own row of a buffer, added in chunk order), and hands the last unsettled steps to the
+row-major rounds. :func:`run` picks the one for the data's layout.
 Both are compiled without re-association (see
 :data:`repartition.kernels._config.EXACT_FASTMATH`). NumPy twins:
 :func:`repartition.reference.static_rounds` (literal rounds) and
@@ -25,10 +26,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels._config import exact_parallel_kernel, exact_serial_kernel, prange
+from repartition.kernels._config import exact_range_kernel, exact_serial_kernel
 from repartition.kernels.attribution import attribute_row, attribute_steps
 from repartition.kernels.layout import run_pooled
 from repartition.kernels.members import CHUNKS, chunk_bounds
+from repartition.kernels.threads import run_ranges
 
 __all__ = [
     "EXACT",
@@ -159,8 +161,8 @@ def _water_level(consumption, t, coefficients, production_total, rounds):  # typ
         saturated_before = saturated
 
 
-@exact_parallel_kernel
-def water_filling_rows(  # type: ignore[no-untyped-def]
+@exact_range_kernel
+def _water_filling_steps(  # type: ignore[no-untyped-def]
     consumption,
     production,
     production_total,
@@ -171,14 +173,10 @@ def water_filling_rows(  # type: ignore[no-untyped-def]
     self_consumed,
     surplus,
     passes,
+    start,
+    stop,
 ):
-    """Static key with redistribution, row-major: ``A[t, i] = min(C[t, i], k[i] * L[t])``.
-
-    ``L[t]`` is the level reached after ``rounds`` rounds, or (``rounds == EXACT``) the
-    water-filling limit: ``sum_i min(C[t, i], L * k[i]) = min(P_tot[t], sum_{k_i > 0} C[t, i])``.
-    ``passes[t]`` receives the number of passes over the row the level needed.
-    """
-    for t in prange(consumption.shape[0]):
+    for t in range(start, stop):
         total = production_total[t]
         numerator, denominator, row_passes = _water_level(
             consumption, t, coefficients, total, rounds
@@ -190,22 +188,65 @@ def water_filling_rows(  # type: ignore[no-untyped-def]
         attribute_row(production, t, total, allocated_total, self_consumed, surplus)
 
 
+def water_filling_rows(
+    consumption: Array,
+    production: Array,
+    production_total: Array,
+    coefficients: Array,
+    rounds: int,
+    allocated: Array,
+    grid_supply: Array,
+    self_consumed: Array,
+    surplus: Array,
+    passes: NDArray[np.int32],
+) -> None:
+    """Static key with redistribution, row-major: ``A[t, i] = min(C[t, i], k[i] * L[t])``,
+    in parallel over steps.
+
+    ``L[t]`` is the level reached after ``rounds`` rounds, or (``rounds == EXACT``) the
+    water-filling limit: ``sum_i min(C[t, i], L * k[i]) = min(P_tot[t], sum_{k_i > 0} C[t, i])``.
+    ``passes[t]`` receives the number of passes over the row the level needed.
+    """
+    run_ranges(
+        _water_filling_steps,
+        consumption.shape[0],
+        consumption.size,
+        *(consumption, production, production_total, coefficients, rounds),
+        *(allocated, grid_supply, self_consumed, surplus, passes),
+    )
+
+
 # --- member-major: (consumers, steps), every step at once ---------------------------------
 
 
-@exact_parallel_kernel
-def _level_sums(consumption_by_member, coefficients, numerator, denominator, chunks):  # type: ignore[no-untyped-def]
-    """One water-filling pass over every step at once, reading memory in order.
+@exact_range_kernel
+def _add_chunks(partial):  # type: ignore[no-untyped-def]
+    """``partial.sum(axis=0)``: the rows of a (chunks, steps) buffer added in chunk order,
+    as NumPy and Numba add them (spelled out: Numba's ``sum(axis=...)`` took 2.5 s of a
+    cold compile)."""
+    chunks, steps = partial.shape
+    total = np.zeros(steps, dtype=partial.dtype)
+    for chunk in range(chunks):
+        for t in range(steps):
+            total[t] += partial[chunk, t]
+    return total
 
-    With the level ``L[t] = numerator[t] / denominator[t]``, returns per step the energy of
-    the saturated keyed consumers (``C <= k * L``), the coefficient sum of the others and
-    the count of the saturated.
-    """
+
+@exact_range_kernel
+def _level_sums_chunks(  # type: ignore[no-untyped-def]
+    consumption_by_member,
+    coefficients,
+    numerator,
+    denominator,
+    saturated_energy,
+    unsaturated_key,
+    saturated,
+    chunks,
+    first_chunk,
+    stop_chunk,
+):
     members, steps = consumption_by_member.shape
-    saturated_energy = np.zeros((chunks, steps))
-    unsaturated_key = np.zeros((chunks, steps))
-    saturated = np.zeros((chunks, steps), dtype=np.int64)
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             k = coefficients[i]
@@ -218,24 +259,50 @@ def _level_sums(consumption_by_member, coefficients, numerator, denominator, chu
                     saturated[chunk, t] += 1
                 else:
                     unsaturated_key[chunk, t] += k
-    return saturated_energy.sum(axis=0), unsaturated_key.sum(axis=0), saturated.sum(axis=0)
 
 
-@exact_parallel_kernel
-def _level_shares(  # type: ignore[no-untyped-def]
+def _level_sums(
+    consumption_by_member: Array,
+    coefficients: Array,
+    numerator: Array,
+    denominator: Array,
+    chunks: int,
+) -> tuple[Array, Array, NDArray[np.int64]]:
+    """One water-filling pass over every step at once, reading memory in order.
+
+    With the level ``L[t] = numerator[t] / denominator[t]``, returns per step the energy of
+    the saturated keyed consumers (``C <= k * L``), the coefficient sum of the others and
+    the count of the saturated.
+    """
+    steps = consumption_by_member.shape[1]
+    saturated_energy = np.zeros((chunks, steps))
+    unsaturated_key = np.zeros((chunks, steps))
+    saturated = np.zeros((chunks, steps), dtype=np.int64)
+    run_ranges(
+        _level_sums_chunks,
+        chunks,
+        consumption_by_member.size,
+        *(consumption_by_member, coefficients, numerator, denominator),
+        *(saturated_energy, unsaturated_key, saturated, chunks),
+    )
+    return _add_chunks(saturated_energy), _add_chunks(unsaturated_key), _add_chunks(saturated)
+
+
+@exact_range_kernel
+def _level_shares_chunks(  # type: ignore[no-untyped-def]
     consumption_by_member,
     coefficients,
     numerator,
     denominator,
     allocated_by_member,
     grid_supply_by_member,
+    partial,
     chunks,
+    first_chunk,
+    stop_chunk,
 ):
-    """``A = min(C, (k / denominator) * numerator)`` (0 where ``k = 0``) and ``C - A``;
-    returns ``sum_i A`` per step."""
     members, steps = consumption_by_member.shape
-    partial = np.zeros((chunks, steps))
-    for chunk in prange(chunks):
+    for chunk in range(first_chunk, stop_chunk):
         first, stop = chunk_bounds(chunk, chunks, members)
         for i in range(first, stop):
             k = coefficients[i]
@@ -245,11 +312,33 @@ def _level_shares(  # type: ignore[no-untyped-def]
                 allocated_by_member[i, t] = share
                 grid_supply_by_member[i, t] = c - share
                 partial[chunk, t] += share
-    return partial.sum(axis=0)
 
 
-@exact_parallel_kernel
-def _finish_steps(  # type: ignore[no-untyped-def]
+def _level_shares(
+    consumption_by_member: Array,
+    coefficients: Array,
+    numerator: Array,
+    denominator: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    chunks: int,
+) -> Array:
+    """``A = min(C, (k / denominator) * numerator)`` (0 where ``k = 0``) and ``C - A``;
+    returns ``sum_i A`` per step."""
+    partial = np.zeros((chunks, consumption_by_member.shape[1]))
+    run_ranges(
+        _level_shares_chunks,
+        chunks,
+        consumption_by_member.size,
+        *(consumption_by_member, coefficients, numerator, denominator),
+        *(allocated_by_member, grid_supply_by_member, partial, chunks),
+    )
+    total: Array = _add_chunks(partial)
+    return total
+
+
+@exact_range_kernel
+def _finish_steps_range(  # type: ignore[no-untyped-def]
     consumption_by_member,
     coefficients,
     production_total,
@@ -258,10 +347,11 @@ def _finish_steps(  # type: ignore[no-untyped-def]
     numerator,
     denominator,
     passes,
+    first_position,
+    stop_position,
 ):
-    """Solve the listed steps one by one: gather each step's row, run the row-major rounds."""
     members = consumption_by_member.shape[0]
-    for position in prange(steps.size):
+    for position in range(first_position, stop_position):
         t = steps[position]
         row = np.empty((1, members))
         for i in range(members):
@@ -269,6 +359,26 @@ def _finish_steps(  # type: ignore[no-untyped-def]
         numerator[t], denominator[t], passes[t] = _water_level(
             row, 0, coefficients, production_total[t], rounds
         )
+
+
+def _finish_steps(
+    consumption_by_member: Array,
+    coefficients: Array,
+    production_total: Array,
+    rounds: int,
+    steps: NDArray[np.intp],
+    numerator: Array,
+    denominator: Array,
+    passes: NDArray[np.int32],
+) -> None:
+    """Solve the listed steps one by one: gather each step's row, run the row-major rounds."""
+    run_ranges(
+        _finish_steps_range,
+        steps.size,
+        steps.size * consumption_by_member.shape[0],
+        *(consumption_by_member, coefficients, production_total, rounds, steps),
+        *(numerator, denominator, passes),
+    )
 
 
 def water_filling_members(
