@@ -37,7 +37,7 @@ def test_first_invalid_energy_accepts_valid_energies() -> None:
     values[::3] = -0.0  # signed zero is an energy of 0
     values[1::5] = np.finfo(float).max
     values[2::7] = 5e-324
-    assert checks.first_invalid_energy(values) == -1
+    assert checks.first_invalid_energy(values)[0] == -1
 
 
 @pytest.mark.parametrize(
@@ -58,10 +58,10 @@ def test_first_invalid_energy_finds_the_first_across_chunks(positions, bad) -> N
     flat[min(positions)] = bad
     expected = energy_oracle(flat)
     assert expected == min(positions)
-    assert checks.first_invalid_energy(flat) == expected
+    assert checks.first_invalid_energy(flat)[0] == expected
     # The same values as a 2-D table (C order): the position is flat.
     table = flat[: BIG - BIG % 9].reshape(-1, 9)
-    assert checks.first_invalid_energy(table) == energy_oracle(table.reshape(-1))
+    assert checks.first_invalid_energy(table)[0] == energy_oracle(table.reshape(-1))
 
 
 @given(
@@ -72,7 +72,7 @@ def test_first_invalid_energy_agrees_with_numpy(positions: list[int], bad: list[
     flat = np.full(BIG, 0.5)
     for position, value in zip(positions, bad, strict=False):
         flat[position] = value
-    assert checks.first_invalid_energy(flat) == energy_oracle(flat)
+    assert checks.first_invalid_energy(flat)[0] == energy_oracle(flat)
 
 
 def coefficient_oracle(flat: np.ndarray) -> int:
@@ -154,10 +154,17 @@ def test_member_major_scan_finds_bad_values_and_sums_steps(bad) -> None:
         values[5, 40] = bad
         values[9, 3] = bad
     position, totals = checks.first_invalid_energy_by_member(values, members.CHUNKS)
-    assert position == checks.first_invalid_energy(values)
+    assert position == checks.first_invalid_energy(values)[0]
     if bad is None:
         assert position == -1
         expected = members.member_sums(values, members.CHUNKS)
         np.testing.assert_array_equal(totals, expected)  # the same sums, to the bit
     else:
         assert position == 5 * 70 + 40
+
+
+def test_the_energy_scan_flags_values_above_the_limit_in_the_same_read() -> None:
+    values = np.array([[1.0, 2.0], [3.0, 1e308]])
+    assert checks.first_invalid_energy(values, 1e307) == (-1, True)
+    assert checks.first_invalid_energy(values, np.finfo(np.float64).max) == (-1, False)
+    assert checks.first_invalid_energy(np.array([[1.0, np.nan]]), 1.0) == (1, False)

@@ -75,15 +75,20 @@ def check_energy_values(values: Array, table: str, members: pd.Index, axis: Axis
     spared a second read of the data.
     """
     totals = None
+    large = False
     if is_by_member(values):
         position, totals = checks.first_invalid_energy_by_member(values.T, CHUNKS)
     else:
-        position = checks.first_invalid_energy(values)
+        # No row sum can overflow while each value is at most float max / members: values
+        # above that (finite, absurd as energies) are flagged by the same read, and only
+        # then are the sums taken.
+        limit = np.finfo(np.float64).max / max(1, values.shape[-1])
+        position, large = checks.first_invalid_energy(values, limit)
     if position < 0:
         if totals is not None:
             check_sums_are_finite(totals, table, axis)
-        elif table == "production":  # small: its per-step sums cost nothing
-            check_sums_are_finite(np.sort(values, axis=1).sum(axis=1), table, axis)
+        elif large or table == "production":  # production is small: its sums cost nothing
+            check_sums_are_finite(values.sum(axis=1), table, axis)
         return totals
     row, column = first_cell(int(position), values, _is_bad_energy)
     member = members[column]

@@ -47,7 +47,7 @@ def _first_found(found: NDArray[np.int64]) -> int:
 
 
 @range_kernel
-def _first_invalid_energy_chunks(flat, found, first_chunk, stop_chunk):  # type: ignore[no-untyped-def]
+def _first_invalid_energy_chunks(flat, limit, found, large, first_chunk, stop_chunk):  # type: ignore[no-untyped-def]
     size = flat.size
     for chunk in range(first_chunk, stop_chunk):
         start = chunk * _CHUNK
@@ -56,25 +56,32 @@ def _first_invalid_energy_chunks(flat, found, first_chunk, stop_chunk):  # type:
         for position in range(start, stop):
             value = flat[position]
             # Both comparisons are false for NaN; no branch, so the loop vectorises.
-            good += (value >= 0.0) & (value < np.inf)
+            good += (value >= 0.0) & (value <= limit)
         if good < stop - start:
             for position in range(start, stop):
                 if _is_bad_energy(flat[position]):
                     found[chunk] = position
                     break
+            else:
+                large[chunk] = True  # finite, but large enough for a sum to overflow
 
 
-def first_invalid_energy(values: Array) -> int:
+def first_invalid_energy(values: Array, limit: float = np.inf) -> tuple[int, bool]:
     """First position (flattened memory order) holding NaN, inf or a negative number.
 
-    ``values`` is a C-contiguous array of any number of dimensions; -1 when every value is
-    a finite energy >= 0.
+    ``values`` is a C-contiguous array of any number of dimensions. Returns that position
+    (-1 when every value is a finite energy >= 0) and whether some finite value exceeds
+    ``limit`` (for a caller that must check sums: with ``n`` values per row, no row sum
+    can overflow while every value is at most ``float max / n``), found in the same read.
     """
     flat = values.reshape(-1)
     chunks = (flat.size + _CHUNK - 1) // _CHUNK
     found = np.full(chunks, -1, dtype=np.int64)
-    run_ranges(_first_invalid_energy_chunks, chunks, flat.size, flat, found)
-    return _first_found(found)
+    large = np.zeros(chunks, dtype=np.bool_)
+    # At most the largest finite number, so that +inf is never "within the limit".
+    bound = min(float(limit), float(np.finfo(np.float64).max))
+    run_ranges(_first_invalid_energy_chunks, chunks, flat.size, flat, bound, found, large)
+    return _first_found(found), bool(large.any())
 
 
 @range_kernel
