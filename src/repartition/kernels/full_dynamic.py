@@ -307,7 +307,10 @@ def _add_segments(a, b, c, d, powers, offered, sums, first):  # type: ignore[no-
             x, y, z, w = a[s], b[s], c[s], d[s]
             oa[s], ob[s], oc[s], od[s] = x * power, y * power, z * power, w * power
             sums[s] += (x + y) + (z + w)
-            good += (_is_share(x) + _is_share(y)) + (_is_share(z) + _is_share(w))
+            good += _is_share(x)  # one at a time: NumPy adds two booleans as "or"
+            good += _is_share(y)
+            good += _is_share(z)
+            good += _is_share(w)
     else:
         for s in range(powers.shape[0]):
             power = powers[s]
@@ -317,7 +320,10 @@ def _add_segments(a, b, c, d, powers, offered, sums, first):  # type: ignore[no-
             oc[s] += z * power
             od[s] += w * power
             sums[s] += (x + y) + (z + w)
-            good += (_is_share(x) + _is_share(y)) + (_is_share(z) + _is_share(w))
+            good += _is_share(x)  # one at a time: NumPy adds two booleans as "or"
+            good += _is_share(y)
+            good += _is_share(z)
+            good += _is_share(w)
     return good
 
 
