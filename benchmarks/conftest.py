@@ -128,7 +128,7 @@ def full_dynamic_coefficients(
     community: data.Community,
 ) -> Iterator[dict[str, pd.DataFrame]]:
     """The full dynamic key's tables, one per producer, in ``community``'s layout; skipped
-    above 1,000 consumers."""
+    above :data:`~benchmarks.cases.FULL_DYNAMIC_MAX_CONSUMERS` consumers."""
     if community.size.consumers > FULL_DYNAMIC_MAX_CONSUMERS:
         gigabytes = community.size.producers * community.size.consumption_bytes / 1e9
         pytest.skip(

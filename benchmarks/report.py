@@ -35,7 +35,10 @@ Columns of the main table, all in milliseconds except ratios:
   consumption's size, in its layout;
 - ``x floor``: ``allocate / floor``; ``pandas``: the pandas baseline of the same rule, on
   the frames of the same layout, with the same four outputs (COMPLEMENT included);
-- ``vs pandas``: ``pandas / allocate``, the speed-up.
+- ``vs pandas``: ``pandas / allocate``, the speed-up;
+- ``peak``: the most memory ``allocate`` held beyond what it was given, as a multiple of
+  the consumption (its results are 2x: AUTOCONS and COMPLEMENT), measured on one more,
+  untimed, call (Linux: the process's peak resident memory, ``VmHWM``, reset before it).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ TARGETS = {
     "prorata": (2.0, 5.0),
     "static": (2.0, 10.0),
     "dynamic": (3.0, None),
+    "full-dynamic": (3.0, None),
 }
 
 
@@ -165,6 +169,7 @@ class Row:
     floor: float
     pandas: float | None
     note: str = ""
+    peak: float | None = None
 
 
 @dataclass
@@ -228,15 +233,44 @@ def _static_clip(community: data.Community) -> Callable[[], Any]:
     return lambda: baselines.static_clip(consumption, production, static)
 
 
+def peak_memory(function: Callable[[], Any]) -> float | None:
+    """Bytes of memory ``function()`` held at its peak beyond what the process held before
+    the call (its result included), from the peak resident set size of Linux (``VmHWM``,
+    reset before the call); None where /proc does not offer it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        before = _status_bytes("VmRSS")
+    except OSError:
+        return None
+    result = function()
+    peak = _status_bytes("VmHWM") - before
+    del result
+    return float(peak)
+
+
+def _status_bytes(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise OSError(f"no {field} in /proc/self/status")
+
+
 def _measure_key(name: str, inputs: cases.Inputs, floor: float, options: argparse.Namespace) -> Row:
     size = inputs.community.size
     repeat = options.repeat
     timed_allocate = best_of(cases.run_allocate(name, inputs), repeat)
     timed_arrays = best_of(cases.run_allocate_arrays(name, inputs), repeat)
     timed_share = best_of(cases.run_share(name, inputs), repeat)
+    gc.collect()
+    peak = peak_memory(cases.run_allocate(name, inputs))
     notes = []
     timed_pandas: float | None = None
-    if not options.no_pandas:
+    if not options.no_pandas and cases.pandas_skipped(name, size):
+        notes.append(
+            f"pandas: not run above {cases.PANDAS_FULL_DYNAMIC_MAX_CONSUMERS:,} consumers "
+            "(its temporaries: 4.5x the consumption)"
+        )
+    elif not options.no_pandas:
         rounds_run: list[int] = []
         function = cases.run_pandas(name, inputs, options.pandas_max_rounds, rounds_run)
         timed_pandas = _time_pandas(function, name, size, repeat)
@@ -256,6 +290,7 @@ def _measure_key(name: str, inputs: cases.Inputs, floor: float, options: argpars
         floor,
         timed_pandas,
         "; ".join(notes),
+        None if peak is None else peak / size.consumption_bytes,
     )
 
 
@@ -383,15 +418,16 @@ def render(
         "of that row's layout.",
         "",
         "| key | consumers | layout | allocate | arrays | share | floor | x floor | pandas "
-        "| vs pandas | note |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| vs pandas | peak | note |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in _sorted(rows):
+        peak = "-" if row.peak is None else f"{row.peak:.2f}x"
         lines.append(
             f"| {row.key} | {row.size.consumers:,} | {row.layout} | {_ms(row.allocate)} "
             f"| {_ms(row.arrays)} | {_ms(row.share)} | {_ms(row.floor)} "
             f"| {_ratio(row.allocate, row.floor)} | {_ms(row.pandas)} "
-            f"| {_ratio(row.pandas, row.allocate)} | {row.note} |"
+            f"| {_ratio(row.pandas, row.allocate)} | {peak} | {row.note} |"
         )
     lines += _targets(rows)
     for extra in extras:

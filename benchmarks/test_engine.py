@@ -67,6 +67,11 @@ def test_pandas(
     measure: Any, community: data.Community, key: str, request: pytest.FixtureRequest
 ) -> None:
     """Baseline (a): the same rule written with pandas."""
+    if cases.pandas_skipped(key, community.size):
+        pytest.skip(
+            f"pandas {key} is not run above {cases.PANDAS_FULL_DYNAMIC_MAX_CONSUMERS:,} "
+            "consumers: its temporaries take 4.5 times the consumption (docs/performance.md)."
+        )
     function = cases.run_pandas(key, _inputs(key, community, request))
     frames = measure(function, community, key, "pandas")
     assert frames.allocated.shape == frames.grid_supply.shape == community.consumption.shape

@@ -79,13 +79,10 @@ def test_eight_threads_at_once_give_the_serial_results() -> None:
     assert repartition.get_threads() >= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernels.full_dynamic still runs on Numba's OpenMP threads: a child forked after "
-    "the parent ran FullDynamic dies when it runs FullDynamic (GNU OpenMP); passes once "
-    "full_dynamic is converted",
-)
 def test_full_dynamic_in_a_child_forked_after_the_parent_ran_it() -> None:
+    """No kernel uses Numba's OpenMP threads any more, FullDynamic's included: a child
+    forked after the parent ran it runs it too (it used to die, "fork() called from a
+    process already using GNU OpenMP")."""
     code = """
 import multiprocessing, numpy as np, pandas as pd
 from repartition import allocate, keys

@@ -38,6 +38,13 @@ in the last bits). What a ``prange`` body also had and a range kernel has not: N
 declares its array arguments ``noalias`` to LLVM, which could then vectorise loops that
 store through an index array (the greedy's groups), re-associating their sums."""
 
+numpy_range_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True, error_model="numpy")
+"""Decorator for range kernels (:data:`range_kernel`) with NumPy's error model: a float
+division by zero gives inf or NaN instead of raising ``ZeroDivisionError``. Python's model
+checks every divisor, a branch out of the loop that keeps it from vectorising; a kernel
+whose loops compute a quotient on every element (kept only where the divisor is positive)
+needs this one."""
+
 serial_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True, inline="always")
 """Decorator for row helpers called from inside a kernel."""
 

@@ -44,6 +44,45 @@ def contiguous(values: Array) -> Array:
     return np.ascontiguousarray(values)
 
 
+def line_stride(values: Array, by_member: bool) -> int | None:
+    """The stride, in elements, between consecutive *lines* of a (steps, members) float64
+    array whose lines are each contiguous and do not overlap, else None.
+
+    A line is a step's row of members (``by_member`` False) or a member's column of steps
+    (``by_member`` True). A row-major or member-major array has such lines, and so do views
+    that are neither: the steps of a month in a year-long member-major table (each member's
+    steps are contiguous, a year apart), or a run of members of a wider row-major table. The
+    full dynamic kernels read those in place (:func:`flat_lines`).
+    """
+    steps, members = values.shape
+    length, lines = (steps, members) if by_member else (members, steps)
+    along, across = values.strides if by_member else values.strides[::-1]
+    itemsize = values.itemsize
+    if length > 1 and along != itemsize:
+        return None
+    if lines == 1:
+        return int(length)
+    if across % itemsize or across < length * itemsize:
+        return None
+    return int(across // itemsize)
+
+
+def flat_lines(values: Array, by_member: bool) -> tuple[Array, int]:
+    """``(flat, stride)``: line ``r`` of ``values`` (see :func:`line_stride`) is
+    ``flat[r * stride : r * stride + length]``, ``flat`` a read-only one-dimensional view
+    of the memory from the first element of ``values`` to its last (no copy)."""
+    stride = line_stride(values, by_member)
+    if stride is None:
+        raise ValueError("values have no contiguous lines: copy them first")
+    steps, members = values.shape
+    length, lines = (steps, members) if by_member else (members, steps)
+    span = (lines - 1) * stride + length if values.size else 0
+    flat = np.lib.stride_tricks.as_strided(
+        values, shape=(span,), strides=(values.itemsize,), writeable=False
+    )
+    return flat, stride
+
+
 def read_only(values: ArrayT) -> ArrayT:
     """A read-only view of ``values`` (``values`` itself when it is already read-only).
 

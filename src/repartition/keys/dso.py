@@ -32,12 +32,13 @@ from numpy.typing import NDArray
 from repartition import errors
 from repartition._align import (
     SUM_TOLERANCE,
+    check_scanned_rows,
     checked_rows,
     producer_tables,
     static_shares,
     step_table,
 )
-from repartition.allocation import PairSplit, Shares
+from repartition.allocation import PairSplit, ReadOnlyArrays, Shares, Tables
 from repartition.kernels import dynamic, full_dynamic, prorata, static, water_filling
 from repartition.keys._base import SharingKey
 from repartition.problem import Problem
@@ -210,12 +211,24 @@ class FullDynamic(SharingKey):
     ----------
     coefficients : mapping producer id -> pandas.DataFrame or 2-D array, or 3-D array
         One steps x consumers table per producer, matched like :class:`Dynamic`'s; or an
-        array of shape (producers, steps, consumers) in the data's order.
+        array of shape (producers, steps, consumers) (or a sequence of (steps, consumers)
+        arrays) in the data's order. Each table may be stored row-major or member-major
+        (pandas' usual layout), independently of the others and of the consumption.
 
-    Computed by :func:`repartition.kernels.full_dynamic.run` (a kernel for each layout),
-    without ever building a (steps, producers, consumers) array. The tables are kept, as
-    private read-only copies where they were views of the caller's data, for
-    :meth:`~repartition.allocation.Allocation.flows`.
+    Notes
+    -----
+    The key holds references to the caller's tables, like any value built from its
+    inputs, and so do its results: the tables are read in place (read-only views, no
+    copy, in whichever layout they come) and :meth:`~repartition.allocation.Allocation.flows`
+    is rebuilt from them, with the scale of each consumer's pair shares recomputed from
+    AUTOCONS. A caller who modifies its tables after the allocation changes the flows it
+    reports (not AUTOCONS, COMPLEMENT, AUTOPROD or SURPLUS): pass copies to keep them
+    apart.
+
+    Computed by :func:`repartition.kernels.full_dynamic.run`: one pass that reads each
+    table once, computing the rule and the coefficients' checks together; bad coefficients
+    raise their error (naming the producer, the consumer and the step) before any result
+    is returned. No (steps, producers, consumers) array is ever built.
     """
 
     coefficients: Mapping[Any, pd.DataFrame | np.ndarray] | np.ndarray
@@ -235,12 +248,39 @@ class FullDynamic(SharingKey):
     def share(self, problem: Problem) -> Shares:
         consumption, production, axis = problem.consumption, problem.production, problem.axis
         tables = producer_tables(self.coefficients, axis, "FullDynamic")
-        tables = [
-            checked_rows(table, axis, f"FullDynamic[{producer!r}]", allow_missing_rows=False)
-            for producer, table in zip(axis.producers, tables, strict=True)
-        ]
-        allocated, grid_supply, self_consumed, surplus, tables, scale = full_dynamic.run(
-            consumption, production, tables
+        allocated, grid_supply, self_consumed, surplus, scan = full_dynamic.run(
+            consumption, production, tables, limit=1.0 + SUM_TOLERANCE, out=axis.outputs
         )
-        split = PairSplit(coefficients=tables, scale=scale)
+        for j, producer in enumerate(axis.producers):
+            name = f"FullDynamic[{producer!r}]"
+            check_scanned_rows(tables[j], scan.sums[j], int(scan.bad[j]), axis, name)
+        split = PairSplit(
+            tables_for=_FullDynamicTables(allocated, production, tables, scan.divisor)
+        )
         return Shares(allocated, grid_supply, self_consumed, surplus, split=split)
+
+
+@dataclass(frozen=True, eq=False)
+class _FullDynamicTables(ReadOnlyArrays):
+    """The flows' tables of :class:`FullDynamic`, for a window of steps: the key's tables
+    (divided by their row sums where these are above 1) and the scale of each consumer's
+    pair shares, rebuilt from AUTOCONS (:func:`repartition.kernels.full_dynamic.window_scale`).
+    Data, not a closure, so that a result pickles."""
+
+    allocated: Array
+    production: Array
+    tables: list[Array]
+    divisor: Array | None
+
+    def __call__(self, start: int, stop: int) -> Tables:
+        scale = full_dynamic.window_scale(
+            self.allocated, self.production, self.tables, self.divisor, start, stop
+        )
+        windows = [table[start:stop] for table in self.tables]
+        if self.divisor is not None:
+            divisor = self.divisor[start:stop]
+            windows = [
+                window / divisor[:, j, None] if (divisor[:, j] != 1.0).any() else window
+                for j, window in enumerate(windows)
+            ]
+        return windows, scale
