@@ -37,7 +37,7 @@ __all__ = ["MIN_CELLS_PER_THREAD", "available_threads", "get_threads", "run_rang
 MIN_CELLS_PER_THREAD = 1 << 18
 """Least work (cells: steps x members) worth handing to another thread. A hand-off costs
 tens of microseconds; below this a kernel runs in the calling thread (a month of 33 members
-is 47,520 cells). Measured in docs/performance.md, "Threads"."""
+is 47,520 cells). See docs/performance.md, "Threads and processes"."""
 
 _CHOSEN: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "repartition_threads", default=None
