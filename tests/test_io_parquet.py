@@ -879,3 +879,16 @@ def test_wide_column_of_an_unknown_member(tmp_path):
         read_energy(tmp_path / "d")
     assert caught.value.member == "PRM_Z"
     assert Path(caught.value.path) == path
+
+
+@pytest.mark.parametrize("bad", [-1.0, np.inf, -np.inf])
+def test_write_energy_refuses_what_is_not_an_energy_and_writes_nothing(tmp_path, bad) -> None:
+    index = pd.date_range("2025-01-31 22:00", periods=4, freq="30min", tz="UTC")
+    consumption = pd.DataFrame({"PRM_A": [1.0, 2.0, bad, 1.0]}, index=index)
+    production = pd.DataFrame({"PV": [0.0, 0.0, 0.0, 0.25]}, index=index)
+    with pytest.raises(errors.DataError, match="'PRM_A' at step 2025-01-31 23:00") as caught:
+        write_energy(tmp_path / "energy", consumption, production)
+    assert caught.value.member == "PRM_A"
+    assert not (tmp_path / "energy").exists()
+    with_hole = consumption.replace(bad, np.nan)
+    write_energy(tmp_path / "energy", with_hole, production)  # a hole is kept, not refused

@@ -125,8 +125,31 @@ def checked_energy(
         (PRODUCER, production, "production"),
     ):
         values = _inputs.frame_values(table, name)
+        _check_writable_energy(values, name, table.columns, index)
         parts.append(Part(role, member_ids(table.columns, name), {ENERGY: values.T}))
     return index, step, parts
+
+
+def _check_writable_energy(
+    values: NDArray[np.float64], table: str, members: pd.Index, index: pd.DatetimeIndex
+) -> None:
+    """Refuse, before anything is written, an energy that is negative or infinite (NaN is
+    kept: a dataset may hold the holes of the meter data, which ``allocate`` refuses)."""
+    with np.errstate(invalid="ignore"):
+        bad = (values < 0.0) | np.isinf(values)
+    if not bad.any():
+        return
+    row = int(np.flatnonzero(bad.any(axis=1))[0])
+    column = int(np.flatnonzero(bad[row])[0])
+    value, member = float(values[row, column]), members[column]
+    cls = errors.NonFiniteError if np.isinf(value) else errors.NegativeEnergyError
+    raise cls(
+        f"{table} of {member!r} at step {index[row]} is {value} kWh: an energy dataset holds "
+        "finite energies >= 0 (NaN for a missing value). Nothing was written.",
+        member=member,
+        column=member,
+        timestamp=index[row],
+    )
 
 
 def utc_microseconds(index: pd.DatetimeIndex) -> NDArray[np.int64]:
