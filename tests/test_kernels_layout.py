@@ -18,7 +18,7 @@ from kernel_cases import (
     community,
 )
 from repartition import allocate, allocate_arrays, keys
-from repartition.kernels.layout import is_by_member
+from repartition.kernels.layout import empty_pair, is_by_member
 
 
 def key_for(name: str, consumers: list[str], producers: list[str], index: pd.DatetimeIndex):
@@ -105,3 +105,18 @@ def test_flows_reject_bad_boundaries() -> None:
         with pytest.raises(ValueError, match="boundaries"):
             result.flows(np.array(boundaries))
     np.testing.assert_allclose(result.flows(np.array([0, 2])).sum(), result.allocated.sum())
+
+
+@pytest.mark.parametrize("layout", ["rows", "members"])
+def test_both_results_share_one_block_stored_like_the_consumption(layout) -> None:
+    # One block, freed as one, is what the allocator keeps for the next call of that size.
+    consumption = np.ones((48, 3), order="F" if layout == "members" else "C")
+    allocated, grid_supply = empty_pair(consumption)
+    assert allocated.shape == grid_supply.shape == consumption.shape
+    assert allocated.base is grid_supply.base
+    assert not np.shares_memory(allocated, grid_supply)
+    assert is_by_member(allocated) == is_by_member(grid_supply) == (layout == "members")
+    result = allocate_arrays(consumption, np.full((48, 1), 2.0), keys.Prorata())
+    assert is_by_member(result.allocated) == (layout == "members")
+    assert result.allocated.base is not None
+    assert result.allocated.base is result.grid_supply.base

@@ -88,7 +88,9 @@ def check_energy_values(values: Array, table: str, members: pd.Index, axis: Axis
         if totals is not None:
             check_sums_are_finite(totals, table, axis)
         elif large or table == "production":  # production is small: its sums cost nothing
-            check_sums_are_finite(values.sum(axis=1), table, axis)
+            with np.errstate(over="ignore"):  # an overflow is the error raised next
+                sums = values.sum(axis=1)
+            check_sums_are_finite(sums, table, axis)
         return totals
     row, column = first_cell(int(position), values, _is_bad_energy)
     member = members[column]

@@ -10,6 +10,12 @@ machine code on disk between runs. ``fastmath`` allows re-association and contra
 keys, and the comparisons that detect it must survive compilation.
 
 Kernels never read mutable module globals: the cache would freeze their values.
+
+A hot loop runs from 0 over a slice (``part = values[start:stop]``, then ``for position in
+range(part.size)``), not from ``start`` to ``stop`` over the whole array: Numba's index may
+be negative (it then counts from the end), and LLVM can prove it is not, and drop the test
+that keeps the loop from vectorising, only for a loop that starts at 0. The energy scan of a
+year x 100 members took 0.77 ms written the second way and 0.18 ms the first (one thread).
 """
 
 from __future__ import annotations

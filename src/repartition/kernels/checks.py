@@ -52,9 +52,10 @@ def _first_invalid_energy_chunks(flat, limit, found, large, first_chunk, stop_ch
     for chunk in range(first_chunk, stop_chunk):
         start = chunk * _CHUNK
         stop = min(start + _CHUNK, size)
+        part = flat[start:stop]  # a loop from 0 over a slice vectorises; see _config
         good = 0
-        for position in range(start, stop):
-            value = flat[position]
+        for position in range(part.size):
+            value = part[position]
             # Both comparisons are false for NaN; no branch, so the loop vectorises.
             good += (value >= 0.0) & (value <= limit)
         if good < stop - start:
@@ -134,9 +135,10 @@ def _first_invalid_coefficient_chunks(flat, found, first_chunk, stop_chunk):  # 
     for chunk in range(first_chunk, stop_chunk):
         start = chunk * _CHUNK
         stop = min(start + _CHUNK, size)
+        part = flat[start:stop]
         good = 0
-        for position in range(start, stop):
-            value = flat[position]
+        for position in range(part.size):
+            value = part[position]
             good += (value >= 0.0) & (value <= 1.0) | (value != value)
         if good < stop - start:
             for position in range(start, stop):

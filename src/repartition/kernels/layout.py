@@ -11,13 +11,14 @@ C-contiguous. The keys never ask: they call a rule's ``run()``.
 This module also makes the arrays kernels read read-only (:func:`read_only`: one compiled
 machine code per kernel and layout), brings tables into the consumption's layout
 (:func:`like`) or row-major (:func:`row_major`, for kernels that have only a row-major
-form), and allocates outputs in the input's layout (:func:`empty_outputs`).
+form), and allocates outputs in the input's layout, the two (steps, consumers) results
+in one block (:func:`empty_outputs`, :func:`empty_pair`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -121,6 +122,23 @@ def memory_order(values: Array) -> Array:
     return values.T if is_by_member(values) else values
 
 
+def empty_pair(consumption: Array) -> tuple[Array, Array]:
+    """Two arrays of ``consumption``'s shape, stored like it, in one block of memory.
+
+    Allocated as one block, the two results are freed as one: the C allocator then keeps
+    the block for the next call of the same size instead of handing it back to the system,
+    and the next call writes into memory it need not fault in again (with two separate
+    blocks of a year x 100 members, 14 MB each, a call spent 4 of its 5 ms touching fresh
+    pages).
+    """
+    steps, members = consumption.shape
+    if is_by_member(consumption):
+        block = np.empty((2, members, steps))
+        return block[0].T, block[1].T
+    block = np.empty((2, steps, members))
+    return block[0], block[1]
+
+
 def empty_outputs(
     consumption: Array, production: Array, out: tuple[Array, Array] | None = None
 ) -> Outputs:
@@ -139,9 +157,7 @@ def empty_outputs(
     ):
         allocated, grid_supply = out
     else:
-        order: Literal["C", "F"] = "F" if by_member else "C"
-        allocated = np.empty(consumption.shape, order=order)
-        grid_supply = np.empty(consumption.shape, order=order)
+        allocated, grid_supply = empty_pair(consumption)
     return (
         allocated,
         grid_supply,
