@@ -5,8 +5,8 @@ Sizes (``--bench-size``, or the environment variable ``REPARTITION_BENCH_SIZE``)
 - ``tiny`` (default): one day at 30 min (48 steps) x 10 consumers x 5 producers. What CI
   runs, with ``--benchmark-disable``: every benchmark executes once, so none can rot.
 - ``year``: a year at 30 min (17,520 steps) x {10, 1,000} consumers x 5 producers.
-- ``full``: the issue's sizes, 17,520 steps x {10, 1,000, 10,000} consumers x 5 producers
-  (``REPARTITION_BENCH_FULL=1`` is a shorthand for it). About 8.5 GB of memory at the
+- ``full``: the sizes of docs/performance.md, 17,520 steps x {10, 1,000, 10,000} consumers x 5
+  producers (``REPARTITION_BENCH_FULL=1`` is a shorthand for it). About 8.5 GB of memory at the
   peak and 2.5 minutes on 2 cores, as measured with the row-major layout alone; both
   layouts take about twice the time, not twice the memory (never alive together).
 

@@ -3,7 +3,7 @@ peak memory, and print a markdown report.
 
 Usage (from the repository root)::
 
-    python benchmarks/io_report.py                         # the sizes
+    python benchmarks/io_report.py                         # the full sizes (docs/io.md)
     python benchmarks/io_report.py --consumers 100 --memory-consumers 1000 --repeat 1
     python benchmarks/io_report.py --output docs/io-run.md
 

@@ -67,7 +67,7 @@ from benchmarks import baselines, cases, data
 from repartition.kernels import checks
 
 TARGETS = {
-    # key: (max allocate / floor, min pandas / allocate), at 10,000 consumers (the issue),
+    # key: (max allocate / floor, min pandas / allocate), at 10,000 consumers (docs/performance.md),
     # in each layout: an analyst's frame is member-major unless built with copy=False
     "prorata": (2.0, 5.0),
     "static": (2.0, 10.0),
@@ -466,11 +466,11 @@ def _targets(rows: list[Row]) -> list[str]:
     layouts = [layout for layout in data.LAYOUTS if any(row.layout == layout for row in rows)]
     lines = [
         "",
-        f"### The issue's targets, at {largest:,} consumers (they are stated for 10,000), "
+        f"### The targets, at {largest:,} consumers (they are stated for 10,000), "
         f"per layout ({', '.join(layouts)})",
         "",
         "The same targets apply to each layout, each against the floor and the pandas "
-        "baseline measured on that layout. The issue states them for frames built from a "
+        "baseline measured on that layout. They are stated for frames built from a "
         "C-contiguous array (`rows`); `members` is the frame most users have.",
         "",
         "| key | layout | allocate / floor | target | pandas / allocate | target | met |",

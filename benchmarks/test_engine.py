@@ -3,7 +3,7 @@
 Run (see docs/performance.md):
 
 - CI, once, untimed, tiny size: ``pytest benchmarks --benchmark-disable``
-- the issue's sizes, timed: ``pytest benchmarks --bench-size=full``
+- the sizes of docs/performance.md, timed: ``pytest benchmarks --bench-size=full``
 - one layout only: ``--bench-layouts=members`` (default: ``rows,members``)
 
 Each benchmark group is one (size, layout, key): ``allocate`` on DataFrames,

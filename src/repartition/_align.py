@@ -273,12 +273,22 @@ def _stored(values: Array, lines: bool) -> Array:
     return contiguous(values)
 
 
-def checked_rows(values: Array, axis: Axis, key: str, *, allow_missing_rows: bool) -> Array:
-    """Range, NaN and row-sum checks of a steps x consumers coefficient table.
+def checked_rows(
+    values: Array,
+    axis: Axis,
+    key: str,
+    *,
+    allow_missing_rows: bool,
+    exactly_one: bool = False,
+    advice: str = "Scale that row down; when rounding keys for the DSO, round down.",
+) -> Array:
+    """Range, NaN and row-sum checks of a steps x consumers coefficient table, in one read.
 
     With ``allow_missing_rows``, an all-NaN row is "no key sent for this step"; otherwise
     any NaN is an error. Rows summing above 1 by no more than :data:`SUM_TOLERANCE` are
-    scaled to sum to 1 (in a copy), so that no step allocates more than is produced.
+    scaled to sum to 1 (in a copy), so that no step allocates more than is produced. With
+    ``exactly_one`` (Spain), a row must sum to 1, within :data:`SUM_TOLERANCE`; ``advice``
+    ends the message of a row whose sum is wrong.
     """
     # One read for the range, NaN and sum checks; the first value out of range is located
     # (by a second scan) only when there is one.
@@ -310,17 +320,25 @@ def checked_rows(values: Array, axis: Axis, key: str, *, allow_missing_rows: boo
             column=member,
             timestamp=axis.timestamp(row),
         )
-    _check_row_sums(sums, axis, key)
+    _check_row_sums(sums, axis, key, exactly_one=exactly_one, advice=advice)
     return within_one(values, sums)
 
 
-def _check_row_sums(sums: Array, axis: Axis, key: str) -> None:
+def _check_row_sums(
+    sums: Array,
+    axis: Axis,
+    key: str,
+    *,
+    exactly_one: bool = False,
+    advice: str = "Scale that row down; when rounding keys for the DSO, round down.",
+) -> None:
     check_sums(
         sums,
         f"{key} coefficients",
         where=lambda row: f"at {axis.step_name(row)}",
         timestamp=axis.timestamp,
-        advice="Scale that row down; when rounding keys for the DSO, round down.",
+        exactly_one=exactly_one,
+        advice=advice,
     )
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition._align import SUM_TOLERANCE
+from repartition._align import check_sums, within_one
 from repartition.allocation import Allocation
 from repartition.kernels.attribution import pooled_production
 
@@ -118,15 +118,14 @@ def to_dynamic_key(allocation: Allocation) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         coefficients = np.where(produced[:, None], allocated / production_total[:, None], 0.0)
     sums = coefficients.sum(axis=1)
-    above = sums > 1.0 + SUM_TOLERANCE
-    if above.any():
-        row = int(np.argmax(above))
-        raise errors.CoefficientSumError(
-            f"The allocation gives away {sums[row]:.12g} times the production at step "
-            f"{allocation.index[row]}: it breaks the invariant sum_i A <= P_tot, so no key "
-            "can reproduce it. Check the strategy that computed it.",
-            timestamp=allocation.index[row],
-        )
-    over = sums > 1.0
-    coefficients[over] /= sums[over, None]
+    check_sums(
+        sums,
+        "The coefficients that reproduce the allocation",
+        where=lambda row: f"at step {allocation.index[row]}",
+        timestamp=lambda row: allocation.index[row],
+        advice="The allocation gives away that many times the production: it breaks the "
+        "invariant sum_i A <= P_tot, so no key can reproduce it. Check the strategy that "
+        "computed it.",
+    )
+    coefficients = within_one(coefficients, sums)
     return pd.DataFrame(coefficients, index=allocation.index, columns=allocation.consumers)

@@ -108,15 +108,12 @@ class SpanishKey(SharingKey):
             fixed = within_one(fixed, np.asarray(total))
             return Shares(*static.run(consumption, production, fixed, out=axis.outputs))
         table = checked_rows(
-            step_table(self.coefficients, axis, key), axis, key, allow_missing_rows=False
-        )
-        check_sums(
-            table.sum(axis=1),
-            f"{key} coefficients",
-            where=lambda row: f"at {axis.step_name(row)}",
-            timestamp=axis.timestamp,
+            step_table(self.coefficients, axis, key),
+            axis,
+            key,
+            allow_missing_rows=False,
             exactly_one=True,
-            advice="In Spain every hour's coefficients add up to 1: scale that row up.",
+            advice="In Spain every hour's coefficients add up to 1: scale that row to 1.",
         )
         outputs = dynamic.run(
             consumption,
