@@ -18,6 +18,7 @@ from repartition.compare import compare, plot_comparison
 from repartition.engine import allocate, allocate_arrays
 from repartition.kernels.threads import get_threads, threads
 from repartition.to_key import to_dynamic_key
+from repartition.warming import warm_up
 
 __all__ = [
     "Allocation",
@@ -33,6 +34,7 @@ __all__ = [
     "plot_comparison",
     "threads",
     "to_dynamic_key",
+    "warm_up",
 ]
 
 __version__ = "0.1.0"

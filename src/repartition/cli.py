@@ -26,6 +26,7 @@ import pandas as pd
 
 from repartition import __version__, errors, keys, synthetic
 from repartition.compare import compare
+from repartition.warming import KEY_FAMILIES, warm_up
 
 __all__ = ["main"]
 
@@ -138,7 +139,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
     _add_month(commands, common)
+    warm = commands.add_parser(
+        "warm-up",
+        help="compile every kernel now, so that no later process pays for it",
+        description=(
+            "Run every key (or the families given) once on a small community, in both memory "
+            "layouts: Numba compiles the kernels and keeps them in its on-disk cache, where "
+            "later processes find them. Run it when an image is built or a service deployed."
+        ),
+        epilog="Example: repartition warm-up --families prorata static dynamic",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[common],
+    )
+    warm.add_argument(
+        "--families",
+        nargs="+",
+        choices=list(KEY_FAMILIES),
+        default=None,
+        metavar="FAMILY",
+        help=f"key families to compile (default: all): {', '.join(KEY_FAMILIES)}",
+    )
+    warm.add_argument(
+        "--layouts",
+        nargs="+",
+        choices=("rows", "members"),
+        default=["rows", "members"],
+        help="memory layouts: members (pandas' frames) and rows (C-ordered arrays)",
+    )
+    warm.add_argument("--no-shapley", action="store_true", help="skip the Shapley-value kernels")
+    warm.set_defaults(run=_warm_up)
     return parser
+
+
+def _warm_up(args: argparse.Namespace) -> int:
+    seconds = warm_up(args.families, layouts=args.layouts, shapley=not args.no_shapley)
+    print(f"repartition warm-up: kernels ready in {seconds:.1f} s")
+    return 0
 
 
 def _add_month(

@@ -1,8 +1,7 @@
 """Numba settings, in one place.
 
-Every kernel (but those of :mod:`~repartition.kernels.full_dynamic`, for now) is a serial
-function compiled with :data:`range_kernel` (or its exact and strict twins) that computes a
-range of steps or chunks without the GIL, which
+Every kernel is a serial function compiled with :data:`range_kernel` (or its exact and
+strict twins) that computes a range of steps or chunks without the GIL, which
 :func:`repartition.kernels.threads.run_ranges` splits over Python threads; the small helpers
 called from inside a kernel use :data:`serial_kernel` (and twins). ``cache=True`` keeps the
 machine code on disk between runs. ``fastmath`` allows re-association and contraction
@@ -21,15 +20,9 @@ year x 100 members took 0.77 ms written the second way and 0.18 ms the first (on
 from __future__ import annotations
 
 import numba
+import numba.typed
 
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
-
-parallel_kernel = numba.njit(cache=True, parallel=True, fastmath=FASTMATH, nogil=True)
-"""Decorator for kernels that loop over steps with ``numba.prange`` (Numba's own threads).
-
-Only :mod:`repartition.kernels.full_dynamic` still uses it (with :data:`prange`), until it
-is converted to :data:`range_kernel` like every other module; see
-:mod:`repartition.kernels.threads` for why."""
 
 range_kernel = numba.njit(cache=True, fastmath=FASTMATH, nogil=True, error_model="numpy")
 """Decorator for kernels that compute a range ``[start, stop)`` of steps or chunks, serially
@@ -82,5 +75,10 @@ strict_inline_kernel = numba.njit(cache=True, nogil=True, inline="always")
 """Decorator for the few-line helpers of :data:`strict_range_kernel` kernels that run in
 their innermost loops, which must vectorise."""
 
-prange = numba.prange
-"""``numba.prange``, for :data:`parallel_kernel` (full_dynamic only)."""
+container_function = numba.njit(cache=True, nogil=True)
+"""Decorator for the small functions, called from Python, that build a Numba container
+(:data:`TypedList`) for the kernels: compiled once and cached like them, so that a process
+that loads the kernels from the cache need not compile the container's methods either."""
+
+TypedList = numba.typed.List
+"""Numba's typed list: one type whatever its length (a tuple's length is part of its type)."""

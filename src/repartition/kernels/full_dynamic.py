@@ -36,12 +36,18 @@ Per-step results do not depend on how steps or chunks are split among threads. N
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels._config import numpy_range_kernel, range_kernel, serial_kernel
+from repartition.kernels._config import (
+    TypedList,
+    container_function,
+    numpy_range_kernel,
+    range_kernel,
+    serial_kernel,
+)
 from repartition.kernels.layout import (
     empty_outputs,
     flat_lines,
@@ -243,7 +249,7 @@ def _rows_blocks(  # type: ignore[no-untyped-def]
 def full_dynamic_rows(
     consumption: Array,
     production: Array,
-    tables: tuple[Array, ...],
+    tables: TableList,
     strides: NDArray[np.int64],
     kinds: NDArray[np.int64],
     allocated: Array,
@@ -468,7 +474,7 @@ def _members_chunks(  # type: ignore[no-untyped-def]
 def full_dynamic_members(
     consumption_by_member: Array,
     powers: Array,
-    tables: tuple[Array, ...],
+    tables: TableList,
     strides: NDArray[np.int64],
     kinds: NDArray[np.int64],
     allocated_by_member: Array,
@@ -522,9 +528,38 @@ def _slots(kinds: NDArray[np.int64], buffered: int) -> NDArray[np.int64]:
 # --- either layout ------------------------------------------------------------------------
 
 
+TableList = Any
+"""The tables as the kernels receive them: a Numba typed list of read-only 1-D arrays.
+
+A tuple would do as well at run time, but its length is part of its type: every number of
+producers would compile the kernels again (3 to 5 s each, cold). A typed list has one type,
+whatever its length; it is built by the two cached functions below, so that a process that
+loads the kernels from Numba's cache does not compile the list's methods either."""
+
+
+@container_function
+def _new_table_list(first):  # type: ignore[no-untyped-def]
+    tables = TypedList()
+    tables.append(first)
+    return tables
+
+
+@container_function
+def _append_table(tables, table):  # type: ignore[no-untyped-def]
+    tables.append(table)
+
+
+def _table_list(flats: Sequence[Array]) -> TableList:
+    """``flats`` (read-only 1-D float64 arrays, at least one) as a :data:`TableList`."""
+    tables = _new_table_list(flats[0])
+    for flat in flats[1:]:
+        _append_table(tables, flat)
+    return tables
+
+
 def _as_read(
     tables: Sequence[Array], by_member: bool
-) -> tuple[tuple[Array, ...], NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[TableList, NDArray[np.int64], NDArray[np.int64]]:
     """The tables as the kernel for ``by_member`` consumption reads them, in place: their
     lines (:func:`repartition.kernels.layout.flat_lines`) and kinds. Lines of members are
     preferred on member-major consumption, of steps on row-major; a table with neither
@@ -543,7 +578,7 @@ def _as_read(
         flat, strides[j] = flat_lines(table, member_lines)
         kinds[j] = MEMBERS if member_lines else ROWS
         flats.append(flat)
-    return tuple(flats), strides, kinds
+    return _table_list(flats), strides, kinds
 
 
 def run(
