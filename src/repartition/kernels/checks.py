@@ -200,14 +200,16 @@ def _column_sums_and_nans_blocks(values, sums, nans, outside, first_block, stop_
         start = number * block
         stop = min(start + block, steps)
         bad = 0
+        block_sums = sums[start:stop]  # loops from 0 over slices vectorise (see _config)
+        block_nans = nans[start:stop]
         for i in range(members):
-            for t in range(start, stop):
-                value = values[i, t]
-                if np.isnan(value):
-                    nans[t] += 1
-                else:
-                    sums[t] += value
-                    bad += (value < 0.0) | (value > 1.0)
+            line = values[i, start:stop]
+            for s in range(line.size):
+                value = line[s]
+                missing = value != value
+                block_nans[s] += missing
+                block_sums[s] += 0.0 if missing else value
+                bad += (value < 0.0) | (value > 1.0)
         outside[number] = bad
 
 
