@@ -6,6 +6,11 @@ Usage (from the repository root)::
     python benchmarks/report.py --consumers 10 1000 --repeat 5
     python benchmarks/report.py --layouts members            # pandas' usual layout only
     python benchmarks/report.py --output docs/perf-run.md    # also write the markdown
+    python benchmarks/report.py --no-cold                    # without the first calls
+
+The last section, *A first call*, runs every key's first call in a fresh process with an empty
+Numba cache (cold), then in a second process on that cache (warm, the baseline):
+:mod:`benchmarks.cold`.
 
 Every size is measured in each memory layout of ``--layouts`` (default: both), one after
 the other, the data of one layout freed before the other is built (``benchmarks.data``):
@@ -64,7 +69,10 @@ import pandas as pd
 
 import repartition
 from benchmarks import baselines, cases, data
+from benchmarks import cold as first_call
 from repartition.kernels import checks
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TARGETS = {
     # key: (max allocate / floor, min pandas / allocate), at 10,000 consumers (docs/performance.md),
@@ -526,6 +534,16 @@ def main(argv: Sequence[str] | None = None) -> str:
     )
     parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baselines")
     parser.add_argument(
+        "--no-cold", action="store_true", help="skip the first calls in fresh processes"
+    )
+    parser.add_argument(
+        "--cold-keys",
+        nargs="*",
+        default=[],
+        help="first calls: these keys of benchmarks.digests.KEYS (default: all)",
+    )
+    parser.add_argument("--cold-repeat", type=int, default=1, help="first calls: pairs of runs")
+    parser.add_argument(
         "--threads", type=int, help="kernel threads, repartition.threads (default: all cores)"
     )
     parser.add_argument("--output", type=Path, help="also write the markdown to this file")
@@ -554,6 +572,7 @@ def main(argv: Sequence[str] | None = None) -> str:
             gc.collect()
             rows += size_rows
             extras.append(size_extras)
+    first_calls = [] if args.no_cold else first_call.rows(ROOT, args.cold_keys, args.cold_repeat)
     report = render(
         rows,
         extras,
@@ -562,6 +581,8 @@ def main(argv: Sequence[str] | None = None) -> str:
         args.repeat,
         time.perf_counter() - started,
     )
+    if first_calls:
+        report += "\n### A first call, cold and warm\n\n" + "\n".join(first_calls) + "\n"
     print(report)
     if args.output:
         args.output.write_text(report)

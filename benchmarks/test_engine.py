@@ -191,10 +191,14 @@ def test_static_clip_idiom_agrees(tiny_community: data.Community) -> None:
 
 def test_report_runs_on_the_tiny_size() -> None:
     """report.py cannot rot either: one tiny run, every key, every column."""
-    text = report.main(["--steps", "48", "--consumers", "10", "--repeat", "1", "--quiet"])
+    arguments = ["--steps", "48", "--consumers", "10", "--repeat", "1", "--quiet"]
+    text = report.main([*arguments, "--cold-keys", "Prorata (baseline)"])
     for key in cases.KEYS:
         for layout in data.LAYOUTS:
             assert f"| {key} | 10 | {layout} |" in text
     for layout in data.LAYOUTS:
         assert f"| prorata | {layout} |" in text  # the targets, per layout
     assert report.FLOOR in text
+    assert "### A first call, cold and warm" in text
+    assert "| cold |" in text
+    assert "| warm |" in text

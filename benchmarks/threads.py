@@ -37,11 +37,7 @@ import contextlib
 import functools
 import json
 import multiprocessing
-import os
-import subprocess
 import sys
-import tempfile
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,6 +49,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 import numpy as np
 
 import repartition
+from benchmarks import cold as first_call
 from benchmarks import data
 from benchmarks.digests import KEYS
 from benchmarks.report import _load, machine
@@ -267,53 +264,6 @@ def pool(repeat: int, consumers: int, steps: int, tasks_per_process: int = 4) ->
     return lines
 
 
-_COLD_KEYS = textwrap.dedent(
-    """
-    import json, sys, time
-    started = time.perf_counter()
-    from benchmarks import data
-    from benchmarks.digests import KEYS
-    from repartition import allocate
-    imported = time.perf_counter()
-    names = json.loads(sys.argv[1]) or list(KEYS)
-    seconds = {}
-    for layout in data.LAYOUTS:
-        community = data.community(data.TINY, layout=layout)
-        for name in names:
-            start = time.perf_counter()
-            result = allocate(community.consumption, community.production, KEYS[name](community))
-            result.flows("MS")
-            seconds[f"{layout}/{name}"] = time.perf_counter() - start
-    print(json.dumps({"import": imported - started, "keys": seconds}))
-    """
-)
-
-
-def _fresh(checkout: Path, arguments: list[str]) -> tuple[float, str]:
-    """Wall seconds and stdout of ``python arguments`` on ``checkout``'s code, with an
-    empty Numba cache."""
-    with tempfile.TemporaryDirectory(prefix="numba-cold-") as cache:
-        env = {
-            **os.environ,
-            "NUMBA_CACHE_DIR": cache,
-            "PYTHONPATH": os.pathsep.join([str(checkout), str(checkout / "src")]),
-        }
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, *arguments],
-            cwd=checkout,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{arguments[:2]} on {checkout} failed:\n{done.stderr[-3000:]}")
-    return elapsed, done.stdout
-
-
 def cold(baseline: Path | None, repeat: int, names: list[str], demo: bool) -> list[str]:
     inf = float("inf")
     checkouts = {"after (this checkout)": ROOT}
@@ -327,7 +277,9 @@ def cold(baseline: Path | None, repeat: int, names: list[str], demo: bool) -> li
         for task in tasks:
             for label in order:
                 if task == "keys":
-                    wall, out = _fresh(checkouts[label], ["-c", _COLD_KEYS, json.dumps(names)])
+                    wall, out = first_call.fresh(
+                        checkouts[label], ["-c", first_call.FIRST_CALLS, json.dumps(names)]
+                    )
                     report = json.loads(out.strip().splitlines()[-1])
                     keys_total = sum(report["keys"].values())
                     best[(label, "keys")] = min(best.get((label, "keys"), inf), keys_total)
@@ -336,7 +288,7 @@ def cold(baseline: Path | None, repeat: int, names: list[str], demo: bool) -> li
                     if seconds < slowest.get(label, (inf, ""))[0]:
                         slowest[label] = (seconds, key)
                 else:
-                    wall, _ = _fresh(checkouts[label], ["-m", "repartition", "demo"])
+                    wall, _ = first_call.fresh(checkouts[label], ["-m", "repartition", "demo"])
                     best[(label, "demo")] = min(best.get((label, "demo"), inf), wall)
     count = len(names) or len(KEYS)
     lines = [

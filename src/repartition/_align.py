@@ -65,6 +65,8 @@ def check_ids(
     repartition.errors.DuplicateMemberError, UnknownMemberError, MissingMemberError
         Naming the first id given twice, given but unknown, or known but not given.
     """
+    if given.equals(known) and known.is_unique:  # the common case, without set operations
+        return
     duplicated = given[given.duplicated()]
     if len(duplicated):
         raise errors.DuplicateMemberError(
@@ -149,7 +151,9 @@ def member_values(values: Any, consumers: pd.Index, key: str, noun: str = "coeff
         series = values if isinstance(values, pd.Series) else pd.Series(values)
         _check_numbers(series, key)
         check_ids(series.index, consumers, key, "consumer")
-        return np.ascontiguousarray(series.reindex(consumers).to_numpy(dtype=np.float64))
+        if not series.index.equals(consumers):
+            series = series.reindex(consumers)
+        return np.ascontiguousarray(series.to_numpy(dtype=np.float64))
     array = np.asarray(values)
     if not is_number(array.dtype):
         raise errors.NonNumericCoefficientError(

@@ -194,10 +194,15 @@ def full_dynamic(
     """Full dynamic key with ``coefficients`` of shape (producers, steps, consumers).
 
     Returns ``(allocated, self_consumed, flows)`` with ``flows[t, j, i] = k[t, j, i] * P[t, j]``
-    scaled per consumer by ``min(1, C / sum_j flows)``. Twin of
-    :mod:`repartition.kernels.full_dynamic`, and of :mod:`repartition.kernels.prosumer` (fixed
-    and relative) on its pair table repeated over the steps.
+    scaled per consumer by ``min(1, C / sum_j flows)``. A producer's row summing above 1 (by
+    no more than the keys' tolerance: the callers check) is first divided by its sum, as the
+    kernels do. Twin of :mod:`repartition.kernels.full_dynamic`, and of
+    :mod:`repartition.kernels.prosumer` (fixed and relative) on its pair table repeated over
+    the steps.
     """
+    coefficients = np.asarray(coefficients, dtype=np.float64)
+    sums = coefficients.sum(axis=2)
+    coefficients = coefficients / np.where(sums > 1.0, sums, 1.0)[:, :, None]
     offered = np.transpose(coefficients, (1, 0, 2)) * production[:, :, None]
     demand = offered.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
