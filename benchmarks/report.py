@@ -24,9 +24,11 @@ The floor, the pandas baseline and every ``repartition`` path of a row run on th
 that row's layout, in the same run.
 
 Every time is the best of ``--repeat`` runs (``time.perf_counter``) after one untimed
-warm-up run, and every kernel (of both layouts) is compiled on a tiny case before anything
-is timed. The pandas baselines are timed the same way, except the exact redistribution
-loop at 10,000 consumers (about a minute a call), timed once: see ``cases.pandas_rounds``.
+warm-up run, each run after writing and freeing twice the consumption's size of memory (the
+results' size: ``recycle``; ``--fresh-memory`` skips it), and every kernel (of both
+layouts) is compiled on a tiny case before anything is timed. The pandas baselines are
+timed the same way, except the exact redistribution loop at 10,000 consumers (about a minute
+a call), timed once: see ``cases.pandas_rounds``.
 
 Columns of the main table, all in milliseconds except ratios:
 
@@ -49,6 +51,8 @@ Columns of the main table, all in milliseconds except ratios:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import gc
 import math
 import os
@@ -88,13 +92,30 @@ FLOOR = 'floor: consumption.copy(order="K"), same layout'
 """The floor's line in the *where the time goes* tables."""
 
 
+RECYCLE = {"bytes": 0}
+"""Bytes of memory written and freed before each timed call (``--fresh-memory``: none)."""
+
+
+def recycle() -> None:
+    """Write ``RECYCLE["bytes"]`` of new memory and free it, so that the call timed next finds
+    memory in the same state whatever ran before it. On a virtual machine that hands freed
+    pages back to its host (docs/performance.md, *Fresh memory on this machine*), a page
+    touched again after the host took it costs about 15 times more: without this, a call's
+    time depends mostly on how long ago memory was last freed."""
+    if RECYCLE["bytes"] > 0:
+        ballast = np.ones(RECYCLE["bytes"] // 8)
+        del ballast
+
+
 def best_of(function: Callable[[], Any], repeat: int, warmup: int = 1) -> float:
-    """Best wall time of ``repeat`` calls after ``warmup`` untimed ones. [s]"""
+    """Best wall time of ``repeat`` calls after ``warmup`` untimed ones, memory recycled
+    before each (:func:`recycle`). [s]"""
     for _ in range(warmup):
         result = function()
         del result
     best = math.inf
     for _ in range(repeat):
+        recycle()
         start = time.perf_counter()
         result = function()
         elapsed = time.perf_counter() - start
@@ -140,13 +161,6 @@ def _load() -> str:
         return "?"
 
 
-def _numba_layer() -> str:
-    try:
-        return f"{numba.threading_layer()} threading layer"
-    except ValueError:  # no parallel=True kernel has run yet
-        return "threading layer not started"
-
-
 def machine() -> list[tuple[str, str]]:
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return [
@@ -158,7 +172,6 @@ def machine() -> list[tuple[str, str]]:
         ("Python", platform.python_version()),
         ("numpy / pandas / numba", f"{np.__version__} / {pd.__version__} / {numba.__version__}"),
         ("kernel threads", f"{repartition.get_threads()} (Python threads)"),
-        ("Numba threads (FullDynamic)", f"{numba.get_num_threads()} ({_numba_layer()})"),
         ("repartition", repartition.__version__),
     ]
 
@@ -198,6 +211,7 @@ def measure_size(
     log: Callable[[str], None],
 ) -> tuple[list[Row], SizeExtras]:
     """Every measurement of one size in one layout; the data are freed on return."""
+    RECYCLE["bytes"] = 0 if options.fresh_memory else 2 * size.consumption_bytes
     start = time.perf_counter()
     community = data.community(size, layout=layout)
     label = community.label
@@ -244,7 +258,11 @@ def _static_clip(community: data.Community) -> Callable[[], Any]:
 def peak_memory(function: Callable[[], Any]) -> float | None:
     """Bytes of memory ``function()`` held at its peak beyond what the process held before
     the call (its result included), from the peak resident set size of Linux (``VmHWM``,
-    reset before the call); None where /proc does not offer it."""
+    reset before the call); None where /proc does not offer it. Memory the C allocator keeps
+    for reuse is handed back first (glibc's ``malloc_trim``): a result written into a block
+    the process already held would otherwise count for nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     try:
         Path("/proc/self/clear_refs").write_text("5")
         before = _status_bytes("VmRSS")
@@ -534,6 +552,11 @@ def main(argv: Sequence[str] | None = None) -> str:
     )
     parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baselines")
     parser.add_argument(
+        "--fresh-memory",
+        action="store_true",
+        help="do not write and free the results' size of memory before each timed call",
+    )
+    parser.add_argument(
         "--no-cold", action="store_true", help="skip the first calls in fresh processes"
     )
     parser.add_argument(
@@ -552,7 +575,6 @@ def main(argv: Sequence[str] | None = None) -> str:
 
     if args.threads:
         os.environ["REPARTITION_NUM_THREADS"] = str(args.threads)  # the default, everywhere
-        numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
 
     def log(message: str) -> None:
         if not args.quiet:

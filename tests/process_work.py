@@ -28,8 +28,8 @@ from repartition import Allocation, allocate, keys
 TIMEOUT = 60
 """Seconds any one wait may take: a hang fails instead of blocking."""
 
-STEPS, CONSUMERS = 1_500, 400
-"""600,000 cells: more than 2 x ``MIN_CELLS_PER_THREAD``, so that kernels are split."""
+STEPS, CONSUMERS = 3_000, 400
+"""1,200,000 cells: more than 2 x ``MIN_CELLS_PER_THREAD``, so that kernels are split."""
 
 CASES = list(range(6))
 """Seeds; each picks data and a key (see :func:`case`)."""

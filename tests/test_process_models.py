@@ -6,9 +6,9 @@ its kernels (the case that used to kill the child under Numba's OpenMP layer), w
 and a local Dask cluster (2 worker processes of 1 thread) returning ``Allocation`` objects.
 Each compares its results, bit for bit, with the parent's. The process models run in one
 fresh parent process (``process_work.py``), as a server's would: a pytest process has
-imported and run much else, such as Numba's OpenMP threads (``kernels.full_dynamic`` still
-uses them; a forked child of a process that did dies when it runs them, the last test).
-Every wait has a timeout, so a hang fails instead of blocking.
+imported and run much else. No kernel uses Numba's OpenMP threads (a forked child of a
+process that did died when it ran them: the last test checks FullDynamic, the last kernel
+converted). Every wait has a timeout, so a hang fails instead of blocking.
 """
 
 from __future__ import annotations
@@ -25,9 +25,18 @@ import pytest
 
 import process_work
 import repartition
+from repartition.kernels import threads as kernel_threads
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+
+
+def test_the_cases_are_large_enough_for_the_kernels_to_be_split() -> None:
+    cells = process_work.STEPS * process_work.CONSUMERS
+    assert kernel_threads.parts_for(process_work.STEPS, cells) == min(
+        2, kernel_threads.get_threads()
+    )
+    assert cells >= 2 * kernel_threads.MIN_CELLS_PER_THREAD
 
 
 def run_parent(*arguments: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:

@@ -236,7 +236,7 @@ def economic_greedy(
     before = (higher * consumption[:, None, :]).sum(axis=2)
     group = (equal * consumption[:, None, :]).sum(axis=2)
     left = production_total[:, None] - before
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # clipped to [0, 1]
         fraction = np.where(group > 0, np.clip(left / group, 0.0, 1.0), 0.0)
     served = value > 0 if not serve_zero else value >= 0
     allocated: Array = np.where(served, consumption * fraction, 0.0)

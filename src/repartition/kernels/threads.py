@@ -34,10 +34,15 @@ from typing import Any
 
 __all__ = ["MIN_CELLS_PER_THREAD", "available_threads", "get_threads", "run_ranges", "threads"]
 
-MIN_CELLS_PER_THREAD = 1 << 18
-"""Least work (cells: steps x members) worth handing to another thread. A hand-off costs
-tens of microseconds; below this a kernel runs in the calling thread (a month of 33 members
-is 47,520 cells). See docs/performance.md, "Threads and processes"."""
+MIN_CELLS_PER_THREAD = 1 << 19
+"""Least work (cells: steps x members) worth handing to each thread: a problem is split in
+as many parts as it holds this many cells, at most one per thread, so that a split needs
+twice this (1,048,576 cells: a year at 30 min of 60 members). A kernel that does more per
+cell than one pass (the row-major water-filling) counts its work as a multiple of its
+cells. Measured (``benchmarks/threads.py``, *When a second thread pays*): two threads cost
+more than one below about a million cells for Prorata and Dynamic (a year of 33 members:
+1.0x to 1.2x), and paid at 1.75 million (a year of 100 members: 0.64x to 1.1x). See
+docs/performance.md, "Threads and processes"."""
 
 _CHOSEN: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "repartition_threads", default=None

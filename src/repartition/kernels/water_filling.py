@@ -32,6 +32,11 @@ from repartition.kernels.layout import run_pooled
 from repartition.kernels.members import CHUNKS, chunk_bounds
 from repartition.kernels.threads import run_ranges
 
+ROW_WORK = 4
+"""The row-major water-filling's work per cell, in passes, for the threads' threshold
+(:data:`repartition.kernels.threads.MIN_CELLS_PER_THREAD`): it reads a row 2 to 6 times,
+and two threads paid from a year of 33 members (0.69x) where they did not for Prorata."""
+
 __all__ = [
     "EXACT",
     "MAX_LEVEL_PASSES",
@@ -210,7 +215,7 @@ def water_filling_rows(
     run_ranges(
         _water_filling_steps,
         consumption.shape[0],
-        consumption.size,
+        consumption.size * ROW_WORK,
         *(consumption, production, production_total, coefficients, rounds),
         *(allocated, grid_supply, self_consumed, surplus, passes),
     )
