@@ -75,8 +75,26 @@ def test_huge_values_give_a_typed_error_or_results_that_keep_the_invariants(
     assert np.isfinite(A).all()
     assert (A >= 0).all()
     assert (A <= C).all()
-    # A ratio P_tot / sum C below the smallest normal float (1e308 kWh against 1e-8 kWh)
-    # keeps fewer digits: AUTOCONS may then exceed the production by about 1e-11 of it.
+    # Sums of values this far apart round: AUTOCONS may exceed the production by a few units
+    # in the last place (a subnormal prorata ratio is computed another way, tested below).
     with np.errstate(over="ignore"):  # the bound itself may round up to inf
         assert (A.sum(axis=1) <= P.sum(axis=1) * (1 + 1e-9)).all()
     np.testing.assert_allclose(result.self_consumed + result.surplus, P, rtol=1e-12)
+
+
+@pytest.mark.parametrize("layout", ["rows", "members"])
+@pytest.mark.parametrize("name", ["prorata", "dynamic, no key sent"])
+def test_a_subnormal_prorata_ratio_keeps_every_digit(layout, name) -> None:
+    # Found by the property test above: P_tot / sum C = 4.9e-324, the smallest subnormal,
+    # which keeps one bit; C * ratio then gave away up to twice the production.
+    C = np.array([[0.0, 0.0, 6.362086024550062e307], [0.0, 1.0, 0.0], [1e300, 2e300, 3e300]])
+    C = np.asfortranarray(C) if layout == "members" else np.ascontiguousarray(C)
+    P = np.array([[0.0, 3.1432881374736066e-16], [0.0, 0.5], [1e-20, 0.0]])
+    key = keys.Prorata() if name == "prorata" else keys.Dynamic(np.full(C.shape, np.nan))
+    result = allocate_arrays(C, P, key)
+    produced = P.sum(axis=1)
+    np.testing.assert_allclose(result.allocated.sum(axis=1), produced, rtol=1e-12)
+    np.testing.assert_allclose(result.allocated[2], C[2] / C[2].sum() * 1e-20, rtol=1e-12)
+    np.testing.assert_array_equal(result.grid_supply, C - result.allocated)
+    np.testing.assert_allclose(result.self_consumed + result.surplus, P, rtol=1e-12)
+    assert (result.allocated <= C).all()

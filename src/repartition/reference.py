@@ -72,7 +72,10 @@ def prorata(consumption: Array, production: Array) -> Array:
         ratio = np.where(
             consumption_total > 0, np.minimum(1.0, production_total / consumption_total), 0.0
         )
-    return consumption * ratio[:, None]
+        # A subnormal ratio keeps few digits: (C / sum C) * P_tot keeps them all.
+        tiny = (ratio > 0.0) & (ratio < np.finfo(np.float64).tiny)
+        exact = (consumption / consumption_total[:, None]) * production_total[:, None]
+    return np.where(tiny[:, None], exact, consumption * ratio[:, None])
 
 
 # --- kernels.static -----------------------------------------------------------------------

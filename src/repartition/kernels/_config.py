@@ -10,6 +10,11 @@ keys, and the comparisons that detect it must survive compilation.
 
 Kernels never read mutable module globals: the cache would freeze their values.
 
+A function compiled as the callee of another inherits the options it does not set itself
+(Numba's ``inherit_if_not_set``: ``fastmath``, ``error_model``): a helper that must run without
+fastmath says ``fastmath=False``, or a fastmath caller would compile it, and cache it, with
+the caller's flags (a quotient of huge numbers then came out infinite).
+
 A hot loop runs from 0 over a slice (``part = values[start:stop]``, then ``for position in
 range(part.size)``), not from ``start`` to ``stop`` over the whole array: Numba's index may
 be negative (it then counts from the end), and LLVM can prove it is not, and drop the test
@@ -61,17 +66,17 @@ pooled production, whose sums run in the order written."""
 exact_serial_kernel = numba.njit(cache=True, fastmath=EXACT_FASTMATH, nogil=True, inline="always")
 """Decorator for the water-filling row helpers."""
 
-strict_range_kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
+strict_range_kernel = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
 """:data:`range_kernel` without any fastmath: the "optimal" prosumer key sums each step's
 terms in the same order in both memory layouts, so that both find the same rounds to the
 last bit."""
 
-strict_serial_kernel = numba.njit(cache=True, nogil=True)
+strict_serial_kernel = numba.njit(cache=True, nogil=True, fastmath=False)
 """Decorator for the row helpers of :data:`strict_range_kernel` kernels. Not inlined by
 Numba (LLVM still may): inlining these nested helpers into each other made one kernel take
 28 s to compile."""
 
-strict_inline_kernel = numba.njit(cache=True, nogil=True, inline="always")
+strict_inline_kernel = numba.njit(cache=True, nogil=True, inline="always", fastmath=False)
 """Decorator for the few-line helpers of :data:`strict_range_kernel` kernels that run in
 their innermost loops, which must vectorise."""
 

@@ -20,7 +20,7 @@ from repartition.kernels._config import range_kernel
 from repartition.kernels.attribution import attribute_row, attribute_steps
 from repartition.kernels.layout import Outputs, like, run_pooled
 from repartition.kernels.members import CHUNKS, chunk_bounds, member_sums, sum_chunks
-from repartition.kernels.prorata import prorata_ratio, prorata_row
+from repartition.kernels.prorata import exact_tiny_ratios, prorata_ratio, prorata_row
 from repartition.kernels.threads import run_ranges
 
 __all__ = ["dynamic_members", "dynamic_rows", "run"]
@@ -169,6 +169,11 @@ def dynamic_members(
         grid_supply_by_member,
         chunks,
     )
+    if consumption_total is not None:  # some steps fell back to prorata
+        exact_tiny_ratios(
+            consumption_by_member, consumption_total, production_total, ratio,
+            allocated_by_member, grid_supply_by_member, allocated_total,
+        )  # fmt: skip
     attribute_steps(production, production_total, allocated_total, self_consumed, surplus)
 
 

@@ -18,15 +18,29 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.kernels._config import range_kernel, serial_kernel
+from repartition.kernels._config import range_kernel, serial_kernel, strict_serial_kernel
 from repartition.kernels.attribution import attribute_row, attribute_steps
 from repartition.kernels.layout import Outputs, run_pooled
 from repartition.kernels.members import CHUNKS, chunk_bounds, member_sums, sum_chunks
 from repartition.kernels.threads import run_ranges
 
-__all__ = ["prorata_members", "prorata_ratio", "prorata_row", "prorata_rows", "run"]
+__all__ = [
+    "SMALLEST_NORMAL",
+    "exact_tiny_ratios",
+    "prorata_members",
+    "prorata_ratio",
+    "prorata_row",
+    "prorata_rows",
+    "run",
+]
 
 Array = NDArray[np.float64]
+
+SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)
+"""2**-1022. A ratio ``P_tot / sum_i C`` below it is subnormal and keeps few digits (the
+smallest one keeps one bit): ``C * ratio`` could then give away up to twice the production.
+On such steps (a tiny production against an enormous consumption) the shares are computed as
+``(C / sum_i C) * P_tot`` instead, which keeps every digit."""
 
 
 # --- row-major: (steps, consumers) --------------------------------------------------------
@@ -47,10 +61,28 @@ def prorata_row(consumption, t, production_total, allocated, grid_supply):  # ty
     ratio = 1.0
     if consumption_total > production_total:  # implies consumption_total > 0
         ratio = production_total / consumption_total
+        if 0.0 < ratio < SMALLEST_NORMAL:
+            return _tiny_ratio_row(
+                consumption, t, consumption_total, production_total, allocated, grid_supply
+            )
     allocated_total = 0.0
     for i in range(consumption.shape[1]):
         c = consumption[t, i]
         share = c * ratio
+        allocated[t, i] = share
+        grid_supply[t, i] = c - share
+        allocated_total += share
+    return allocated_total
+
+
+@strict_serial_kernel  # not inlined, no fastmath: the quotient and product as written
+def _tiny_ratio_row(consumption, t, consumption_total, production_total, allocated, grid_supply):  # type: ignore[no-untyped-def]
+    """Row ``t`` of :func:`prorata_row` when its ratio is subnormal (:data:`SMALLEST_NORMAL`):
+    ``A = (C / sum_i C) * P_tot``; returns ``sum_i A[t, i]``."""
+    allocated_total = 0.0
+    for i in range(consumption.shape[1]):
+        c = consumption[t, i]
+        share = (c / consumption_total) * production_total
         allocated[t, i] = share
         grid_supply[t, i] = c - share
         allocated_total += share
@@ -161,7 +193,37 @@ def prorata_members(
     allocated_total = _prorata_shares(
         consumption_by_member, ratio, allocated_by_member, grid_supply_by_member, chunks
     )
+    exact_tiny_ratios(
+        consumption_by_member, consumption_total, production_total, ratio,
+        allocated_by_member, grid_supply_by_member, allocated_total,
+    )  # fmt: skip
     attribute_steps(production, production_total, allocated_total, self_consumed, surplus)
+
+
+def exact_tiny_ratios(
+    consumption_by_member: Array,
+    consumption_total: Array,
+    production_total: Array,
+    ratio: Array,
+    allocated_by_member: Array,
+    grid_supply_by_member: Array,
+    allocated_total: Array,
+) -> None:
+    """Recompute, in place, the member-major steps whose prorata ``ratio`` is subnormal
+    (:data:`SMALLEST_NORMAL`) as ``A = (C / sum_i C) * P_tot``, with their ``sum_i A``.
+
+    Such steps are rare (a tiny production against an enormous consumption): NumPy does
+    them after the kernel, which stays one multiplication per value. NaN ratios (steps
+    with a key of their own, for the dynamic key) are left alone.
+    """
+    steps = np.flatnonzero((ratio > 0.0) & (ratio < SMALLEST_NORMAL))
+    if steps.size == 0:
+        return
+    consumption = consumption_by_member[:, steps]
+    shares = (consumption / consumption_total[steps]) * production_total[steps]
+    allocated_by_member[:, steps] = shares
+    grid_supply_by_member[:, steps] = consumption - shares
+    allocated_total[steps] = shares.sum(axis=0)
 
 
 # --- either layout ------------------------------------------------------------------------

@@ -290,7 +290,9 @@ def _level_sums(
         *(consumption_by_member, coefficients, numerator, denominator),
         *(saturated_energy, unsaturated_key, saturated, chunks),
     )
-    return _add_chunks(saturated_energy), _add_chunks(unsaturated_key), _add_chunks(saturated)
+    # Counts add up exactly in any order: NumPy's sum, and one compiled signature (float64)
+    # for _add_chunks.
+    return _add_chunks(saturated_energy), _add_chunks(unsaturated_key), saturated.sum(axis=0)
 
 
 @exact_range_kernel
