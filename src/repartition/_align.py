@@ -277,6 +277,10 @@ def _stored(values: Array, lines: bool) -> Array:
     return contiguous(values)
 
 
+ROW_SUM_ADVICE = "Scale that row down; when rounding keys for the DSO, round down."
+"""How a message about a row of coefficients summing above 1 ends, unless a key says otherwise."""
+
+
 def checked_rows(
     values: Array,
     axis: Axis,
@@ -284,7 +288,7 @@ def checked_rows(
     *,
     allow_missing_rows: bool,
     exactly_one: bool = False,
-    advice: str = "Scale that row down; when rounding keys for the DSO, round down.",
+    advice: str = ROW_SUM_ADVICE,
 ) -> Array:
     """Range, NaN and row-sum checks of a steps x consumers coefficient table, in one read.
 
@@ -334,7 +338,7 @@ def _check_row_sums(
     key: str,
     *,
     exactly_one: bool = False,
-    advice: str = "Scale that row down; when rounding keys for the DSO, round down.",
+    advice: str = ROW_SUM_ADVICE,
 ) -> None:
     check_sums(
         sums,

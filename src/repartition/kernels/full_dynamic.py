@@ -198,8 +198,9 @@ def _rows_blocks(  # type: ignore[no-untyped-def]
         for j in range(producers):
             if kinds[j] == MEMBERS:
                 buffer = transposed[slots[j]]
+                table, stride = tables[j], strides[j]  # one read of the list per block
                 for i in range(consumers):
-                    steps_of_member = _line(tables[j], strides[j], i, first, last)
+                    steps_of_member = _line(table, stride, i, first, last)
                     for s in range(last - first):
                         buffer[s, i] = steps_of_member[s]
         for t in range(first, last):
@@ -385,9 +386,10 @@ def _members_chunks(  # type: ignore[no-untyped-def]
                 for j in range(producers):
                     if kinds[j] == ROWS:
                         buffer = transposed[slots[j]]
+                        table, stride = tables[j], strides[j]  # one read of the list per tile
                         for s in range(width):
                             members_of_step = _line(
-                                tables[j], strides[j], first_step + s, first_member, last_member
+                                table, stride, first_step + s, first_member, last_member
                             )
                             for m in range(last_member - first_member):
                                 buffer[m, s] = members_of_step[m]
