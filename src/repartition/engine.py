@@ -16,7 +16,7 @@ from repartition.kernels.layout import read_only
 from repartition.keys import SharingKey
 from repartition.problem import Axis, Problem
 
-__all__ = ["allocate", "allocate_arrays"]
+__all__ = ["allocate", "allocate_arrays", "assemble", "labelled", "prepare"]
 
 
 def _check_key(key: Any) -> SharingKey:
@@ -151,6 +151,28 @@ def _allocate(
     consumption: pd.DataFrame, production: pd.DataFrame | pd.Series, key: SharingKey
 ) -> Allocation:
     key = _check_key(key)
+    problem = prepare(consumption, production)
+    arrays = _run(key, problem.consumption, problem.production, problem.axis)
+    return labelled(key, problem.axis, arrays)
+
+
+def prepare(consumption: pd.DataFrame, production: pd.DataFrame | pd.Series) -> Problem:
+    """The checks of :func:`allocate` on labelled energies, and the checked problem.
+
+    For the modules that solve a problem their own way (:mod:`repartition.optimize`) and
+    must refuse exactly what :func:`allocate` refuses, with the same errors.
+
+    Parameters
+    ----------
+    consumption, production : pandas.DataFrame
+        As for :func:`allocate`. [kWh per step]
+
+    Returns
+    -------
+    Problem
+        The arrays as :func:`allocate` gives them to a key (production not yet copied), and
+        their axis, with ``index`` and ``step`` set.
+    """
     consumption_frame = _inputs.as_frame(consumption, "consumption")
     production_frame = _inputs.as_frame(production, "production")
     step = _inputs.check_time_index(consumption_frame.index, "consumption")
@@ -165,8 +187,24 @@ def _allocate(
     totals = _inputs.check_energy_values(consumption_values, "consumption", consumers, axis)
     _inputs.check_energy_values(production_values, "production", producers, axis)
     axis = replace(axis, consumption_total=totals)
-    arrays = _run(key, consumption_values, production_values, axis)
-    return Allocation(key, index, step, consumers, producers, arrays)
+    return Problem(consumption_values, production_values, axis)
+
+
+def labelled(key: SharingKey, axis: Axis, arrays: AllocationArrays) -> Allocation:
+    """The :class:`Allocation` of ``arrays`` on the labelled ``axis`` of :func:`prepare`."""
+    assert axis.index is not None
+    return Allocation(key, axis.index, axis.step, axis.consumers, axis.producers, arrays)
+
+
+def assemble(
+    key: SharingKey, consumption: Any, production: Any, shares: Shares
+) -> AllocationArrays:
+    """The results of shares computed outside a key's :meth:`~SharingKey.share`, checked
+    and frozen as :func:`allocate` freezes a key's. [kWh per step]"""
+    production = read_only(np.array(production, dtype=np.float64, order="C"))
+    consumption = read_only(np.asarray(consumption, dtype=np.float64))
+    _check_shares(key, shares, consumption.shape, production.shape)
+    return AllocationArrays(consumption, production, frozen(shares))
 
 
 def allocate_arrays(

@@ -42,6 +42,10 @@ Hierarchy::
     ├── ParameterError (ValueError)            a function's or key's parameter
     │   ├── ParameterTypeError (TypeError)     of the wrong type
     │   └── TimeZoneError                      an unknown time zone
+    ├── OptimizationError                      repartition.optimize
+    │   ├── InfeasibleError (ValueError)       constraints no allocation meets
+    │   ├── UnboundedError (ValueError)        an objective without a finite optimum
+    │   └── SolverError (RuntimeError)         the solver failed or stopped early
     └── MissingExtraError (ImportError)        an optional package to install
 
 Errors about a file also carry ``path`` and, where known, ``line`` (1-based, header
@@ -71,6 +75,7 @@ __all__ = [
     "EncodingError",
     "FileFormatError",
     "IndexMismatchError",
+    "InfeasibleError",
     "IrregularStepError",
     "KeyCoefficientError",
     "MemberError",
@@ -84,13 +89,16 @@ __all__ = [
     "NonNumericCoefficientError",
     "NonNumericError",
     "NonexistentTimeError",
+    "OptimizationError",
     "ParameterError",
     "ParameterTypeError",
     "PartialKeyRowError",
     "RepartitionError",
+    "SolverError",
     "StepLengthError",
     "TimeIndexError",
     "TimeZoneError",
+    "UnboundedError",
     "UnitError",
     "UnknownMemberError",
     "UnsortedTimestampError",
@@ -326,6 +334,34 @@ class ParameterTypeError(ParameterError, TypeError):
 
 class TimeZoneError(ParameterError):
     """A time zone name that the IANA database does not know."""
+
+
+class OptimizationError(RepartitionError):
+    """An optimisation of :mod:`repartition.optimize` that has no answer to give.
+
+    Besides the culprit attributes, carries ``period`` (the horizon at fault, e.g.
+    ``"2025-03"``), ``constraint`` (the name of the constraint to relax, when one is
+    known) and ``status`` (the solver's status, when the solver was reached).
+    """
+
+    period: Any = None
+    constraint: Any = None
+    status: Any = None
+
+
+class InfeasibleError(OptimizationError, ValueError):
+    """Constraints that no allocation meets: the message says which one to relax and by
+    how much, e.g. "member 'A' cannot reach 30 % self-sufficiency in 2025-03: at most 22 %
+    is available from the pool". Checked before solving where that is cheap."""
+
+
+class UnboundedError(OptimizationError, ValueError):
+    """An objective without a finite optimum (not reachable with bounded energies; kept for
+    a solver that reports it)."""
+
+
+class SolverError(OptimizationError, RuntimeError):
+    """The solver failed, hit a limit, or returned a solution that does not check."""
 
 
 class MissingExtraError(RepartitionError, ImportError):

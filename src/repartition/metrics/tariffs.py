@@ -308,31 +308,41 @@ class RetailPrices:
 
 def retail_prices(tariffs: Tariffs, allocation: Allocation) -> RetailPrices:
     """The retail prices of ``tariffs`` on the consumers and steps of ``allocation``."""
+    return retail_prices_on(tariffs, allocation.index, allocation.consumers)
+
+
+def retail_prices_on(
+    tariffs: Tariffs, index: pd.DatetimeIndex, consumers: pd.Index
+) -> RetailPrices:
+    """The retail prices of ``tariffs`` on the steps ``index`` and the ``consumers``."""
     retail = tariffs.retail
     name = _NAMES["retail"]
     if isinstance(retail, pd.DataFrame):
-        _check_prices(retail.columns, allocation.consumers, name, "consumer")
-        rows = _step_rows(retail.index, allocation.index, name)
+        _check_prices(retail.columns, consumers, name, "consumer")
+        rows = _step_rows(retail.index, index, name)
         table = retail.to_numpy()
-        if not (
-            retail.index.equals(allocation.index) and retail.columns.equals(allocation.consumers)
-        ):
-            table = table[rows][:, retail.columns.get_indexer(allocation.consumers)]
+        if not (retail.index.equals(index) and retail.columns.equals(consumers)):
+            table = table[rows][:, retail.columns.get_indexer(consumers)]
         return RetailPrices(table, "table")
     if isinstance(retail, pd.Series) and isinstance(retail.index, pd.DatetimeIndex):
-        rows = _step_rows(retail.index, allocation.index, name)
+        rows = _step_rows(retail.index, index, name)
         return RetailPrices(retail.to_numpy()[rows], "step")
     if isinstance(retail, pd.Series):
-        return RetailPrices(_by_member(retail, allocation.consumers, name, "consumer"), "consumer")
+        return RetailPrices(_by_member(retail, consumers, name, "consumer"), "consumer")
     return RetailPrices(_flat(retail), "flat")
 
 
 def producer_prices(tariffs: Tariffs, field: str, allocation: Allocation) -> float | Array:
     """The ``local`` or ``surplus`` prices of ``tariffs``: a float, or one per producer of
     ``allocation`` in its column order. [EUR/kWh]"""
+    return producer_prices_on(tariffs, field, allocation.producers)
+
+
+def producer_prices_on(tariffs: Tariffs, field: str, producers: pd.Index) -> float | Array:
+    """The ``local`` or ``surplus`` prices of ``tariffs`` for ``producers``. [EUR/kWh]"""
     price = getattr(tariffs, field)
     if isinstance(price, pd.Series):
-        return _by_member(price, allocation.producers, _NAMES[field], "producer")
+        return _by_member(price, producers, _NAMES[field], "producer")
     return _flat(price)
 
 
