@@ -85,12 +85,17 @@ def test_every_error_is_a_repartition_error_and_a_value_error(cls):
     assert issubclass(cls, errors.RepartitionError)
     if cls is errors.MissingExtraError:  # not bad input: a package to install
         assert issubclass(cls, ImportError)
-    elif cls is not errors.RepartitionError:
+    elif cls is errors.SolverError:  # not bad input: the solver failed
+        assert issubclass(cls, RuntimeError)
+        assert issubclass(cls, errors.OptimizationError)
+    elif cls not in (errors.RepartitionError, errors.OptimizationError):
         assert issubclass(cls, ValueError)
 
 
 def test_hierarchy():
     assert len(ERROR_CLASSES) == len(errors.__all__)
+    for cls in (errors.InfeasibleError, errors.UnboundedError, errors.SolverError):
+        assert issubclass(cls, errors.OptimizationError)
     assert issubclass(errors.NonNumericError, TypeError)
     assert issubclass(errors.NonNumericError, errors.DataError)
     for cls in (errors.MissingValueError, errors.NonFiniteError, errors.NegativeEnergyError):
