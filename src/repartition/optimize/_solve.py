@@ -549,17 +549,17 @@ def _top_up(allocated: Array, horizon: Horizon, upper: Array, pool: Array) -> No
             allocated[:, i] += room * min(1.0, missing / room.sum())
         missing = wanted[i] - allocated[:, i].sum()
         if missing > 0:
-            _transfer(allocated, i, missing, wanted, upper)
+            _transfer(allocated, int(i), float(missing), wanted, upper)
     np.minimum(allocated, upper, out=allocated)
 
 
-def _transfer(allocated: Array, i: int, missing: float, wanted: Array, lower_of: Array) -> None:
+def _transfer(allocated: Array, i: int, missing: float, wanted: Array, bound: Array) -> None:
     """Move ``missing`` kWh to consumer ``i`` from consumers above their floors, at steps
-    where ``i`` has room under its bound (``lower_of`` is the upper bound table)."""
+    where ``i`` has room under its upper ``bound``."""
     spare = allocated.sum(axis=0) - wanted
     spare[i] = 0.0
-    for t in np.argsort(allocated[:, i] - lower_of[:, i]):
-        room = lower_of[t, i] - allocated[t, i]
+    for t in np.argsort(allocated[:, i] - bound[:, i]):
+        room = bound[t, i] - allocated[t, i]
         if room <= 0 or missing <= 0:
             break
         for j in np.argsort(-allocated[t]):
