@@ -409,3 +409,30 @@ def test_every_objective_keeps_the_invariants(seed, objective):
     }[objective]
     result = optimize(consumption, production, chosen[0], storage=chosen[1])
     check_invariants(result.allocation)
+
+
+def test_months_solved_in_parallel_threads_give_the_serial_result():
+    import repartition
+
+    index = pd.date_range("2025-01-01", "2025-04-01", freq="h", tz="Europe/Paris", inclusive="left")
+    rng = np.random.default_rng(9)
+    C = rng.uniform(0.1, 1, (len(index), 4))
+    P = (np.clip(np.sin((index.hour.to_numpy() - 7) / 12 * np.pi), 0, None) * 2)[:, None]
+    consumption, production = frames(C, P, index)
+    tariffs = Tariffs(
+        retail=pd.Series([0.3, 0.25, 0.2, 0.15], index=consumption.columns), local=0.1, surplus=0.05
+    )
+    arguments = (consumption, production, MaxSavings(tariffs), [MinSelfSufficiency(0.2)])
+    with repartition.threads(1):
+        serial = optimize(*arguments)
+    with repartition.threads(2):
+        parallel = optimize(*arguments)
+    np.testing.assert_array_equal(
+        serial.allocation.allocated.to_numpy(), parallel.allocation.allocated.to_numpy()
+    )
+    # A month that cannot meet its floor is the error raised, with its period.
+    C[index.month == 2, 0] = 50.0
+    consumption, production = frames(C, P, index)
+    with repartition.threads(2), pytest.raises(errors.InfeasibleError) as caught:
+        optimize(consumption, production, MaxSelfConsumption(), [MinSelfSufficiency(0.2)])
+    assert caught.value.period == "2025-02"

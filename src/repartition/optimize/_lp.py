@@ -51,8 +51,9 @@ class LinearProgram:
         return len(self.row_lower), len(self.cost)
 
     def columns_format(self) -> tuple[NDArray[np.int32], NDArray[np.int32], Array]:
-        """(start, index, value) of ``A`` by columns, rows increasing within a column."""
-        order = np.lexsort((self.rows, self.columns))
+        """(start, index, value) of ``A`` by columns, in the order the entries were given
+        within a column (the builder gives each column's rows in increasing order)."""
+        order = np.argsort(self.columns, kind="stable")  # a radix sort for integers
         counts = np.bincount(self.columns, minlength=len(self.cost))
         start = np.zeros(len(self.cost) + 1, dtype=np.int64)
         np.cumsum(counts, out=start[1:])
@@ -141,21 +142,28 @@ def new_highs(lp: LinearProgram, options: dict[str, Any] | None = None) -> Any:
         status = highs.setOptionValue(name, value)
         if status != highspy.HighsStatus.kOk:
             raise errors.ParameterError(f"HiGHS does not take the option {name}={value!r}.")
-    model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = len(lp.cost), len(lp.row_lower)
-    model.col_cost_ = lp.cost
-    model.col_lower_ = lp.lower
-    model.col_upper_ = lp.upper
-    model.row_lower_ = lp.row_lower
-    model.row_upper_ = lp.row_upper
-    model.offset_ = lp.offset
-    model.sense_ = highspy.ObjSense.kMaximize
-    start, index, value = lp.columns_format()
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_ = start
-    model.a_matrix_.index_ = index
-    model.a_matrix_.value_ = value
-    highs.passModel(model)
+    begin, index, value = lp.columns_format()
+    # The overload that takes NumPy arrays as they are: assigning them to a HighsLp's
+    # fields converts them element by element (0.27 s at a month x 1,000 consumers).
+    status = highs.passModel(
+        len(lp.cost),
+        len(lp.row_lower),
+        len(value),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMaximize),
+        float(lp.offset),
+        np.ascontiguousarray(lp.cost, dtype=np.float64),
+        np.ascontiguousarray(lp.lower, dtype=np.float64),
+        np.ascontiguousarray(lp.upper, dtype=np.float64),
+        np.ascontiguousarray(lp.row_lower, dtype=np.float64),
+        np.ascontiguousarray(lp.row_upper, dtype=np.float64),
+        begin[:-1],  # the C API takes the starts without the end
+        index,
+        value,
+        np.zeros(len(lp.cost), dtype=np.int32),  # every column continuous
+    )
+    if status == highspy.HighsStatus.kError:
+        raise errors.SolverError("HiGHS refused the linear program (passModel).")
     return highs
 
 
