@@ -529,6 +529,7 @@ def _solve_program(
         second.seconds += first.seconds
         second.objective = level
         second.gap = max(first.gap or 0.0, second.gap or 0.0)
+        second.details["level_bound"] = first.details.get("dual_bound")
         return second.x, layout, second, lp.shape[1], lp.shape[0]
     solved = _lp.solve_highs(lp, options)
     if solved.status != "Optimal":
@@ -576,6 +577,17 @@ def _transfer(allocated: Array, i: int, missing: float, wanted: Array, bound: Ar
             room -= moved
             if missing <= 0 or room <= 0:
                 break
+
+
+def _certified_gap(solved: _lp.Solved, value: float, plan: Plan) -> float | None:
+    """The duality gap of the *cleaned* solution: the solver's dual bound (weak duality, so
+    valid whatever its tolerances) minus the value of what is returned, relative to
+    ``max(1, |value|)``. For MaxMinFairness, that of the smallest rate (stage 1)."""
+    key = "level_bound" if plan.fairness is not None else "dual_bound"
+    bound = solved.details.get(key)
+    if bound is None or not np.isfinite(value):
+        return solved.gap
+    return max(0.0, float(bound) - value) / max(1.0, abs(value))
 
 
 def _check_floors(allocated: Array, horizon: Horizon, period: str, tables: _Tables) -> None:
@@ -774,7 +786,7 @@ def solve(problem: Problem, plan: Plan, *, progress: bool = False) -> Solution:
             second,
             built - begun + (time.perf_counter() - built - solved.seconds),
             solved.seconds,
-            solved.gap,
+            _certified_gap(solved, value, plan),
             columns,
             row_count,
         )
