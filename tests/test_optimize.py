@@ -436,3 +436,65 @@ def test_months_solved_in_parallel_threads_give_the_serial_result():
     with repartition.threads(2), pytest.raises(errors.InfeasibleError) as caught:
         optimize(consumption, production, MaxSelfConsumption(), [MinSelfSufficiency(0.2)])
     assert caught.value.period == "2025-02"
+
+
+def test_ranked_producers_sell_the_cheapest_surplus_first():
+    # Two producers of 2 kWh, one consumer of 2 kWh. The first producer's surplus is paid
+    # 0.13, the second's 0.05: the consumer should take the second's energy (the members'
+    # bills then lose 0.05 x 2 of surplus revenue, not 0.13 x 2). Pooled, it takes 1 + 1.
+    consumption, production = frames([[2.0]], [[2.0, 2.0]])
+    surplus = pd.Series([0.13, 0.05], index=production.columns)
+    tariffs = Tariffs(retail=0.25, local=0.10, surplus=surplus)
+    pooled = optimize(consumption, production, MinBills(tariffs))
+    ranked = optimize(consumption, production, MinBills(tariffs, rank_producers=True))
+    assert ranked.objective == pytest.approx(2 * (0.25 - 0.05), abs=1e-9)
+    assert pooled.objective == pytest.approx(2 * 0.25 - (0.13 + 0.05), abs=1e-9)
+    np.testing.assert_allclose(ranked.allocation.self_consumed.iloc[0], [0.0, 2.0], atol=1e-9)
+    assert set(ranked.full_dynamic) == set(production.columns)
+    check_invariants(ranked.allocation)
+
+
+def test_ranked_producers_equal_an_independent_lp_with_floors():
+    rng = np.random.default_rng(11)
+    C = rng.uniform(0, 2, (6, 3))
+    P = rng.uniform(0, 2, (6, 2))
+    consumption, production = frames(C, P)
+    surplus = pd.Series([0.04, 0.12], index=production.columns)
+    retail = pd.Series([0.3, 0.2, 0.15], index=consumption.columns)
+    tariffs = Tariffs(retail=retail, local=0.1, surplus=surplus)
+    floor = 0.2
+    result = optimize(
+        consumption,
+        production,
+        MinBills(tariffs, rank_producers=True),
+        [MinSelfSufficiency(floor)],
+        horizon=None,
+    )
+    # linprog over A[t, j, i], flattened (t, j, i).
+    T, J, N = 6, 2, 3
+    value = retail.to_numpy()[None, None, :] - surplus.to_numpy()[None, :, None]
+    value = np.broadcast_to(value, (T, J, N)).ravel()
+    rows, bounds = [], []
+    for t in range(T):
+        for j in range(J):
+            row = np.zeros((T, J, N))
+            row[t, j, :] = 1
+            rows.append(row.ravel())
+            bounds.append(P[t, j])
+        for i in range(N):
+            row = np.zeros((T, J, N))
+            row[t, :, i] = 1
+            rows.append(row.ravel())
+            bounds.append(C[t, i])
+    for i in range(N):
+        row = np.zeros((T, J, N))
+        row[:, :, i] = -1
+        rows.append(row.ravel())
+        bounds.append(-floor * C[:, i].sum())
+    expected = linprog(
+        -value, A_ub=np.array(rows), b_ub=np.array(bounds), bounds=(0, None), method="highs"
+    )
+    assert result.objective == pytest.approx(-expected.fun, rel=1e-7)
+    received = result.allocation.allocated.to_numpy().sum(axis=0)
+    assert (received >= floor * C.sum(axis=0) - 1e-9).all()
+    check_invariants(result.allocation)

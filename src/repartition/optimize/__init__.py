@@ -54,6 +54,29 @@ from repartition.optimize.objectives import (
 from repartition.optimize.result import OptimizationResult
 from repartition.optimize.storage import Storage
 
+
+def _optimize_ranked(
+    consumption: Any, production_frame: Any, problem: Any, checked: Any, progress: bool
+) -> OptimizationResult:
+    """MinBills(rank_producers=True): per-producer flows, as a full dynamic key."""
+    from repartition.keys import FullDynamic
+    from repartition.optimize._ranked import solve_ranked
+
+    solution = solve_ranked(problem, checked, progress=progress)
+    axis = problem.axis
+    production = np.asarray(problem.production)
+    tables = {}
+    for j, producer in enumerate(axis.producers):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = np.where(
+                production[:, j : j + 1] > 0, solution.flows[j] / production[:, j : j + 1], 0.0
+            )
+        tables[producer] = pd.DataFrame(shares, index=axis.index, columns=axis.consumers)
+    # The DSO's rule applied to the key: the allocation it gives (the optimum, to rounding).
+    allocation = engine.allocate(consumption, production_frame, FullDynamic(tables))
+    return OptimizationResult(allocation, tuple(solution.reports), None, tables)
+
+
 __all__ = [
     "ClosestToReference",
     "MaxMinFairness",
@@ -136,8 +159,10 @@ def optimize(
 
     checked = make_plan(key.objective, key.constraints, storage, horizon, key.solver_options)
     problem = engine.prepare(consumption, production)
-    solution = solve(problem, checked, progress=progress)
     axis = problem.axis
+    if checked.ranked:
+        return _optimize_ranked(consumption, production, problem, checked, progress)
+    solution = solve(problem, checked, progress=progress)
     if storage is None:
         shares = pooled_shares(problem.consumption, problem.production, solution.allocated)
         arrays = engine.assemble(key, problem.consumption, problem.production, shares)

@@ -61,6 +61,11 @@ class Plan:
         return None
 
     @property
+    def ranked(self) -> bool:
+        """One variable per producer: a full dynamic key (MinBills(rank_producers=True))."""
+        return any(isinstance(o, MinBills) and o.rank_producers for o in self.objectives)
+
+    @property
     def separable(self) -> bool:
         """Nothing couples steps or cells: the exact greedy kernel solves it."""
         return (
@@ -68,6 +73,7 @@ class Plan:
             and self.storage is None
             and self.fairness is None
             and self.distance is None
+            and not self.ranked
         )
 
     def references(self) -> tuple[SharingKey, ...]:
@@ -141,6 +147,23 @@ def plan(
         isinstance(o, ClosestToReference) and o.norm == "l2" for o in objectives
     ):
         raise errors.ParameterError("ClosestToReference(norm='l2') takes no storage.")
+    if any(isinstance(o, MinBills) and o.rank_producers for o in objectives):
+        others = [
+            o
+            for o in objectives
+            if not isinstance(o, MaxSavings | MaxSelfConsumption | MinBills)
+            or (isinstance(o, MinBills) and o.deviation_price)
+        ]
+        if (
+            others
+            or storage is not None
+            or any(not isinstance(c, MinSelfSufficiency) for c in checked)
+        ):
+            raise errors.ParameterError(
+                "MinBills(rank_producers=True) combines with MaxSavings, MaxSelfConsumption "
+                "and MinSelfSufficiency only (no deviation price, reference band, pool cap, "
+                "fairness or storage in this version)."
+            )
     if horizon is not None and not isinstance(horizon, str):
         raise errors.ParameterTypeError(
             f"horizon must be a pandas frequency ('MS' for calendar months, 'W', 'D', ...) "

@@ -102,6 +102,13 @@ class MinBills:
         over steps and consumers) [EUR/kWh]; 0 leaves only the bounds.
     weight : float
         Its weight when combined with other objectives.
+    rank_producers : bool
+        Choose which producer sells to whom (the cheapest surplus first), as the paper does:
+        one variable per producer, consumer and step, and the result is a **full dynamic
+        key** (one key file per producer). ``False`` (the default): the DSO's pooled
+        attribution of a dynamic key, where every producer sells the same share of its
+        production. With it, only ``MinSelfSufficiency`` constraints, no reference band, no
+        deviation price, no storage.
 
     References
     ----------
@@ -113,9 +120,14 @@ class MinBills:
     reference: SharingKey = field(default_factory=Prorata)
     deviation_price: float = 0.0
     weight: float = 1.0
+    rank_producers: bool = False
 
     def __post_init__(self) -> None:
         _tariffs(self.tariffs, "MinBills")
+        if not isinstance(self.rank_producers, bool):
+            raise errors.ParameterTypeError(
+                f"rank_producers must be True or False, not {self.rank_producers!r}."
+            )
         _key(self.reference, "MinBills' reference")
         price = self.deviation_price
         if isinstance(price, bool) or not isinstance(price, int | float) or not price >= 0:
