@@ -33,6 +33,7 @@ from repartition.optimize._solve import (
     _retail,
     _run_horizons,
     _Tables,
+    highs_options,
     horizons,
 )
 from repartition.optimize.objectives import MaxSavings, MaxSelfConsumption, MinBills
@@ -139,7 +140,7 @@ def solve_ranked(problem: Problem, plan: Plan, *, progress: bool = False) -> Ran
             entries=np.ones(n * len(entries)),
         )
         built = time.perf_counter()
-        solved = _lp.solve_highs(lp, dict(plan.solver_options))
+        solved = _lp.solve_highs(lp, highs_options(plan))
         if solved.status != "Optimal":
             raise _infeasible(
                 f"no per-producer allocation meets every constraint in {period} "

@@ -30,6 +30,7 @@ from repartition.keys import Prorata, SharingKey
 from repartition.metrics.tariffs import producer_prices_on, retail_prices_on
 from repartition.optimize import _lp
 from repartition.optimize._build import Fairness, Horizon, Layout, build
+from repartition.optimize._flow import solve_transport
 from repartition.optimize._plan import Plan
 from repartition.optimize.constraints import MaxPoolShare, MinSelfSufficiency, ReferenceBounds
 from repartition.optimize.objectives import (
@@ -431,7 +432,7 @@ def _elastic_floors(lp: _lp.LinearProgram, floor_rows: NDArray[np.int64], option
         columns=np.concatenate([lp.columns, first + np.arange(count)]),
         entries=np.concatenate([lp.entries, np.ones(count)]),
     )
-    solved = _lp.solve_highs(elastic, options)
+    solved = _lp.solve_highs(elastic, options)  # options: HiGHS's own
     if solved.status != "Optimal":
         return np.full(count, np.nan)
     return solved.x[first:]
@@ -483,7 +484,7 @@ def _solve_program(
 ) -> tuple[Array, Layout, _lp.Solved, int, int]:
     """Build and solve one horizon's program; (x, layout, solved, columns, rows)."""
     lp, layout = build(horizon)
-    options = dict(plan.solver_options)
+    options = highs_options(plan)
     distance = plan.distance
     if square_target is not None:
         assert distance is not None
@@ -577,6 +578,23 @@ def _transfer(allocated: Array, i: int, missing: float, wanted: Array, bound: Ar
             room -= moved
             if missing <= 0 or room <= 0:
                 break
+
+
+def highs_options(plan: Plan) -> dict[str, Any]:
+    """The solver options meant for HiGHS (``"flow"`` is repartition's own)."""
+    return {name: value for name, value in plan.solver_options.items() if name != "flow"}
+
+
+def _flowable(plan: Plan, horizon: Horizon) -> bool:
+    """The horizon is a transportation problem (docs/optimize.md, "the flow route")."""
+    return (
+        bool(plan.solver_options.get("flow", True))
+        and plan.fairness is None
+        and plan.distance is None
+        and plan.storage is None
+        and horizon.community_floor is None
+        and not np.any(horizon.lower > 0)
+    )
 
 
 def _certified_gap(solved: _lp.Solved, value: float, plan: Plan) -> float | None:
@@ -729,11 +747,25 @@ def solve(problem: Problem, plan: Plan, *, progress: bool = False) -> Solution:
         )
         secondary = _secondary_cost(plan, tables, rows) if plan.fairness is not None else None
         built = time.perf_counter()
-        x, layout, solved, columns, row_count = _solve_program(
-            horizon, plan, tables, period, secondary, target if square else None
-        )
         pool = tables.production_total[rows].copy()
-        if storage is not None:
+        routed = None
+        if _flowable(plan, horizon):
+            routed = solve_transport(
+                np.broadcast_to(cost, horizon.consumption.shape),
+                upper,
+                pool,
+                floors if floors is not None else np.zeros(consumers),
+                highs_options(plan),
+            )
+        if routed is not None:
+            flow_result, solved = routed
+            columns, row_count = int((upper > 0).sum()), len(pool) + consumers
+            result = _clean(flow_result, lower, upper, pool)
+        else:
+            x, layout, solved, columns, row_count = _solve_program(
+                horizon, plan, tables, period, secondary, target if square else None
+            )
+        if routed is None and storage is not None:
             assert schedule is not None
             parts = layout.storage_schedule(x)
             assert parts is not None
@@ -741,7 +773,8 @@ def solve(problem: Problem, plan: Plan, *, progress: bool = False) -> Solution:
             for whole, part in zip(schedule, (charge, discharge, state), strict=True):
                 whole[rows] = part
             pool = np.maximum(pool + discharge - charge, 0.0)
-        result = _clean(layout.allocation(x), lower, upper, pool)
+        if routed is None:
+            result = _clean(layout.allocation(x), lower, upper, pool)
         _top_up(result, horizon, upper, pool)
         result = _clean(result, lower, upper, pool)
         _check_floors(result, horizon, period, tables)
