@@ -113,8 +113,8 @@ def _restricted(
         columns=np.tile(np.arange(n, dtype=np.int64), 2),
         entries=np.ones(2 * n),
     )
-    # The dual simplex: a small program, and a vertex's duals.
-    return _lp.solve_highs(lp, {"solver": "simplex", **dict(options)}), fixed, t, i
+    # HiGHS's interior point with its crossover: a vertex, so duals that price every cell.
+    return _lp.solve_highs(lp, dict(options)), fixed, t, i
 
 
 def dual_bound(
