@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from repartition import _optional, errors
 from repartition.optimize import _lp
+from repartition.optimize._build import Horizon, build
 
 __all__ = ["UNIT", "solve_transport"]
 
@@ -99,20 +100,20 @@ def _restricted(
     options: Any,
 ) -> tuple[_lp.Solved, Array, NDArray[np.int64], NDArray[np.int64]]:
     """The program on the free cells, the others fixed (``full``: at capacity, else 0)."""
-    steps, consumers = upper.shape
     fixed = np.where(full, upper, 0.0)
-    t, i = np.nonzero(free)
-    n = len(t)
-    lp = _lp.LinearProgram(
-        cost=value[t, i],
-        lower=np.zeros(n),
-        upper=upper[t, i],
-        row_lower=np.concatenate([np.full(steps, -_lp.INFINITY), floors - fixed.sum(axis=0)]),
-        row_upper=np.concatenate([pool - fixed.sum(axis=1), np.full(consumers, _lp.INFINITY)]),
-        rows=np.concatenate([t, steps + i]).astype(np.int64),
-        columns=np.tile(np.arange(n, dtype=np.int64), 2),
-        entries=np.ones(2 * n),
+    # The horizon's own program (_build), on the free cells, with what the fixed ones
+    # already take out of the pool and give the floors.
+    lp, layout = build(
+        Horizon(
+            consumption=upper,
+            production_total=pool - fixed.sum(axis=1),
+            cost=value,
+            lower=np.zeros(1),
+            upper=np.where(free, upper, 0.0),
+            floors=floors - fixed.sum(axis=0),
+        )
     )
+    t, i = layout.steps, layout.members
     # HiGHS's interior point with its crossover: a vertex, so duals that price every cell.
     return _lp.solve_highs(lp, dict(options)), fixed, t, i
 

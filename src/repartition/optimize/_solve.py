@@ -540,13 +540,15 @@ def _solve_program(
     return solved.x, layout, solved, lp.shape[1], lp.shape[0]
 
 
-def _top_up(allocated: Array, horizon: Horizon, upper: Array, pool: Array) -> None:
+def _top_up(allocated: Array, horizon: Horizon, upper: Array, pool: Array) -> bool:
     """Give the consumers whom the solver's tolerance left just below their floor what they
-    miss, from the room left in the pool at the steps where they still consume."""
+    miss, from the room left in the pool at the steps where they still consume. Whether
+    anything was given."""
     if horizon.floors is None:
-        return
+        return False
     wanted = np.nan_to_num(horizon.floors, nan=0.0)
-    for i in np.flatnonzero(allocated.sum(axis=0) < wanted):
+    short = np.flatnonzero(allocated.sum(axis=0) < wanted)
+    for i in short:
         missing = wanted[i] - allocated[:, i].sum()
         room = np.minimum(upper[:, i] - allocated[:, i], pool - allocated.sum(axis=1))
         room = np.maximum(room, 0.0)
@@ -556,6 +558,7 @@ def _top_up(allocated: Array, horizon: Horizon, upper: Array, pool: Array) -> No
         if missing > 0:
             _transfer(allocated, int(i), float(missing), wanted, upper)
     np.minimum(allocated, upper, out=allocated)
+    return len(short) > 0
 
 
 def _transfer(allocated: Array, i: int, missing: float, wanted: Array, bound: Array) -> None:
@@ -775,8 +778,8 @@ def solve(problem: Problem, plan: Plan, *, progress: bool = False) -> Solution:
             pool = np.maximum(pool + discharge - charge, 0.0)
         if routed is None:
             result = _clean(layout.allocation(x), lower, upper, pool)
-        _top_up(result, horizon, upper, pool)
-        result = _clean(result, lower, upper, pool)
+        if _top_up(result, horizon, upper, pool):
+            result = _clean(result, lower, upper, pool)
         _check_floors(result, horizon, period, tables)
         allocated[rows] = result
         distance_term = None
