@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from repartition import allocate, errors, keys
@@ -783,6 +783,7 @@ NAIVE = (DATA / "autumn_pt30m_naive.csv").read_bytes()  # the autumn night, naiv
 _REFERENCES = {"offsets": (REFERENCE, *_reference(REFERENCE)), "naive": (NAIVE, *_reference(NAIVE))}
 
 
+@example(file="naive", where=0.9911016572310937, new=b"+", insert=True)  # "03:30:0+0": mixed
 @given(
     file=st.sampled_from(sorted(_REFERENCES)),
     where=st.floats(0, 1, exclude_max=True),

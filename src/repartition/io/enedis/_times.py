@@ -76,8 +76,7 @@ def end_times(source: Source, table: pa.Table, groups: np.ndarray, tz: str) -> n
         parsed = pc.cast(text, pa.timestamp("ns", tz="UTC" if aware else None))
     except pa.ArrowInvalid:
         strings = text.to_pandas()
-        bad = pd.to_datetime(strings, format="ISO8601", errors="coerce", utc=aware).isna()
-        row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+        row = _first_unreadable(strings, aware)
         text_ = f"cannot read the Horodate {strings.iloc[row]!r}. {_FIX_TIME}"
         source.fail(errors.FileFormatError, row, text_, **culprit(table, row))
     ns = np.asarray(pc.cast(parsed, pa.int64()).to_numpy(zero_copy_only=False), np.int64)
@@ -101,6 +100,23 @@ def end_times(source: Source, table: pa.Table, groups: np.ndarray, tz: str) -> n
         source.fail(errors.NonexistentTimeError, row, text_, **culprit(table, row))
     utc = naive.tz_localize(tz, ambiguous=summer == 1, nonexistent="NaT")
     return np.asarray(utc.as_unit("ns").asi8)
+
+
+def _first_unreadable(strings: pd.Series, aware: bool) -> int:
+    """The row of the first Horodate Arrow could not read (0 if pandas reads them all)."""
+    try:
+        bad = pd.to_datetime(strings, format="ISO8601", errors="coerce", utc=aware).isna()
+        return int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+    except ValueError:
+        # Mixed offsets in a file of local times ("03:30:0+0"): look string by string.
+        for row, string in enumerate(strings):
+            try:
+                stamp = pd.Timestamp(string)
+            except ValueError:
+                return row
+            if (stamp.tzinfo is not None) != aware:
+                return row
+        return 0
 
 
 _NONEXISTENT = (
