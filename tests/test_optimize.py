@@ -525,3 +525,196 @@ def test_the_flow_route_equals_highs_on_the_whole_program(seed, floor):
     check_invariants(flow.allocation)
     received = flow.allocation.allocated.to_numpy().sum(axis=0)
     assert (received >= wanted.to_numpy() * C.sum(axis=0) - 1e-9).all()
+
+
+def test_a_large_pool_keeps_the_flow_route_with_a_coarser_unit():
+    # A pool of 1e9 kWh a step at 0.15 EUR/kWh is past int64 in 0.1 mWh x micro-euros: the
+    # flow's unit coarsens (it fell back to HiGHS on the whole program, minutes on a year x
+    # 10,000 consumers), and the exact stage still gives HiGHS's optimum.
+    rng = np.random.default_rng(5)
+    C = rng.uniform(0, 2e9, (48, 8))
+    P = rng.uniform(0, 6e9, (48, 1))
+    consumption, production = frames(C, P)
+    retail = pd.Series(rng.choice([0.15, 0.2, 0.25], 8), index=consumption.columns)
+    tariffs = Tariffs(retail=retail, local=0.1, surplus=0.05)
+    wanted = 0.5 * np.minimum(C, P).sum(axis=0) / 8 / C.sum(axis=0)
+    floors = [MinSelfSufficiency(pd.Series(wanted, index=consumption.columns))]
+    arguments = (consumption, production, MaxSavings(tariffs), floors)
+    flow = optimize(*arguments, horizon=None)
+    whole = optimize(*arguments, horizon=None, solver_options={"flow": False})
+    assert flow.periods[0].method == "min-cost flow + HiGHS"
+    assert flow.objective == pytest.approx(whole.objective, rel=1e-9)
+    assert flow.periods[0].gap <= 1e-9
+    check_invariants(flow.allocation)
+
+
+def linprog_storage_with_shares(C, P, values, storage, hours, high, low):
+    """The storage program with pool shares written independently for linprog: columns A
+    (t, i), then charge, discharge and state of charge per step; ``A <= high (P + d)`` and
+    ``A >= min(C, low P) + slope d`` (the chord of docs/optimize.md, "Storage")."""
+    T, N = C.shape
+    n = T * N
+    charge, discharge, state = n, n + T, n + 2 * T
+    width = n + 3 * T
+    eta = np.sqrt(storage.round_trip_efficiency)
+    limit = storage.power * hours
+    upper_rows, upper_sides, equal_rows, equal_sides = [], [], [], []
+    for t in range(T):
+        row = np.zeros(width)
+        row[t * N : (t + 1) * N] = 1
+        row[charge + t], row[discharge + t] = 1, -1
+        upper_rows.append(row)
+        upper_sides.append(P[t])
+        row = np.zeros(width)
+        row[state + t], row[charge + t], row[discharge + t] = 1, -eta, 1 / eta
+        if t:
+            row[state + t - 1] = -1
+        equal_rows.append(row)
+        equal_sides.append(storage.initial if t == 0 else 0.0)
+        for i in range(N):
+            row = np.zeros(width)
+            row[t * N + i], row[discharge + t] = 1, -high[t, i]
+            upper_rows.append(row)
+            upper_sides.append(high[t, i] * P[t])
+            at_rest = min(C[t, i], low[t, i] * P[t])
+            slope = (min(C[t, i], low[t, i] * (P[t] + limit)) - at_rest) / limit
+            row = np.zeros(width)
+            row[t * N + i], row[discharge + t] = -1, slope
+            upper_rows.append(row)
+            upper_sides.append(-at_rest)
+    bounds = [(0, c) for c in C.ravel()] + [(0, limit)] * (2 * T)
+    bounds += [(0, storage.capacity)] * (T - 1) + [(storage.end, storage.capacity)]
+    cost = np.concatenate([-values.ravel(), np.zeros(3 * T)])
+    result = linprog(
+        cost,
+        A_ub=np.array(upper_rows),
+        b_ub=np.array(upper_sides),
+        A_eq=np.array(equal_rows),
+        b_eq=np.array(equal_sides),
+        bounds=bounds,
+        method="highs",
+    )
+    assert result.status == 0, result.message
+    return -result.fun
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_pool_shares_with_storage_equal_an_independent_lp(seed):
+    # MaxPoolShare and a ReferenceBounds band with storage: the caps are shares of the pool
+    # the DSO sees (the plants and the discharge), rows of the program, not bounds.
+    rng = np.random.default_rng(seed)
+    T, N = 8, 3
+    C = rng.uniform(0, 2, (T, N))
+    P = rng.uniform(0, 4, (T, 1)) * (np.arange(T)[:, None] < 4)  # a sunny morning, then night
+    consumption, production = frames(C, P)
+    retail = pd.Series(rng.uniform(0.15, 0.3, N), index=consumption.columns)
+    tariffs = Tariffs(retail=retail, local=0.1, surplus=0.05)
+    storage = Storage(capacity=3.0, power=2.0, round_trip_efficiency=0.9)
+    share = rng.uniform(0.4, 0.9)
+    deviation = 0.3
+    reference = keys.Static(dict(zip(consumption.columns, [0.5, 0.3, 0.2], strict=True)))
+    result = optimize(
+        consumption,
+        production,
+        MaxSavings(tariffs),
+        [MaxPoolShare(share), ReferenceBounds(reference, deviation)],
+        storage=storage,
+        horizon=None,
+    )
+    # The reference's coefficients as ReferenceBounds reads them: its allocation over P_tot.
+    given = allocate(consumption, production, reference).allocated.to_numpy()
+    coefficients = np.divide(given, P, out=np.zeros_like(given), where=P > 0)
+    high = np.minimum(share, coefficients + deviation)
+    low = np.maximum(coefficients - deviation, 0.0)
+    values = np.broadcast_to(retail.to_numpy() - 0.1, C.shape)
+    expected = linprog_storage_with_shares(C, P[:, 0], values, storage, 0.5, high, low)
+    assert result.objective == pytest.approx(expected, rel=1e-6, abs=1e-8)
+    allocated = result.allocation.allocated[consumption.columns].to_numpy()
+    seen = P[:, 0] + result.storage["discharge"].to_numpy()
+    assert (allocated <= high * seen[:, None] + 1e-7).all()
+    check_invariants(result.allocation)
+
+
+def test_ranked_producers_in_a_reference_band_under_a_pool_cap_equal_an_independent_lp():
+    # Villena et al. (2020) rank the producers and keep the coefficients in a band around
+    # the agreed key: the band and the cap bound each consumer's share of P_tot (sum over
+    # the producers), as without ranking.
+    rng = np.random.default_rng(3)
+    T, J, N = 6, 2, 3
+    C = rng.uniform(0, 2, (T, N))
+    P = rng.uniform(0, 2, (T, J))
+    consumption, production = frames(C, P)
+    surplus = pd.Series([0.04, 0.12], index=production.columns)
+    retail = pd.Series([0.3, 0.2, 0.15], index=consumption.columns)
+    tariffs = Tariffs(retail=retail, local=0.1, surplus=surplus)
+    deviation, share = 0.1, np.array([0.45, 0.45, 0.8])  # binding at some steps
+    result = optimize(
+        consumption,
+        production,
+        MinBills(tariffs, rank_producers=True),
+        [
+            ReferenceBounds(keys.Prorata(), deviation),
+            MaxPoolShare(pd.Series(share, index=consumption.columns)),
+        ],
+        horizon=None,
+    )
+    total = P.sum(axis=1)
+    reference = allocate(consumption, production, keys.Prorata()).allocated.to_numpy()
+    coefficient = reference / total[:, None]
+    high = np.minimum(C, np.minimum(coefficient + deviation, share) * total[:, None])
+    low = np.minimum(C, np.maximum(coefficient - deviation, 0.0) * total[:, None])
+    value = retail.to_numpy()[None, None, :] - surplus.to_numpy()[None, :, None]
+    value = np.broadcast_to(value, (T, J, N)).ravel()
+    rows, bounds = [], []
+    for t in range(T):
+        for j in range(J):
+            row = np.zeros((T, J, N))
+            row[t, j, :] = 1
+            rows.append(row.ravel())
+            bounds.append(P[t, j])
+        for i in range(N):
+            row = np.zeros((T, J, N))
+            row[t, :, i] = 1
+            rows += [row.ravel(), -row.ravel()]
+            bounds += [high[t, i], -low[t, i]]
+    expected = linprog(
+        -value, A_ub=np.array(rows), b_ub=np.array(bounds), bounds=(0, None), method="highs"
+    )
+    assert expected.status == 0
+    assert result.objective == pytest.approx(-expected.fun, rel=1e-7)
+    pooled = result.allocation.allocated.to_numpy()
+    assert (pooled <= high + 1e-9).all()
+    assert (pooled >= low - 1e-7).all()
+    check_invariants(result.allocation)
+
+
+def test_a_pool_cap_with_storage_holds_for_a_distance_to_a_reference():
+    # The L1 distance splits each cell (x = r + p - n): the cap's row shifts by the target.
+    rng = np.random.default_rng(8)
+    C = rng.uniform(0, 2, (8, 3))
+    P = rng.uniform(0, 4, (8, 1)) * (np.arange(8)[:, None] < 4)
+    consumption, production = frames(C, P)
+    storage = Storage(capacity=3.0, power=2.0)
+    capped = optimize(
+        consumption,
+        production,
+        [ClosestToReference(keys.EqualShare()), MaxSelfConsumption(weight=0.01)],
+        [MaxPoolShare(0.4)],
+        storage=storage,
+        horizon=None,
+    )
+    free = optimize(
+        consumption,
+        production,
+        [ClosestToReference(keys.EqualShare()), MaxSelfConsumption(weight=0.01)],
+        storage=storage,
+        horizon=None,
+    )
+    allocated = capped.allocation.allocated[consumption.columns].to_numpy()
+    seen = P[:, 0] + capped.storage["discharge"].to_numpy()
+    assert (allocated <= 0.4 * seen[:, None] + 1e-7).all()
+    uncapped = free.allocation.allocated[consumption.columns].to_numpy()
+    free_seen = P[:, 0] + free.storage["discharge"].to_numpy()
+    assert (uncapped > 0.4 * free_seen[:, None] + 1e-6).any()  # the cap binds
+    check_invariants(capped.allocation)

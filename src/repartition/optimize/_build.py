@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from repartition.optimize._lp import INFINITY, LinearProgram
 from repartition.optimize.storage import Storage
 
-__all__ = ["Fairness", "Horizon", "Layout", "build"]
+__all__ = ["Fairness", "Horizon", "Layout", "PoolShares", "build"]
 
 Array = NDArray[np.float64]
 Integers = NDArray[np.int64]
@@ -32,6 +32,19 @@ class Fairness:
     weight: Array  # (steps, consumers), broadcastable
     scale: Array  # (consumers,)
     upper: float  # the largest z can be (1 for self-sufficiency)
+
+
+@dataclass
+class PoolShares:
+    """With storage, the bounds on each consumer's share of the pool the DSO sees, the
+    plants' production and the discharge (``P_tot[t] + d[t]``), as rows:
+    ``A[t, i] <= high[t, i] (P_tot[t] + d[t])`` where ``high`` is finite, and ``A[t, i] >=
+    low_base[t, i] + low_slope[t, i] d[t]`` where ``low_slope > 0`` (docs/optimize.md,
+    "Storage")."""
+
+    high: Array  # (steps, consumers), inf where uncapped
+    low_base: Array  # (steps, consumers) [kWh per step]
+    low_slope: Array  # (steps, consumers) [kWh per kWh discharged]
 
 
 @dataclass
@@ -51,6 +64,7 @@ class Horizon:
     distance_weight: float = 0.0
     storage: Storage | None = None
     hours: float = 0.5
+    shares: PoolShares | None = None  # with storage only
 
 
 @dataclass
@@ -88,6 +102,45 @@ class Layout:
         t = self.horizon_steps
         first = self.storage
         return x[first : first + t], x[first + t : first + 2 * t], x[first + 2 * t : first + 3 * t]
+
+
+def _share_rows(
+    shares: PoolShares,
+    t_index: Integers,
+    i_index: Integers,
+    discharge: Integers,
+    first_row: int,
+    target: Array | None,
+    production_total: Array,
+) -> tuple[list[Integers], list[Integers], list[Array], Array, Array]:
+    """The pool-share rows: (columns, rows, entries) of the cells then of the discharge,
+    and the rows' lower and upper sides; ``target`` shifts them when ``x = r + p - n``."""
+    high = shares.high[t_index, i_index]
+    slope = shares.low_slope[t_index, i_index]
+    capped = np.flatnonzero(np.isfinite(high))
+    floored = np.flatnonzero(slope > 0)
+    cells = np.concatenate([capped, floored])
+    count = len(cells)
+    row = first_row + np.arange(count, dtype=np.int64)
+    coefficient = np.concatenate([high[capped], slope[floored]])
+    base = np.concatenate(
+        [np.zeros(len(capped)), shares.low_base[t_index[floored], i_index[floored]]]
+    )
+    shift = np.zeros(count) if target is None else target[cells]
+    lower_side = np.concatenate([np.full(len(capped), -INFINITY), base[len(capped) :]])
+    # A - high d <= high P_tot: the plants' production enters the row's side.
+    upper_side = np.concatenate(
+        [high[capped] * production_total[t_index[capped]], np.full(len(floored), INFINITY)]
+    )
+    lower_side = lower_side - shift
+    upper_side = upper_side - shift
+    return (
+        [cells.astype(np.int64), discharge[t_index[cells]]],
+        [row, row],
+        [np.ones(count), -coefficient],
+        lower_side,
+        upper_side,
+    )
 
 
 def build(horizon: Horizon) -> tuple[LinearProgram, Layout]:
@@ -234,6 +287,20 @@ def build(horizon: Horizon) -> tuple[LinearProgram, Layout]:
         )
         rows += steps
         next_column += 3 * steps
+        if horizon.shares is not None:
+            share_columns, share_matrix_rows, share_values, share_lower, share_upper = _share_rows(
+                horizon.shares, t_index, i_index, discharge, rows, target, pool_upper
+            )
+            columns += share_columns
+            matrix_rows += share_matrix_rows
+            values += share_values
+            if split:  # x = r + p - n: the n column enters with the opposite sign
+                columns.append(share_columns[0] + n)
+                matrix_rows.append(share_matrix_rows[0])
+                values.append(-share_values[0])
+            lowers = np.concatenate([lowers, share_lower])
+            uppers = np.concatenate([uppers, share_upper])
+            rows += len(share_lower)
 
     lp = LinearProgram(
         cost=np.concatenate(extra_cost),

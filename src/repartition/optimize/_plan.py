@@ -138,11 +138,6 @@ def plan(
         raise errors.ParameterTypeError(
             f"storage must be a repartition.optimize.Storage, not {type(storage).__name__}."
         )
-    if storage is not None and any(isinstance(c, MaxPoolShare | ReferenceBounds) for c in checked):
-        raise errors.ParameterError(
-            "MaxPoolShare and ReferenceBounds bound coefficients of P_tot, which storage "
-            "changes step by step; they cannot be combined with storage in this version."
-        )
     if storage is not None and any(
         isinstance(o, ClosestToReference) and o.norm == "l2" for o in objectives
     ):
@@ -154,15 +149,11 @@ def plan(
             if not isinstance(o, MaxSavings | MaxSelfConsumption | MinBills)
             or (isinstance(o, MinBills) and o.deviation_price)
         ]
-        if (
-            others
-            or storage is not None
-            or any(not isinstance(c, MinSelfSufficiency) for c in checked)
-        ):
+        if others or storage is not None:
             raise errors.ParameterError(
                 "MinBills(rank_producers=True) combines with MaxSavings, MaxSelfConsumption "
-                "and MinSelfSufficiency only (no deviation price, reference band, pool cap, "
-                "fairness or storage in this version)."
+                "and every constraint, but not with a deviation price, MaxMinFairness, "
+                "ClosestToReference or storage in this version."
             )
     if horizon is not None and not isinstance(horizon, str):
         raise errors.ParameterTypeError(

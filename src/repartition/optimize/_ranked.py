@@ -28,6 +28,7 @@ from repartition.optimize._plan import Plan
 from repartition.optimize._solve import (
     TOLERANCE,
     PeriodReport,
+    _bounds,
     _floors,
     _infeasible,
     _retail,
@@ -105,7 +106,10 @@ def solve_ranked(problem: Problem, plan: Plan, *, progress: bool = False) -> Ran
         C, P = consumption[rows], production[rows]
         upper = np.minimum(C[:, None, :], P[:, :, None])
         total = tables.production_total[rows]
-        pooled_upper = np.where(total[:, None] > 0, np.minimum(C, total[:, None]), 0.0)
+        # A consumer's share of the pool A[t, i] = sum_j A[t, j, i], within the bounds of the
+        # invariants, MaxPoolShare and ReferenceBounds (coefficients of P_tot, as pooled).
+        pooled_lower, pooled_upper, _ = _bounds(plan, tables, problem, rows, period)
+        np.minimum(upper, pooled_upper[:, None, :], out=upper)
         floors, community = _floors(plan, tables, rows, pooled_upper, period)
         value = _value(plan, tables, rows)
         t, j, i = np.nonzero(upper > 0)
@@ -115,10 +119,11 @@ def solve_ranked(problem: Problem, plan: Plan, *, progress: bool = False) -> Ran
         row_lower = [np.full(T * producers, -_lp.INFINITY)]
         row_upper = [P.ravel()]
         base = T * producers
-        if producers > 1:
+        banded = bool((pooled_lower > 0).any())
+        if producers > 1 or banded:
             entries.append(base + t * consumers + i)
-            row_lower.append(np.full(T * consumers, -_lp.INFINITY))
-            row_upper.append(C.ravel())
+            row_lower.append(np.where(pooled_lower > 0, pooled_lower, -_lp.INFINITY).ravel())
+            row_upper.append(pooled_upper.ravel())
             base += T * consumers
         if floors is not None:
             entries.append(base + i)
@@ -150,7 +155,7 @@ def solve_ranked(problem: Problem, plan: Plan, *, progress: bool = False) -> Ran
             )
         result = np.zeros((T, producers, consumers))
         result[t, j, i] = solved.x
-        result = _clean(result, upper, P, C)
+        result = _clean(result, upper, P, pooled_upper)
         received = result.sum(axis=(0, 1))
         if floors is not None:
             wanted = np.nan_to_num(floors, nan=0.0)

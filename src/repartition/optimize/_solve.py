@@ -29,7 +29,7 @@ from repartition.kernels.threads import get_threads
 from repartition.keys import Prorata, SharingKey
 from repartition.metrics.tariffs import producer_prices_on, retail_prices_on
 from repartition.optimize import _lp
-from repartition.optimize._build import Fairness, Horizon, Layout, build
+from repartition.optimize._build import Fairness, Horizon, Layout, PoolShares, build
 from repartition.optimize._flow import solve_transport
 from repartition.optimize._plan import Plan
 from repartition.optimize.constraints import MaxPoolShare, MinSelfSufficiency, ReferenceBounds
@@ -236,12 +236,16 @@ def _infeasible(
 
 def _bounds(
     plan: Plan, tables: _Tables, problem: Problem, rows: slice, period: str
-) -> tuple[Array, Array]:
-    """Lower and upper bounds of each cell, from the invariants and the constraints."""
+) -> tuple[Array, Array, PoolShares | None]:
+    """Lower and upper bounds of each cell, from the invariants and the constraints, and
+    with storage the pool-share rows that replace the bounds tied to the pool."""
     consumption = tables.consumption[rows]
     total = tables.production_total[rows][:, None]
-    if plan.storage is not None:
+    stored = plan.storage is not None
+    if stored:
         upper = consumption.copy()
+        high = np.full(consumption.shape, np.inf)
+        low = np.zeros(consumption.shape)
     else:
         upper = np.where(total > 0, np.minimum(consumption, total), 0.0)
     lower = np.zeros_like(upper)
@@ -249,18 +253,34 @@ def _bounds(
     for constraint in plan.constraints:
         if isinstance(constraint, MaxPoolShare):
             share = _per_member(constraint.maximum, consumers, "MaxPoolShare")  # type: ignore[arg-type]
-            cap = np.where(np.isnan(share), np.inf, share)[None, :] * total
-            np.minimum(upper, cap, out=upper)
+            share = np.where(np.isnan(share), np.inf, share)[None, :]
+            if stored:
+                np.minimum(high, share, out=high)
+            else:
+                np.minimum(upper, share * total, out=upper)
         elif isinstance(constraint, ReferenceBounds):
             deviation = _per_member(constraint.max_deviation, consumers, "ReferenceBounds")  # type: ignore[arg-type]
             deviation = np.where(np.isnan(deviation), np.inf, deviation)[None, :]
             reference = tables.allocation_of(constraint.reference, problem)[rows]
             with np.errstate(invalid="ignore", divide="ignore"):
                 coefficient = np.where(total > 0, reference / total, 0.0)
-            high = np.minimum(consumption, (coefficient + deviation) * total)
-            low = np.minimum(np.maximum(coefficient - deviation, 0.0) * total, consumption)
-            np.minimum(upper, high, out=upper)
-            np.maximum(lower, low, out=lower)
+            if stored:
+                np.minimum(high, coefficient + deviation, out=high)
+                np.maximum(low, np.maximum(coefficient - deviation, 0.0), out=low)
+                continue
+            above = np.minimum(consumption, (coefficient + deviation) * total)
+            below = np.minimum(np.maximum(coefficient - deviation, 0.0) * total, consumption)
+            np.minimum(upper, above, out=upper)
+            np.maximum(lower, below, out=lower)
+    shares = None
+    if stored:
+        assert plan.storage is not None
+        hours = tables.axis.step / pd.Timedelta(hours=1) if tables.axis.step is not None else 1.0
+        shares = _pool_shares(consumption, total[:, 0], high, low, plan.storage.power * hours)
+        lower = np.minimum(shares.low_base, upper)
+        # Without discharge the cap allows high * P_tot: the band's floor must fit under it.
+        clashing = (low > high) & (lower > 0)  # high is finite there
+        upper = np.where(clashing, np.minimum(upper, np.where(clashing, high, 0.0) * total), upper)
     clash = lower > upper * (1 + 1e-12) + 1e-12
     if clash.any():
         t, i = (int(v) for v in np.argwhere(clash)[0])
@@ -274,7 +294,26 @@ def _bounds(
             member,
         )
     np.minimum(lower, upper, out=lower)
-    return lower, upper
+    return lower, upper, shares
+
+
+def _pool_shares(
+    consumption: Array, total: Array, high: Array, low: Array, most_discharged: float
+) -> PoolShares:
+    """The pool-share rows with storage (docs/optimize.md, "Storage").
+
+    The cap ``A <= high (P_tot + d)`` is linear in the discharge ``d``. The band's lower
+    side ``A >= min(C, low (P_tot + d))`` is concave in ``d``: the rows keep its chord from
+    ``d = 0`` to the most the storage discharges in a step, exact at both ends and below
+    the curve between (a weaker floor, never an infeasible one).
+    """
+    at_rest = np.minimum(consumption, low * total[:, None])
+    if most_discharged > 0:
+        at_full = np.minimum(consumption, low * (total[:, None] + most_discharged))
+        slope = (at_full - at_rest) / most_discharged
+    else:
+        slope = np.zeros_like(at_rest)
+    return PoolShares(high=high, low_base=at_rest, low_slope=slope)
 
 
 def _floors(
@@ -727,7 +766,7 @@ def solve(problem: Problem, plan: Plan, *, progress: bool = False) -> Solution:
 
     def one(period: str, rows: slice) -> PeriodReport:
         begun = time.perf_counter()
-        lower, upper = _bounds(plan, tables, problem, rows, period)
+        lower, upper, shares = _bounds(plan, tables, problem, rows, period)
         floors, community = _floors(plan, tables, rows, upper, period)
         cost = _linear_cost(plan, tables, rows)
         target = None
@@ -747,6 +786,7 @@ def solve(problem: Problem, plan: Plan, *, progress: bool = False) -> Solution:
             distance_weight=distance[1] if distance is not None else 0.0,
             storage=storage,
             hours=float(hours),
+            shares=shares,
         )
         secondary = _secondary_cost(plan, tables, rows) if plan.fairness is not None else None
         built = time.perf_counter()
@@ -776,6 +816,13 @@ def solve(problem: Problem, plan: Plan, *, progress: bool = False) -> Solution:
             for whole, part in zip(schedule, (charge, discharge, state), strict=True):
                 whole[rows] = part
             pool = np.maximum(pool + discharge - charge, 0.0)
+            if shares is not None:  # the rows' bounds, now that the discharge is known
+                seen = (tables.production_total[rows] + discharge)[:, None]
+                capped = np.isfinite(shares.high)
+                cap = np.where(capped, shares.high, 0.0) * seen
+                upper = np.where(capped, np.minimum(upper, cap), upper)
+                floor = shares.low_base + shares.low_slope * discharge[:, None]
+                lower = np.minimum(np.maximum(lower, floor), upper)
         if routed is None:
             result = _clean(layout.allocation(x), lower, upper, pool)
         if _top_up(result, horizon, upper, pool):
