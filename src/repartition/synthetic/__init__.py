@@ -15,7 +15,7 @@ production estimate of a real plant.
 ((17520, 5), (17520, 1))
 """
 
-from repartition.synthetic.calendar import check_step, check_year, time_index
+from repartition.profiles.calendar import check_step, check_year, time_index
 from repartition.synthetic.community import synthetic_community
 from repartition.synthetic.keys import DemoKeys, demo_keys, round_down
 from repartition.synthetic.sun import (

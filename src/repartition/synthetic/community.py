@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition.synthetic.calendar import _Calendar, check_step, time_index
+from repartition.profiles.calendar import check_step, time_index
+from repartition.synthetic.calendar import _Calendar
 from repartition.synthetic.loads import _consumer_kinds, _consumption
 from repartition.synthetic.sun import _production
 from repartition.time import check_time_zone
