@@ -31,7 +31,11 @@ STEP = pd.Timedelta("30min")
 
 def various_plants(count: int, location: Location = CLERMONT_FERRAND) -> list[Plant]:
     rng = np.random.default_rng(7)
-    mountings = ["open_rack_glass_polymer", "close_mount_glass_glass", "insulated_back_glass_polymer"]
+    mountings = [
+        "open_rack_glass_polymer",
+        "close_mount_glass_glass",
+        "insulated_back_glass_polymer",
+    ]
     return [
         Plant(
             f"pv_{k}",
@@ -109,8 +113,9 @@ def test_the_same_seed_gives_the_same_bits_and_another_seed_other_clouds():
     assert first.equals(again)
     assert not first.equals(other)
     # Plants of one location share the clouds: two orientations fall on the same bad days.
-    east, west = Plant("east", CLERMONT_FERRAND, 1.0, azimuth=90), Plant(
-        "west", CLERMONT_FERRAND, 1.0, azimuth=270
+    east, west = (
+        Plant("east", CLERMONT_FERRAND, 1.0, azimuth=90),
+        Plant("west", CLERMONT_FERRAND, 1.0, azimuth=270),
     )
     pair = production([east, west], YEAR, seed=11)
     daily = pair.groupby(pair.index.date).sum()
@@ -131,7 +136,9 @@ def test_a_weather_file_read_by_pvlib_drives_the_model():
     weather = read_weather(path, "tmy3", year=2025)
     assert {"ghi", "dni", "dhi", "temp_air", "wind_speed"} <= set(weather.columns)
     site = Location(36.1, -79.95, 270.0, "America/New_York", "Greensboro")
-    index = pd.date_range("2025-01-02", "2025-12-30", freq="1h", tz="America/New_York", inclusive="left")
+    index = pd.date_range(
+        "2025-01-02", "2025-12-30", freq="1h", tz="America/New_York", inclusive="left"
+    )
     table = production([Plant("roof", site, 1.0, tilt=30)], index, weather=weather)
     assert 1_200 < table["roof"].sum() < 1_700  # NC: about 1,400-1,500 kWh/kWp
     # The year's first hours are not in the file (it starts at 01:00 local): a typed error
@@ -144,7 +151,7 @@ def test_a_weather_file_read_by_pvlib_drives_the_model():
 def test_an_unreadable_weather_file_is_a_file_format_error(tmp_path):
     bad = tmp_path / "tmy.csv"
     bad.write_text("not,a,tmy\n1,2,3\n")
-    with pytest.raises(errors.FileFormatError, match="tmy.csv"):
+    with pytest.raises(errors.FileFormatError, match=r"tmy\.csv"):
         read_weather(bad, "tmy3")
 
 

@@ -1,7 +1,7 @@
 """Time axis of the synthetic community.
 
-The index of a year (from :mod:`repartition.profiles.calendar`), and the calendar arrays (hour of the day,
-day of the year, weekday, season) the curves are drawn from.
+The calendar arrays (hour of the day, day of the year, weekday, season) the curves are
+drawn from; the index of a year comes from :mod:`repartition.profiles.calendar`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-
 
 Array = NDArray[np.float64]
 
