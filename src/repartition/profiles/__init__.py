@@ -17,6 +17,7 @@ from repartition.profiles.calendar import (
     school_holidays,
     time_index,
 )
+from repartition.profiles.loads import BUILDINGS, KINDS, Consumer, consumption, temperature_year
 from repartition.profiles.pv import Plant, modelchain_power, production
 from repartition.profiles.site import CLERMONT_FERRAND, Location
 from repartition.profiles.weather import (
@@ -29,14 +30,18 @@ from repartition.profiles.weather import (
 )
 
 __all__ = [
+    "BUILDINGS",
     "CENTRAL_FRANCE",
     "CLERMONT_FERRAND",
+    "KINDS",
     "Climate",
+    "Consumer",
     "Location",
     "Plant",
     "check_step",
     "check_year",
     "clear_sky",
+    "consumption",
     "day_types",
     "modelchain_power",
     "production",
@@ -45,5 +50,6 @@ __all__ = [
     "sample_times",
     "school_holidays",
     "stochastic_weather",
+    "temperature_year",
     "time_index",
 ]

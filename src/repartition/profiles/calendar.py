@@ -185,7 +185,7 @@ def day_types(index: pd.DatetimeIndex) -> np.ndarray:
     """The BDEW day type of each step's local day: ``"WT"`` working day, ``"SA"`` Saturday,
     ``"FT"`` Sunday or public holiday."""
     days = _local_days(index)
-    weekday = days.dayofweek.to_numpy()
+    weekday = days.day_of_week.to_numpy()
     types = np.where(weekday == 5, "SA", "WT").astype("<U2")
     types[(weekday == 6) | public_holidays(index)] = "FT"
     return types
