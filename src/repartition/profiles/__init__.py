@@ -17,6 +17,13 @@ from repartition.profiles.calendar import (
     school_holidays,
     time_index,
 )
+from repartition.profiles.community import (
+    PUY_DE_DOME_VILLAGE,
+    Community,
+    Member,
+    generate,
+    village,
+)
 from repartition.profiles.loads import BUILDINGS, KINDS, Consumer, consumption, temperature_year
 from repartition.profiles.pv import Plant, modelchain_power, production
 from repartition.profiles.site import CLERMONT_FERRAND, Location
@@ -34,15 +41,19 @@ __all__ = [
     "CENTRAL_FRANCE",
     "CLERMONT_FERRAND",
     "KINDS",
+    "PUY_DE_DOME_VILLAGE",
     "Climate",
+    "Community",
     "Consumer",
     "Location",
+    "Member",
     "Plant",
     "check_step",
     "check_year",
     "clear_sky",
     "consumption",
     "day_types",
+    "generate",
     "modelchain_power",
     "production",
     "public_holidays",
@@ -52,4 +63,5 @@ __all__ = [
     "stochastic_weather",
     "temperature_year",
     "time_index",
+    "village",
 ]

@@ -119,7 +119,8 @@ BUILDINGS: dict[str, Building] = {
         closed_weeks=(36, 37),
         winter_lighting=0.25,
         source="filtration, water heating and dehumidification around the clock (a base as "
-        "large as the open hours' extra), open 7-21 on weekdays and 9-19 at weekends, drained two weeks in September",
+        "large as the open hours' extra), open 7-21 on weekdays and 9-19 at weekends, "
+        "drained two weeks in September",
     ),
     "town_hall": Building(
         base=0.15,
