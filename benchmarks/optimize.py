@@ -241,7 +241,7 @@ def year_rows(consumers: int, baseline: bool) -> list[str]:
     return lines
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 1000])
     parser.add_argument("--repeat", type=int, default=3)
@@ -253,7 +253,7 @@ def main() -> None:
         help="also a year month by month for these sizes (default 1000 10000)",
     )
     parser.add_argument("--output", type=Path)
-    arguments = parser.parse_args()
+    arguments = parser.parse_args(argv)
     import os
     import platform
 

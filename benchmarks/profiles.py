@@ -101,12 +101,12 @@ def measure(plants: list[Plant], repeat: int) -> tuple[float, float, float, int]
     return min(times), loop, worst, distinct
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plants", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", type=Path)
-    arguments = parser.parse_args()
+    arguments = parser.parse_args(argv)
     lines = [
         f"{arguments.plants} plants x a year at 30 min (17,520 steps, 35,040 instants), 2 cores:",
         "",
