@@ -1,0 +1,1 @@
+"""Writing a :class:`~repartition.report.MonthReport` as CSV, Excel and HTML."""
