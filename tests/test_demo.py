@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -319,3 +320,39 @@ def test_python_dash_m() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "--consumers" in done.stdout
+
+
+# ---------------------------------------------------------------------------- the village
+
+
+def test_the_village_demo_compares_every_key(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pvlib")
+    assert main(["demo", "--no-files"]) == 0
+    out = capsys.readouterr().out
+    assert "the village of the Puy-de-Dome" in out
+    assert "45 consumers, 4 PV plants" in out
+    for name in ("Prorata (DSO default)", "Dynamic, yesterday's shares", "Economic greedy"):
+        assert name in out
+    assert "Optimal: max savings" in out  # the optimize extra is part of dev
+    assert "written to" not in out
+
+
+@pytest.mark.slow
+def test_the_village_demo_writes_the_pmos_files(tmp_path: Path) -> None:
+    pytest.importorskip("pvlib")
+    from repartition.io import read_dynamic_key, read_results
+
+    folder = tmp_path / "demo"
+    assert main(["demo", "--output", str(folder), "--month", "2025-07"]) == 0
+    results = read_results(folder / "results.parquet")
+    assert len(results.allocated) == 17_520
+    (key_path,) = folder.glob("VILLAGE-DEMO_30_*.txt")
+    assert key_path.name == "VILLAGE-DEMO_30_01072025_31072025.txt"
+    key = read_dynamic_key(key_path)
+    assert key.shape == (31 * 48, 45)
+    statements = sorted((folder / "statements").iterdir())
+    assert len([p for p in statements if p.suffix == ".html"]) == 45 + 4 + 1
+    assert len([p for p in statements if p.suffix == ".xlsx"]) == 45 + 4 + 1
+    assert (folder / "comparison.csv").exists()
+    # An existing folder is not replaced without --overwrite: exit code 1, one line.
+    assert main(["demo", "--output", str(folder)]) == 1

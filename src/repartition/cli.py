@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 import zoneinfo
 from collections.abc import Callable, Sequence
 
@@ -120,18 +121,40 @@ def _parser() -> argparse.ArgumentParser:
     commands.required = True
     demo = commands.add_parser(
         "demo",
-        help="allocate a synthetic community's year with every key and compare them",
+        help="the embedded village's year with every key, and a month's PMO files",
         description=(
-            "Build a seeded synthetic community (households, offices and schools; PV "
-            "plants whose production follows the sun and daily cloudiness), allocate a "
-            "year with every key and print a comparison table (energies in MWh)."
+            "The village of the Puy-de-Dome (40 homes, a school, a gymnasium, a pool, a town "
+            "hall and a bakery; roofs of 9 to 100 kWp), a year of real profiles (pvlib, BDEW "
+            "load profiles, the French calendar), allocated with every key and the optimal "
+            "key when repartition[optimize] is installed; then one month's dynamic key file, "
+            "the members' statements and the operator's report (HTML and Excel) and the "
+            "year's results (Parquet) in a folder. With --consumers or --producers: the "
+            "textbook synthetic community instead, printed only."
         ),
-        epilog="Example: repartition demo --consumers 50 --producers 5 --step 15min",
+        epilog="Example: repartition demo --output my-demo --month 2025-07",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         parents=[common],
     )
-    demo.add_argument("--consumers", type=_whole(1), default=30, help="number of consumers")
-    demo.add_argument("--producers", type=_whole(1), default=3, help="number of PV plants")
+    demo.add_argument(
+        "--output", default="repartition-demo", help="the folder the files are written to"
+    )
+    demo.add_argument(
+        "--month", type=_month_label, default=None, help="month of the files (default: June)"
+    )
+    demo.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    demo.add_argument("--no-files", action="store_true", help="print the comparison only")
+    demo.add_argument(
+        "--no-optimize", action="store_true", help="leave the optimal key out even if installed"
+    )
+    demo.add_argument(
+        "--consumers",
+        type=_whole(1),
+        default=None,
+        help="the textbook synthetic community of this many consumers instead of the village",
+    )
+    demo.add_argument(
+        "--producers", type=_whole(1), default=None, help="its PV plants (with --consumers)"
+    )
     demo.add_argument("--year", type=_year, default=2025, help="calendar year (Europe/Paris)")
     demo.add_argument("--seed", type=_whole(0), default=0, help="seed of the random draws")
     demo.add_argument(
@@ -361,10 +384,87 @@ def _holes_summary(filled: pd.DataFrame, path: object, policy: str) -> list[str]
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.consumers is None and args.producers is None:
+        return _village_demo(args)
+    return _synthetic_demo(args)
+
+
+def _village_demo(args: argparse.Namespace) -> int:
+    from repartition.demo import run_demo
+
+    started = time.perf_counter()
+
+    def stage(text: str) -> None:
+        sys.stderr.write(f"[{time.perf_counter() - started:5.1f} s] {text}\n")
+        sys.stderr.flush()
+
+    result = run_demo(
+        None if args.no_files else args.output,
+        year=args.year,
+        step=args.step,
+        seed=args.seed,
+        month=args.month,
+        optimal=False if args.no_optimize else None,
+        overwrite=args.overwrite,
+        progress=stage,
+    )
+    consumption, production = result.consumption, result.production
+    assert consumption is not None
+    assert production is not None
+    index = consumption.index
+    _print(
+        "repartition demo: the village of the Puy-de-Dome (repartition.profiles.village)",
+        f"  members      {consumption.shape[1]} consumers, {production.shape[1]} PV plants",
+        f"  steps        {len(index):,} of {_duration(pd.Timedelta(args.step))}, {args.year}",
+        f"  consumption  {consumption.to_numpy().sum() / 1000:,.1f} MWh",
+        f"  production   {production.to_numpy().sum() / 1000:,.1f} MWh",
+        "",
+    )
+    table = result.comparison
+    rows = [
+        (
+            str(label),
+            f"{100 * row.self_consumption_rate:.1f}",
+            f"{100 * row.self_sufficiency_rate:.1f}",
+            f"{row.savings_total:,.0f}",
+            f"{row.savings_min:,.0f}",
+            f"{row.gini_self_sufficiency:.3f}",
+            f"{1000 * row.seconds:,.0f}",
+        )
+        for label, row in table.iterrows()
+    ]
+    header = (
+        "key",
+        "self-consumption %",
+        "self-sufficiency %",
+        "savings EUR",
+        "least savings EUR",
+        "Gini",
+        "time ms",
+    )
+    _print(*_table(header, rows), "")
+    _print(
+        *_RATES,
+        "savings = the members' energy bills without the operation minus with it, for the year",
+        "Gini = inequality of the members' self-sufficiency (0: all equal)",
+        "",
+    )
+    if result.folder is not None:
+        _print(
+            f"The files use the key {result.chosen!r}; written to {result.folder}/:",
+            "  results.parquet            the year's per-step results",
+            "  VILLAGE-DEMO_*.txt         the month's dynamic key file for the DSO",
+            "  statements/                each member's statement and the operator's report",
+            "  comparison.csv             the table above",
+        )
+    return 0
+
+
+def _synthetic_demo(args: argparse.Namespace) -> int:
     tz = "Europe/Paris"
     consumption, production = synthetic.synthetic_community(
-        consumers=args.consumers,
-        producers=args.producers,
+        consumers=args.consumers or 30,
+        producers=args.producers or 3,
         year=args.year,
         step=args.step,
         tz=tz,
