@@ -144,3 +144,56 @@ def test_ctrl_c_is_one_line_and_exit_code_130(
     monkeypatch.setattr(cli, "_month", interrupted)
     assert main(month(export, tmp_path)) == 130
     assert "interrupted" in one_line(capsys.readouterr().err)
+
+
+# ------------------------------------------------------------- statements in the same run
+
+
+def members_file(folder: Path, *, drop: str | None = None) -> Path:
+    rows = [
+        "prm;name;role;type;tariff;local_price;surplus_price;email",
+        "30000000000001;Famille Martin;consommateur;home;0,2516;;;",
+        "30000000000002;École Jules Ferry;consommateur;school;0,2000;;;",
+        "50000000000001;Toit de la mairie;producteur;pv;;0,12;0,04;",
+    ]
+    rows = [r for r in rows if drop is None or not r.startswith(drop)]
+    path = folder / "members.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("key", ["prorata", "equal-share", "economic", "optimal"])
+def test_month_writes_the_statements_with_any_key(
+    export: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("openpyxl")
+    charges = tmp_path / "charges.csv"
+    charges.write_text("name;on;price\nAccise;complement;0,0225\n", encoding="utf-8")
+    out = tmp_path / "out"
+    extra = ["--members", str(members_file(tmp_path)), "--charges", str(charges), "--key", key]
+    extra += ["--operation", "OPE123", "--compare"]
+    if key == "optimal":
+        extra += ["--floor", "0.05"]
+    assert main(month(export, out, *extra)) == 0
+    said = capsys.readouterr().out
+    assert "statements    2 consumers, 1 producers" in said
+    statements = out / "statements"
+    for prm in ("30000000000001", "30000000000002", "50000000000001"):
+        for suffix in ("html", "xlsx", "csv"):
+            assert (statements / f"2025-11_statement_{prm}.{suffix}").exists()
+    report = (statements / "2025-11_operator.html").read_text(encoding="utf-8")
+    assert "Accise" in report
+    assert "Economic greedy" in report  # the comparison of keys
+
+
+def test_month_checks_the_members_before_writing_anything(
+    export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    members = members_file(tmp_path, drop="30000000000002")
+    assert main(month(export, out, "--members", str(members))) == 1
+    said = one_line(capsys.readouterr().err)
+    assert "30000000000002" in said
+    assert not out.exists()
+    assert main(month(export, out, "--key", "economic")) == 2
+    assert "--key economic needs --members" in capsys.readouterr().err

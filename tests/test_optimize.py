@@ -718,3 +718,23 @@ def test_a_pool_cap_with_storage_holds_for_a_distance_to_a_reference():
     free_seen = P[:, 0] + free.storage["discharge"].to_numpy()
     assert (uncapped > 0.4 * free_seen[:, None] + 1e-6).any()  # the cap binds
     check_invariants(capped.allocation)
+
+
+def test_horizons_are_local_months_on_a_utc_index_when_asked():
+    # The DSO's exports are read on a UTC index: November's first local hour is 31 October
+    # 23:00 UTC. With tz="Europe/Paris" the month is one horizon, its floor over the month.
+    index = pd.date_range(
+        "2025-10-31 23:00", "2025-11-30 23:00", freq="1h", tz="UTC", inclusive="left"
+    )
+    rng = np.random.default_rng(2)
+    consumption = pd.DataFrame(
+        rng.uniform(0.5, 1, (len(index), 2)), index=index, columns=["a", "b"]
+    )
+    hours = index.tz_convert("Europe/Paris").hour
+    production = pd.DataFrame({"pv": np.where((hours > 9) & (hours < 16), 1.0, 0.0)}, index=index)
+    tariffs = Tariffs(retail={"a": 0.3, "b": 0.2}, local=0.1, surplus=0.05)
+    floors = [MinSelfSufficiency(0.1)]
+    local = optimize(consumption, production, MaxSavings(tariffs), floors, tz="Europe/Paris")
+    assert [p.period for p in local.periods] == ["2025-11"]
+    with pytest.raises(errors.InfeasibleError, match="2025-10"):  # one dark hour in UTC October
+        optimize(consumption, production, MaxSavings(tariffs), floors)

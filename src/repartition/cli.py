@@ -22,12 +22,16 @@ import sys
 import time
 import zoneinfo
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from repartition import __version__, errors, keys, synthetic
 from repartition.compare import compare
 from repartition.warming import KEY_FAMILIES, warm_up
+
+if TYPE_CHECKING:
+    from repartition.report import Charge
 
 __all__ = ["main"]
 
@@ -226,11 +230,33 @@ def _add_month(
     month.add_argument("--operation", help="operation id naming the key file (none: no key file)")
     month.add_argument(
         "--key",
-        choices=("prorata", "static", "redistributed"),
+        choices=MONTH_KEYS,
         default="prorata",
-        help="prorata (the DSO's default), static (the DSO's static rule) or redistributed "
-        "(static coefficients, what saturated consumers cannot use shared among the others)",
+        help="prorata (the DSO's default), static (the DSO's static rule), redistributed "
+        "(static coefficients, what saturated consumers cannot use shared among the others), "
+        "equal-share (max-min fair), economic (each kWh where it saves most; needs --members) "
+        "or optimal (max savings with --floor, repartition[optimize]; needs --members)",
     )
+    month.add_argument(
+        "--members",
+        help="members table (CSV or Excel: prm, name, role, type, tariff, local_price, "
+        "surplus_price, email): writes each member's statement and the operator's report",
+    )
+    month.add_argument(
+        "--charges",
+        help="taxes and network charges, 'name;on;price' CSV (on: complement, autocons or "
+        "consumption; price in EUR/kWh), for the statements",
+    )
+    month.add_argument(
+        "--floor",
+        type=float,
+        default=0.0,
+        help="with --key optimal: each consumer's least self-sufficiency over the month",
+    )
+    month.add_argument(
+        "--compare", action="store_true", help="compare every key in the operator's report"
+    )
+    month.add_argument("--lang", choices=("fr", "en"), default="fr", help="statements' language")
     month.add_argument(
         "--coefficients", help="static coefficients, 'PRM;coefficient' CSV of fractions"
     )
@@ -307,28 +333,61 @@ def _fail(command: str, message: str) -> None:
     print(f"repartition {command}: {message}", file=sys.stderr)
 
 
+MONTH_KEYS = ("prorata", "static", "redistributed", "equal-share", "economic", "optimal")
+"""The keys ``repartition month --key`` knows by name."""
+
+
 def _month(args: argparse.Namespace) -> int:
+    from repartition.io import read_load_curves
     from repartition.io.monthly import prepare_month, read_static_coefficients
 
-    if args.key == "prorata" and args.coefficients is not None:
+    static = args.key in ("static", "redistributed")
+    if not static and args.coefficients is not None:
         raise _RefusedArgumentsError(
             "--coefficients is only used with --key static or --key redistributed"
         )
-    if args.key != "prorata" and args.coefficients is None:
+    if static and args.coefficients is None:
         raise _RefusedArgumentsError(f"--key {args.key} needs --coefficients")
+    if args.key in ("economic", "optimal") and args.members is None:
+        raise _RefusedArgumentsError(f"--key {args.key} needs --members (its prices)")
+    for option, given in (
+        ("--charges", args.charges is not None),
+        ("--compare", args.compare),
+    ):
+        if given and args.members is None:
+            raise _RefusedArgumentsError(f"{option} applies to the statements: give --members")
+    if args.floor and args.key != "optimal":
+        raise _RefusedArgumentsError("--floor applies to --key optimal")
     for option, given in (
         ("--rounding", args.rounding is not None),
         ("--overwrite", args.overwrite),
     ):
         if given and args.operation is None:
             raise _RefusedArgumentsError(f"{option} applies to the key file: give --operation too")
+    curves = read_load_curves(args.exports, tz=args.tz)
+    members = tariffs = charges = None
+    index = None
+    if args.members is not None:
+        from repartition.report import read_members
+        from repartition.time import select_month
+
+        members = read_members(args.members)
+        members.check_prms(curves.consumption.columns, curves.production.columns)
+        index = pd.DatetimeIndex(select_month(curves.consumption, args.month, args.tz).index)
+        tariffs = members.tariffs(index)
+        charges = _read_charges(args.charges) if args.charges else ()
     if args.key == "prorata":
         key: keys.SharingKey = keys.Prorata()
-    else:
+    elif static:
         coefficients = read_static_coefficients(args.coefficients)
         key = keys.Static(coefficients, redistribute=args.key == "redistributed")
+    elif args.key == "equal-share":
+        key = keys.EqualShare()
+    else:
+        assert tariffs is not None
+        key = _priced_key(args.key, tariffs, args.floor, args.tz)
     files = prepare_month(
-        args.exports,
+        curves,
         args.month,
         key,
         args.out,
@@ -345,8 +404,103 @@ def _month(args: argparse.Namespace) -> int:
     lines.append(f"per step      {files.steps}")
     lines.append(f"month totals  {files.totals}")
     lines.extend(_holes_summary(files.filled, files.holes, files.policy))
+    if members is not None:
+        from pathlib import Path
+
+        from repartition.report import month_report, write_month
+
+        assert tariffs is not None
+        comparison = None
+        if args.compare:
+            selected = files.allocation
+            comparison = compare(
+                selected.consumption,
+                selected.production,
+                _month_candidates(key, tariffs),
+                tariffs=tariffs,
+            )
+        report = month_report(
+            files.allocation,
+            members,
+            tariffs,
+            charges=charges or (),
+            key=key,
+            operation_name=args.operation or "",
+            rounding_loss=files.key_file.energy_lost_kwh if files.key_file else None,
+            holes=files.filled,
+            comparison=comparison,
+            lang=args.lang,
+            tz=args.tz,
+        )
+        written = write_month(report, Path(args.out) / "statements", overwrite=args.overwrite)
+        lines.append(
+            f"statements    {len(report.consumers)} consumers, {len(report.producers)} producers"
+            f" and the operator's report: {len(written)} files in {Path(args.out) / 'statements'}"
+        )
     _print(*lines)
     return 0
+
+
+def _priced_key(
+    name: str, tariffs: object, floor: float, tz: str = "Europe/Paris"
+) -> keys.SharingKey:
+    """The economic greedy or the optimal key, from the members' prices."""
+    from repartition.metrics import Tariffs
+
+    assert isinstance(tariffs, Tariffs)
+    if name == "economic":
+        retail = tariffs.retail
+        local = tariffs.local
+        mean_local = float(local.mean()) if isinstance(local, pd.Series) else float(local)  # type: ignore[arg-type]
+        if isinstance(retail, pd.DataFrame):
+            return keys.EconomicGreedy(retail - mean_local)
+        if isinstance(retail, pd.Series):
+            return keys.EconomicGreedy(retail - mean_local)
+        raise _RefusedArgumentsError("--key economic needs a price per consumer in --members")
+    from repartition.optimize import MaxSavings, MinSelfSufficiency, OptimalKey
+
+    constraints = (MinSelfSufficiency(floor),) if floor else ()
+    return OptimalKey(MaxSavings(tariffs), constraints, tz=tz)
+
+
+def _month_candidates(key: keys.SharingKey, tariffs: object) -> dict[str, keys.SharingKey]:
+    candidates: dict[str, keys.SharingKey] = {
+        key.label(): key,
+        "Prorata": keys.Prorata(),
+        "Equal share": keys.EqualShare(),
+        "Economic greedy": _priced_key("economic", tariffs, 0.0),
+    }
+    return candidates
+
+
+def _read_charges(path: str) -> tuple[Charge, ...]:
+    """'name;on;price' lines (a header line first)."""
+    from repartition.report import Charge
+
+    table = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    if list(table.columns) != ["name", "on", "price"]:
+        raise errors.FileFormatError(
+            f"{path}: a charges file has the columns name;on;price, not {';'.join(table.columns)}.",
+            path=path,
+        )
+    charges = []
+    for line, row in enumerate(table.itertuples(index=False), start=2):
+        try:
+            price = float(str(row.price).replace(",", "."))
+        except ValueError:
+            raise errors.FileFormatError(
+                f"{path}, line {line}: price {row.price!r} is not a number (EUR/kWh).",
+                path=path,
+                line=line,
+            ) from None
+        try:
+            charges.append(Charge(str(row.name), row.on, price))  # type: ignore[arg-type]
+        except errors.ParameterError as error:
+            raise errors.FileFormatError(
+                f"{path}, line {line}: {error}", path=path, line=line
+            ) from error
+    return tuple(charges)
 
 
 _RUNS_SHOWN = 20

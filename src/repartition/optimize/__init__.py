@@ -105,6 +105,7 @@ def optimize(
     horizon: str | None = "MS",
     solver_options: Mapping[str, Any] | None = None,
     progress: bool = False,
+    tz: str | None = None,
 ) -> OptimizationResult:
     """The optimal allocation of an operation's energies, horizon by horizon.
 
@@ -129,6 +130,9 @@ def optimize(
         HiGHS options, e.g. ``{"solver": "ipm"}`` or ``{"time_limit": 60.0}``.
     progress : bool
         A progress bar over the horizons.
+    tz : str, optional
+        The time zone of the horizons' calendar: the index's own by default; give
+        ``"Europe/Paris"`` for local months on the DSO's UTC index.
 
     Returns
     -------
@@ -153,11 +157,14 @@ def optimize(
         tuple(constraints),
         horizon,
         dict(solver_options or {}),
+        tz,
     )
     from repartition.optimize._plan import plan as make_plan
     from repartition.optimize._solve import solve
 
-    checked = make_plan(key.objective, key.constraints, storage, horizon, key.solver_options)
+    checked = make_plan(
+        key.objective, key.constraints, storage, horizon, key.solver_options, key.tz
+    )
     problem = engine.prepare(consumption, production)
     axis = problem.axis
     if checked.ranked:

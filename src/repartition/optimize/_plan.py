@@ -23,6 +23,7 @@ from repartition.optimize.objectives import (
     Objective,
 )
 from repartition.optimize.storage import Storage
+from repartition.time import check_time_zone
 
 __all__ = ["Plan", "plan"]
 
@@ -40,6 +41,7 @@ class Plan:
     storage: Storage | None = None
     horizon: str | None = "MS"
     solver_options: Mapping[str, Any] = field(default_factory=dict)
+    tz: str | None = None  # the calendar of the horizons; None: the index's own
 
     @property
     def fairness(self) -> MaxMinFairness | None:
@@ -99,6 +101,7 @@ def plan(
     storage: Storage | None = None,
     horizon: str | None = "MS",
     solver_options: Mapping[str, Any] | None = None,
+    tz: str | None = None,
 ) -> Plan:
     """Check and gather the parameters of an optimisation (typed errors naming the bad one)."""
     given: Any = objective
@@ -161,4 +164,6 @@ def plan(
             f"or None for the whole period, not {horizon!r}."
         )
     options = dict(solver_options or {})
-    return Plan(objectives, checked, storage, horizon, options)
+    if tz is not None:
+        tz = check_time_zone(tz)
+    return Plan(objectives, checked, storage, horizon, options, tz)

@@ -99,7 +99,7 @@ def solve_ranked(problem: Problem, plan: Plan, *, progress: bool = False) -> Ran
     steps, consumers = consumption.shape
     producers = production.shape[1]
     flows = np.zeros((steps, producers, consumers))
-    spans = horizons(axis, plan.horizon)
+    spans = horizons(axis, plan.horizon, plan.tz)
 
     def one(period: str, rows: slice) -> PeriodReport:
         begun = time.perf_counter()

@@ -104,14 +104,18 @@ class Solution:
     reports: list[PeriodReport]
 
 
-def horizons(axis: Axis, horizon: str | None) -> list[tuple[str, slice]]:
-    """The horizons: (label, rows), contiguous, in order."""
+def horizons(axis: Axis, horizon: str | None, tz: str | None = None) -> list[tuple[str, slice]]:
+    """The horizons: (label, rows), contiguous, in order; calendar periods in ``tz`` (the
+    index's own time zone by default)."""
     if axis.index is None or horizon is None:
         if axis.index is None:
             return [("all steps", slice(0, axis.steps))]
         first, last = axis.index[0], axis.index[-1]
         return [(f"{first} to {last}", slice(0, axis.steps))]
-    positions = pd.Series(np.arange(axis.steps), index=axis.index)
+    index = axis.index
+    if tz is not None and isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        index = index.tz_convert(tz)
+    positions = pd.Series(np.arange(axis.steps), index=index)
     try:
         groups = positions.groupby(pd.Grouper(freq=horizon))
     except (ValueError, TypeError) as error:
@@ -749,7 +753,7 @@ def solve(problem: Problem, plan: Plan, *, progress: bool = False) -> Solution:
     consumption = np.ascontiguousarray(problem.consumption)
     production = np.ascontiguousarray(problem.production)
     tables = _Tables(consumption, production, pooled_production(production), axis, {})
-    spans = horizons(axis, plan.horizon)
+    spans = horizons(axis, plan.horizon, plan.tz)
     if plan.separable:
         return _greedy(plan, tables, problem, spans)
     steps, consumers = consumption.shape

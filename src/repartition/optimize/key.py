@@ -52,9 +52,12 @@ class OptimalKey(SharingKey):
         See :mod:`repartition.optimize.constraints`.
     horizon : str or None
         The period each optimisation covers: a pandas frequency (``"MS"``, the default,
-        calendar months in the index's time zone) or ``None`` for the whole data.
+        calendar months) or ``None`` for the whole data.
     solver_options : mapping, optional
         HiGHS options (``{"solver": "ipm"}``, ``{"time_limit": 60}``...).
+    tz : str, optional
+        The time zone of the horizons' calendar: the index's own by default; give
+        ``"Europe/Paris"`` for local months on the DSO's UTC index.
 
     Notes
     -----
@@ -66,6 +69,7 @@ class OptimalKey(SharingKey):
     constraints: tuple[Constraint, ...] = ()
     horizon: str | None = "MS"
     solver_options: Mapping[str, Any] = field(default_factory=dict)
+    tz: str | None = None
     name: ClassVar[str] = "optimal"
 
     def __post_init__(self) -> None:
@@ -78,7 +82,9 @@ class OptimalKey(SharingKey):
 
     def plan(self) -> Plan:
         """The checked optimisation this key runs."""
-        return plan(self.objective, self.constraints, None, self.horizon, self.solver_options)
+        return plan(
+            self.objective, self.constraints, None, self.horizon, self.solver_options, self.tz
+        )
 
     def label(self) -> str:
         return f"optimal ({self.plan().describe()})"

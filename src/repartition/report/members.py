@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,6 +143,11 @@ class Members:
         return str(self.table["name"].get(prm, prm))
 
     def check(self, allocation: Allocation) -> None:
+        """The members are the allocation's PRMs, each in its role (see
+        :meth:`check_prms`)."""
+        self.check_prms(allocation.consumers, allocation.producers)
+
+    def check_prms(self, consumers: Iterable[object], producers: Iterable[object]) -> None:
         """The members are the exports' PRMs, each in its role.
 
         Raises
@@ -152,7 +157,7 @@ class Members:
         repartition.errors.UnknownMemberError
             A PRM of the table that the exports do not have, or in the other role.
         """
-        for role, found in (("consumer", allocation.consumers), ("producer", allocation.producers)):
+        for role, found in (("consumer", consumers), ("producer", producers)):
             listed = set(self.table.index[self.table["role"] == role])
             present = {str(p) for p in found}
             absent = sorted(present - listed)

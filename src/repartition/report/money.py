@@ -31,6 +31,7 @@ from repartition import errors
 from repartition.allocation import Allocation
 from repartition.metrics import Tariffs
 from repartition.metrics.tariffs import producer_prices, retail_prices
+from repartition.time import PARIS
 
 __all__ = ["Charge", "ConsumerMoney", "ProducerMoney", "consumer_money", "producer_money"]
 
@@ -117,9 +118,9 @@ class ProducerMoney:
     revenue: pd.DataFrame
 
 
-def _days(allocation: Allocation) -> tuple[NDArray[np.intp], pd.Index]:
-    """The first step of each local day, and the days."""
-    local = allocation.index.tz_convert(allocation.index.tz)
+def local_days(allocation: Allocation, tz: str) -> tuple[NDArray[np.intp], pd.Index]:
+    """The first step of each local day in ``tz``, and the days."""
+    local = pd.DatetimeIndex(allocation.index).tz_convert(tz)
     dates = pd.Index(local.date)
     starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]])
     return starts, pd.Index(dates[starts], name="day")
@@ -130,10 +131,10 @@ def _per_day(values: Array, starts: NDArray[np.intp]) -> Array:
 
 
 def consumer_money(
-    allocation: Allocation, tariffs: Tariffs, charges: Sequence[Charge] = ()
+    allocation: Allocation, tariffs: Tariffs, charges: Sequence[Charge] = (), tz: str = PARIS
 ) -> ConsumerMoney:
-    """Each consumer's money, day by day (see the module's formulas)."""
-    starts, days = _days(allocation)
+    """Each consumer's money, day by day in ``tz`` (see the module's formulas)."""
+    starts, days = local_days(allocation, tz)
     steps, consumers = allocation.arrays.allocated.shape
     retail = retail_prices(tariffs, allocation)
     prices = np.broadcast_to(
@@ -145,10 +146,9 @@ def consumer_money(
     allocated = allocation.arrays.allocated
     complement = allocation.arrays.grid_supply
     consumption = allocated + complement
-    flows = allocation.flows(by="D")  # (day, producer) x consumers [kWh]
     producers = allocation.producers
-    shape = (len(days), len(producers), consumers)
-    daily_flows = flows.to_numpy().reshape(shape)
+    # (day, producer, consumer) [kWh]: the producers' part of each local day's AUTOCONS.
+    daily_flows = allocation.arrays.flows(starts.astype(np.int64))
     local_price = producer_prices(tariffs, "local", allocation)
     local_prices = np.broadcast_to(np.asarray(local_price, dtype=np.float64), (len(producers),))
     supplier = _per_day(prices * complement, starts)
@@ -182,9 +182,9 @@ def consumer_money(
     )
 
 
-def producer_money(allocation: Allocation, tariffs: Tariffs) -> ProducerMoney:
-    """Each producer's revenue, day by day."""
-    starts, days = _days(allocation)
+def producer_money(allocation: Allocation, tariffs: Tariffs, tz: str = PARIS) -> ProducerMoney:
+    """Each producer's revenue, day by day in ``tz``."""
+    starts, days = local_days(allocation, tz)
     producers = len(allocation.producers)
     local = np.broadcast_to(
         np.asarray(producer_prices(tariffs, "local", allocation), dtype=np.float64), (producers,)

@@ -17,6 +17,7 @@ from repartition.metrics import Tariffs
 from repartition.report.labels import Lang, check_lang
 from repartition.report.members import Members
 from repartition.report.money import Charge, consumer_money, producer_money
+from repartition.time import PARIS, check_time_zone
 
 __all__ = [
     "ConsumerStatement",
@@ -116,6 +117,7 @@ def month_report(
     holes: pd.DataFrame | None = None,
     comparison: pd.DataFrame | None = None,
     lang: Lang = "fr",
+    tz: str = PARIS,
 ) -> MonthReport:
     """The month's statements and operator's report, as data.
 
@@ -141,6 +143,8 @@ def month_report(
     comparison : pandas.DataFrame, optional
         Other keys on the same month (:func:`repartition.compare`).
     lang : {"fr", "en"}
+    tz : str
+        The local time of the days and the month (the DSO's exports are read in UTC).
 
     Raises
     ------
@@ -157,7 +161,9 @@ def month_report(
     index = allocation.index
     if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
         raise errors.ParameterError("A month's report needs an allocation on a tz-aware index.")
-    months = sorted(set(index.strftime("%Y-%m")))
+    local = index.tz_convert(check_time_zone(tz))
+    days_of = local.date
+    months = sorted(set(local.strftime("%Y-%m")))
     if len(months) != 1:
         raise errors.ParameterError(
             f"A month's report covers one local month; this allocation spans {', '.join(months)}."
@@ -167,13 +173,13 @@ def month_report(
     charges = tuple(charges)
     key_name = key.label() if isinstance(key, SharingKey) else str(key)
     totals = _operation(allocation)
-    money = consumer_money(allocation, tariffs, charges)
-    revenue = producer_money(allocation, tariffs)
+    money = consumer_money(allocation, tariffs, charges, tz)
+    revenue = producer_money(allocation, tariffs, tz)
     plant_names = {str(p): members.name_of(str(p)) for p in allocation.producers}
     flows = allocation.flows()  # producers x consumers [kWh]
-    starts_consumption = allocation.consumption.groupby(index.date).sum()
-    daily_allocated = allocation.allocated.groupby(index.date).sum()
-    daily_complement = allocation.grid_supply.groupby(index.date).sum()
+    starts_consumption = allocation.consumption.groupby(days_of).sum()
+    daily_allocated = allocation.allocated.groupby(days_of).sum()
+    daily_complement = allocation.grid_supply.groupby(days_of).sum()
     consumer_statements = {}
     for prm in allocation.consumers:
         daily = pd.DataFrame(
@@ -217,9 +223,9 @@ def month_report(
             by_plant,
             totals,
         )
-    production = allocation.production.groupby(index.date).sum()
-    shared = allocation.self_consumed.groupby(index.date).sum()
-    surplus = allocation.surplus.groupby(index.date).sum()
+    production = allocation.production.groupby(days_of).sum()
+    shared = allocation.self_consumed.groupby(days_of).sum()
+    surplus = allocation.surplus.groupby(days_of).sum()
     producer_statements = {}
     for prm in allocation.producers:
         daily = pd.DataFrame(
@@ -287,7 +293,7 @@ def month_report(
         rounding_loss,
         holes if holes is not None else pd.DataFrame(),
         comparison,
-        curves.groupby(index.date).sum().rename_axis("day"),
+        curves.groupby(days_of).sum().rename_axis("day"),
         curves,
         _step_hours(index),
     )
