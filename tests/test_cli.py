@@ -197,3 +197,17 @@ def test_month_checks_the_members_before_writing_anything(
     assert not out.exists()
     assert main(month(export, out, "--key", "economic")) == 2
     assert "--key economic needs --members" in capsys.readouterr().err
+
+
+def test_compare_recommends_a_key_per_goal(
+    export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["compare", str(export), "--month", "2025-11", "--members"]
+    assert main([*argv, str(members_file(tmp_path)), "--present", "equal-share"]) == 0
+    out = capsys.readouterr().out
+    for key in ("prorata", "equal-share (present)", "economic", "optimal"):
+        assert key in out
+    for goal in ("most self-consumption", "fairest", "most savings", "closest to the present"):
+        assert goal in out
+    assert main(["compare", str(export), "--month", "2025-11", "--present", "static"]) == 2
+    assert "--present static is not among the keys" in capsys.readouterr().err

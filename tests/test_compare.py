@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from repartition import allocate, compare, keys, metrics, plot_comparison
+from repartition import allocate, compare, errors, keys, metrics, plot_comparison
 
 INDEX = pd.date_range("2025-06-01 12:00", periods=2, freq="30min", tz="Europe/Paris")
 # Step 1: C = (1, 3), P = 2. Step 2: C = (3, 1), P = 2.
@@ -101,3 +101,32 @@ def test_plot_draws_one_bar_per_strategy_and_column() -> None:
     assert labels == ["equal share", "prorata"]  # first strategy on top
     with pytest.raises(KeyError, match="savings_total"):
         plot_comparison(table, ["savings_total"])
+
+
+def test_recommend_names_the_key_of_each_goal_and_why():
+    from repartition import keys as key_module
+    from repartition.compare import compare as compare_keys
+    from repartition.compare import recommend
+    from repartition.metrics import Tariffs
+
+    index = pd.date_range("2025-06-01 12:00", periods=2, freq="30min", tz="Europe/Paris")
+    consumption = pd.DataFrame({"A": [1.0, 3.0], "B": [3.0, 1.0]}, index=index)
+    production = pd.Series([2.0, 2.0], index=index, name="PV")
+    tariffs = Tariffs(retail={"A": 0.3, "B": 0.2}, local=0.1, surplus=0.05)
+    candidates = {
+        "prorata": key_module.Prorata(),
+        "A first": key_module.EconomicGreedy(pd.Series({"A": 0.2, "B": 0.1})),
+        "static": key_module.Static({"A": 0.9, "B": 0.1}),
+    }
+    table = compare_keys(consumption, production, candidates, tariffs=tariffs, reference="prorata")
+    # Prorata gives A 0.5 then 1.5 of the 2 kWh; "A first" gives A 1 then 2: 0.5 kWh moved
+    # from B to A at each step.
+    assert table.loc["A first", "moved_kwh"] == pytest.approx(1.0)
+    assert table.loc["prorata", "moved_kwh"] == 0.0
+    found = {r.goal: r for r in recommend(table, "prorata")}
+    assert found["most savings"].key == "A first"  # A's kWh saves 0.2, B's 0.1
+    assert "against prorata" in found["most savings"].why
+    assert found["closest to the present key"].key in ("A first", "static")
+    assert found["fairest"].key == "prorata"
+    with pytest.raises(errors.ParameterError, match="reference"):
+        compare_keys(consumption, production, candidates, reference="other")

@@ -166,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
     _add_month(commands, common)
+    _add_compare(commands, common)
     warm = commands.add_parser(
         "warm-up",
         help="compile every kernel now, so that no later process pays for it",
@@ -279,6 +280,103 @@ def _add_month(
     month.add_argument("--tz", default="Europe/Paris", type=_time_zone, help="local time zone")
     month.add_argument("--overwrite", action="store_true", help="replace an existing key file")
     month.set_defaults(run=_month)
+
+
+def _add_compare(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    command = commands.add_parser(
+        "compare",
+        help="every key on the DSO's exports for a month, and which one serves which goal",
+        description=(
+            "Read Enedis load-curve CSV exports, allocate one local month with every key "
+            "repartition knows that the data allows (static keys with --coefficients; the "
+            "economic and optimal keys with --members, which also brings the money), print "
+            "one table and, for each goal (most self-consumption, fairest, most savings, "
+            "closest to the present key), the key that serves it best and why. Writes nothing."
+        ),
+        epilog=(
+            "Example: repartition compare exports/*.csv --month 2025-11 --members members.csv "
+            "--coefficients static.csv --present static"
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[common],
+    )
+    command.add_argument("exports", nargs="+", help="Enedis load-curve CSV files")
+    command.add_argument("--month", required=True, type=_month_label, help="local month, YYYY-MM")
+    command.add_argument("--members", help="members table (CSV or Excel), for the money")
+    command.add_argument(
+        "--coefficients", help="static coefficients, 'PRM;coefficient' CSV of fractions"
+    )
+    command.add_argument(
+        "--present",
+        choices=MONTH_KEYS,
+        default="prorata",
+        help="the key the operation uses today, for 'closest to the present key'",
+    )
+    command.add_argument(
+        "--floor", type=float, default=0.05, help="the optimal key's least self-sufficiency"
+    )
+    command.add_argument("--tz", default="Europe/Paris", type=_time_zone, help="local time zone")
+    command.set_defaults(run=_compare)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from repartition.compare import recommend
+    from repartition.io import read_load_curves
+    from repartition.io.monthly import read_static_coefficients
+    from repartition.time import select_month
+
+    curves = read_load_curves(args.exports, tz=args.tz)
+    consumption = pd.DataFrame(select_month(curves.consumption, args.month, args.tz))
+    production = pd.DataFrame(select_month(curves.production, args.month, args.tz))
+    tariffs = None
+    candidates: dict[str, keys.SharingKey] = {"prorata": keys.Prorata()}
+    if args.coefficients is not None:
+        coefficients = read_static_coefficients(args.coefficients)
+        candidates["static"] = keys.Static(coefficients)
+        candidates["redistributed"] = keys.Static(coefficients, redistribute=True)
+    candidates["equal-share"] = keys.EqualShare()
+    if args.members is not None:
+        from repartition.report import read_members
+
+        members = read_members(args.members)
+        members.check_prms(curves.consumption.columns, curves.production.columns)
+        tariffs = members.tariffs(pd.DatetimeIndex(consumption.index))
+        candidates["economic"] = _priced_key("economic", tariffs, 0.0)
+        import importlib.util
+
+        if all(importlib.util.find_spec(m) for m in ("highspy", "ortools")):
+            candidates["optimal"] = _priced_key("optimal", tariffs, args.floor, args.tz)
+    if args.present not in candidates:
+        raise _RefusedArgumentsError(
+            f"--present {args.present} is not among the keys the data allows "
+            f"({', '.join(candidates)}): give --coefficients or --members"
+        )
+    table = compare(consumption, production, candidates, tariffs=tariffs, reference=args.present)
+    header = ["key", "self-consumption %", "self-sufficiency %", "Gini", "moved kWh"]
+    if tariffs is not None:
+        header += ["savings EUR", "least savings EUR"]
+    rows = []
+    for name, row in table.iterrows():
+        cells = [
+            str(name) + (" (present)" if name == args.present else ""),
+            f"{100 * row.self_consumption_rate:.1f}",
+            f"{100 * row.self_sufficiency_rate:.1f}",
+            f"{row.gini_self_sufficiency:.3f}",
+            f"{row.moved_kwh:,.0f}",
+        ]
+        if tariffs is not None:
+            cells += [f"{row.savings_total:,.2f}", f"{row.savings_min:,.2f}"]
+        rows.append(tuple(cells))
+    _print(
+        f"{args.month}: {consumption.shape[1]} consumers, {production.shape[1]} producers",
+        "",
+        *_table(header, rows),
+        "",
+        *(f"{r.goal:<28} {r.key}: {r.why}" for r in recommend(table, args.present)),
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

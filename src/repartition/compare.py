@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from repartition.engine import allocate
 from repartition.keys import SharingKey
 from repartition.metrics import Tariffs, bills, gini, jain, producer_revenue
 
-__all__ = ["compare", "plot_comparison"]
+__all__ = ["Recommendation", "compare", "plot_comparison", "recommend"]
 
 
 def compare(
@@ -32,6 +33,7 @@ def compare(
     tariffs: Tariffs | None = None,
     per_member: bool = False,
     timed: bool = False,
+    reference: str | None = None,
 ) -> pd.DataFrame:
     """Allocate the same data with every key and compare the results in one table.
 
@@ -52,6 +54,10 @@ def compare(
         Also add ``seconds``: the wall-clock time of :func:`~repartition.allocate` with
         each key, measured on a second call (the first one compiles or loads the kernels
         for these arrays' layout).
+    reference
+        The name of one of ``keys`` (the present key): also add ``moved_kwh``, the energy
+        each key gives to other consumers than the reference does,
+        ``sum_t sum_i |A_key[t, i] - A_ref[t, i]| / 2``. [kWh]
 
     Returns
     -------
@@ -89,7 +95,12 @@ def compare(
     named = _named(keys)
     if per_member and tariffs is None:
         raise errors.ParameterError("per_member=True needs tariffs (the savings are in money).")
+    if reference is not None and reference not in named:
+        raise errors.ParameterError(
+            f"reference {reference!r} is not one of the keys compared ({', '.join(named)})."
+        )
     rows: dict[str, dict[str, float]] = {}
+    allocated: dict[str, np.ndarray] = {}
     for name, key in named.items():
         start = time.perf_counter()
         try:
@@ -129,7 +140,83 @@ def compare(
         if timed:
             row["seconds"] = seconds
         rows[name] = row
-    return pd.DataFrame.from_dict(rows, orient="index")
+        if reference is not None:
+            allocated[name] = allocation.arrays.allocated
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if reference is not None:
+        base = allocated[reference]
+        table["moved_kwh"] = [float(np.abs(allocated[n] - base).sum()) / 2 for n in table.index]
+    return table
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The key that best serves a goal, and why, in one sentence."""
+
+    goal: str
+    key: str
+    why: str
+
+
+def recommend(table: pd.DataFrame, reference: str | None = None) -> list[Recommendation]:
+    """For each goal a PMO weighs, the best key of a :func:`compare` table, and why.
+
+    Goals: the most self-consumption (``self_consumption_rate``), the fairest (the lowest
+    Gini of the members' self-sufficiency), the most savings (``savings_total``, with
+    tariffs) and the closest to the present key (``moved_kwh``, with ``reference``). Ties
+    go to the first key in the table's order; the sentence compares with the reference (or
+    the first key).
+    """
+    if table.empty:
+        raise errors.ParameterError("recommend needs a compare table with at least one key.")
+    base = reference if reference is not None else str(table.index[0])
+    found = []
+    rate = table["self_consumption_rate"]
+    best = str(rate.idxmax())
+    found.append(
+        Recommendation(
+            "most self-consumption",
+            best,
+            f"{100 * rate[best]:.1f} % of the production consumed in the operation, against "
+            f"{100 * rate[base]:.1f} % with {base}.",
+        )
+    )
+    gini_rates = table["gini_self_sufficiency"]
+    fairest = str(gini_rates.idxmin())
+    found.append(
+        Recommendation(
+            "fairest",
+            fairest,
+            f"the members' self-sufficiency is the most even (Gini {gini_rates[fairest]:.3f}, "
+            f"against {gini_rates[base]:.3f} with {base}; 0 is perfectly even).",
+        )
+    )
+    if "savings_total" in table:
+        savings = table["savings_total"]
+        richest = str(savings.idxmax())
+        found.append(
+            Recommendation(
+                "most savings",
+                richest,
+                f"the members save {savings[richest]:,.0f} in all, "
+                f"{savings[richest] - savings[base]:+,.0f} against {base}; the least any "
+                f"member saves is {table['savings_min'][richest]:,.0f}.",
+            )
+        )
+    if "moved_kwh" in table and reference is not None:
+        others = table.drop(index=reference)
+        if len(others):
+            moved = others["moved_kwh"]
+            closest = str(moved.idxmin())
+            found.append(
+                Recommendation(
+                    "closest to the present key",
+                    closest,
+                    f"it gives {moved[closest]:,.0f} kWh to other members than {reference} does, "
+                    f"the least of the other keys.",
+                )
+            )
+    return found
 
 
 def _named(keys: Mapping[str, SharingKey] | Sequence[SharingKey]) -> dict[str, SharingKey]:
