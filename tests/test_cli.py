@@ -211,3 +211,35 @@ def test_compare_recommends_a_key_per_goal(
         assert goal in out
     assert main(["compare", str(export), "--month", "2025-11", "--present", "static"]) == 2
     assert "--present static is not among the keys" in capsys.readouterr().err
+
+
+def test_keys_check_and_apply_a_key_file(
+    export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "month"
+    assert main(month(export, out, "--operation", "OPE123", "--key", "equal-share")) == 0
+    capsys.readouterr()
+    (key_file,) = out.glob("OPE123_30_*.txt")
+    assert main(["keys", "check", str(key_file), str(export)]) == 0
+    said = capsys.readouterr().out
+    assert "operation OPE123, steps of 30 min, 2025-11-01 to 2025-11-30" in said
+    assert "2 consumers, 1,440 steps" in said
+    assert "exactly the consumers of the exports" in said
+    applied = tmp_path / "applied"
+    assert main(["keys", "apply", str(key_file), str(export), "--out", str(applied)]) == 0
+    capsys.readouterr()
+    import pandas as pd
+
+    (totals,) = applied.glob("*_totals.csv")
+    (month_totals,) = out.glob("*totals*.csv")
+    mine = pd.read_csv(totals, sep=";", decimal=",")
+    theirs = pd.read_csv(month_totals, sep=";", decimal=",")
+    shared = [c for c in mine.columns if c in theirs.columns and mine[c].dtype.kind == "f"]
+    assert shared
+    # The DSO applying the rounded-down key gives each member at most what the key's
+    # allocation gave, within the rounding loss the month command reported.
+    for column in shared:
+        difference = (mine[column] - theirs[column]).abs().max()
+        assert difference < 0.5, column  # kWh over the month
+    assert main(["keys", "apply", str(key_file)]) == 2
+    assert "keys apply needs the exports and --out" in capsys.readouterr().err

@@ -28,6 +28,7 @@ import pandas as pd
 
 from repartition import __version__, errors, keys, synthetic
 from repartition.compare import compare
+from repartition.engine import allocate
 from repartition.warming import KEY_FAMILIES, warm_up
 
 if TYPE_CHECKING:
@@ -167,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
     _add_month(commands, common)
     _add_compare(commands, common)
+    _add_keys(commands, common)
     warm = commands.add_parser(
         "warm-up",
         help="compile every kernel now, so that no later process pays for it",
@@ -319,6 +321,88 @@ def _add_compare(
     )
     command.add_argument("--tz", default="Europe/Paris", type=_time_zone, help="local time zone")
     command.set_defaults(run=_compare)
+
+
+def _add_keys(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    command = commands.add_parser(
+        "keys",
+        help="read and check a dynamic key file, or apply it to the DSO's exports",
+        description=(
+            "check: read a dynamic key file (<operation>_<step>_<first day>_<last day>.txt), "
+            "check it against its name and the format (and the operation's PRMs with "
+            "--exports), and print what it holds. apply: allocate its period of the exports "
+            "with it as the DSO would (keys.Dynamic) and write the per-step results and the "
+            "monthly totals."
+        ),
+        epilog=(
+            "Example: repartition keys check OPE123_30_01112025_30112025.txt --exports "
+            "exports/*.csv; repartition keys apply OPE123_30_01112025_30112025.txt "
+            "exports/*.csv --out out/"
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[common],
+    )
+    command.add_argument("action", choices=("check", "apply"), help="what to do with the file")
+    command.add_argument("file", help="the dynamic key file")
+    command.add_argument("exports", nargs="*", help="Enedis load-curve CSV files")
+    command.add_argument("--out", help="with apply: the folder of the results")
+    command.add_argument("--tz", default="Europe/Paris", type=_time_zone, help="local time zone")
+    command.set_defaults(run=_keys)
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from repartition.io import (
+        KeyFileName,
+        read_dynamic_key,
+        read_load_curves,
+        write_dso_results,
+        write_monthly_totals,
+    )
+
+    if args.action == "apply" and (not args.exports or args.out is None):
+        raise _RefusedArgumentsError("keys apply needs the exports and --out")
+    if args.action == "check" and args.out is not None:
+        raise _RefusedArgumentsError("--out applies to keys apply")
+    curves = read_load_curves(args.exports, tz=args.tz) if args.exports else None
+    members = list(curves.consumption.columns) if curves is not None else None
+    coefficients = read_dynamic_key(args.file, members=members, tz=args.tz)
+    name = KeyFileName.parse(args.file)
+    sums = coefficients.sum(axis=1)
+    lines = [
+        f"{Path(args.file).name}: operation {name.operation}, steps of "
+        f"{_duration(name.step)}, {name.first_day} to {name.last_day}",
+        f"  {coefficients.shape[1]} consumers, {len(coefficients):,} steps; row sums from "
+        f"{100 * sums.min():.2f} % to {100 * sums.max():.2f} % "
+        f"({int((sums >= 1 - 1e-12).sum()):,} steps at 100 %)",
+    ]
+    if curves is not None:
+        lines.append("  its PRMs are exactly the consumers of the exports")
+    if args.action == "apply":
+        assert curves is not None
+        consumption = curves.consumption.reindex(coefficients.index)
+        production = curves.production.reindex(coefficients.index)
+        if consumption.isna().any().any() or production.isna().any().any():
+            first = consumption.index[
+                (consumption.isna().any(axis=1) | production.isna().any(axis=1)).to_numpy()
+            ][0]
+            raise errors.MissingValueError(
+                f"The exports have no value for every PRM at "
+                f"{first.tz_convert(args.tz)} ({args.tz}), a step of the key file.",
+                timestamp=first,
+            )
+        result = allocate(consumption, production, keys.Dynamic(coefficients))
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"{name.operation}_{name.first_day:%Y%m%d}_{name.last_day:%Y%m%d}"
+        steps = write_dso_results(result, out / f"{stem}_results.csv", tz=args.tz)
+        totals = write_monthly_totals(result, out / f"{stem}_totals.csv", tz=args.tz)
+        lines += [str(result.summary()), f"per step      {steps}", f"totals        {totals}"]
+    _print(*lines)
+    return 0
 
 
 def _compare(args: argparse.Namespace) -> int:
