@@ -243,3 +243,19 @@ def test_keys_check_and_apply_a_key_file(
         assert difference < 0.5, column  # kWh over the month
     assert main(["keys", "apply", str(key_file)]) == 2
     assert "keys apply needs the exports and --out" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("objective", ["savings", "bills", "self-consumption", "fairness"])
+def test_optimize_writes_the_optimal_key_file(
+    export: Path, tmp_path: Path, objective: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "keys"
+    argv = ["optimize", str(export), "--month", "2025-11", "--members"]
+    argv += [str(members_file(tmp_path)), "--objective", objective, "--floor", "0.02"]
+    assert main([*argv, "--operation", "OPE123", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "optimum" in said
+    assert "Prorata" in said
+    assert "certified gap" in said
+    (key_file,) = out.glob("OPE123_30_01112025_30112025.txt")
+    assert main(["keys", "check", str(key_file), str(export)]) == 0

@@ -169,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_month(commands, common)
     _add_compare(commands, common)
     _add_keys(commands, common)
+    _add_optimize(commands, common)
     warm = commands.add_parser(
         "warm-up",
         help="compile every kernel now, so that no later process pays for it",
@@ -401,6 +402,115 @@ def _keys(args: argparse.Namespace) -> int:
         steps = write_dso_results(result, out / f"{stem}_results.csv", tz=args.tz)
         totals = write_monthly_totals(result, out / f"{stem}_totals.csv", tz=args.tz)
         lines += [str(result.summary()), f"per step      {steps}", f"totals        {totals}"]
+    _print(*lines)
+    return 0
+
+
+OBJECTIVES = ("savings", "bills", "self-consumption", "fairness")
+"""The objectives ``repartition optimize --objective`` knows by name."""
+
+
+def _add_optimize(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    command = commands.add_parser(
+        "optimize",
+        help="the optimal dynamic key of a month of the DSO's exports, and its key file",
+        description=(
+            "Read Enedis load-curve CSV exports and a members table (the prices), find the "
+            "allocation of the local month that maximises the objective under the floors "
+            "(repartition.optimize: HiGHS, OR-tools), write the dynamic key file that makes "
+            "the DSO reproduce it (with the energy its rounding loses), and print the "
+            "optimum against Prorata's with the certified duality gap."
+        ),
+        epilog=(
+            "Example: repartition optimize exports/*.csv --month 2025-11 --members members.csv "
+            "--objective savings --floor 0.1 --operation OPE123 --out keys/"
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[common],
+    )
+    command.add_argument("exports", nargs="+", help="Enedis load-curve CSV files")
+    command.add_argument("--month", required=True, type=_month_label, help="local month, YYYY-MM")
+    command.add_argument("--members", required=True, help="members table (CSV or Excel)")
+    command.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default="savings",
+        help="savings (the members' savings), bills (the members' bills, producers' surplus "
+        "included), self-consumption (the least surplus) or fairness (the smallest "
+        "self-sufficiency first)",
+    )
+    command.add_argument(
+        "--floor", type=float, default=0.0, help="each consumer's least self-sufficiency"
+    )
+    command.add_argument(
+        "--max-share", type=float, default=None, help="each consumer's largest share of the pool"
+    )
+    command.add_argument("--operation", help="operation id naming the key file (none: no file)")
+    command.add_argument("--out", help="folder of the key file (with --operation)")
+    command.add_argument("--tz", default="Europe/Paris", type=_time_zone, help="local time zone")
+    command.set_defaults(run=_optimize)
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from repartition.io import read_load_curves
+    from repartition.optimize import (
+        MaxMinFairness,
+        MaxPoolShare,
+        MaxSavings,
+        MaxSelfConsumption,
+        MinBills,
+        MinSelfSufficiency,
+        optimize,
+    )
+    from repartition.report import read_members
+    from repartition.time import select_month
+
+    if (args.operation is None) != (args.out is None):
+        raise _RefusedArgumentsError("--operation and --out go together (the key file)")
+    curves = read_load_curves(args.exports, tz=args.tz)
+    members = read_members(args.members)
+    members.check_prms(curves.consumption.columns, curves.production.columns)
+    consumption = pd.DataFrame(select_month(curves.consumption, args.month, args.tz))
+    production = pd.DataFrame(select_month(curves.production, args.month, args.tz))
+    tariffs = members.tariffs(pd.DatetimeIndex(consumption.index))
+    objective: MaxSavings | MinBills | MaxSelfConsumption | MaxMinFairness
+    if args.objective == "savings":
+        objective = MaxSavings(tariffs)
+    elif args.objective == "bills":
+        objective = MinBills(tariffs)
+    elif args.objective == "self-consumption":
+        objective = MaxSelfConsumption()
+    else:
+        objective = MaxMinFairness(tariffs=tariffs)
+    constraints: list[object] = []
+    if args.floor:
+        constraints.append(MinSelfSufficiency(args.floor))
+    if args.max_share is not None:
+        constraints.append(MaxPoolShare(args.max_share))
+    result = optimize(
+        consumption,
+        production,
+        objective,
+        constraints,  # type: ignore[arg-type]
+        tz=args.tz,
+    )
+    report = result.periods[0]
+    gap = "exact" if report.gap == 0 else f"{report.gap:.1e}" if report.gap is not None else "-"
+    lines = [
+        f"{args.month}: {consumption.shape[1]} consumers, {production.shape[1]} producers; "
+        f"{args.objective}" + (f", each consumer at least {args.floor:.0%}" if args.floor else ""),
+        f"  optimum      {report.objective:,.4f}  (Prorata {report.prorata:,.4f})",
+        f"  solved by    {report.method} in {report.build_seconds + report.solve_seconds:.2f} s, "
+        f"certified gap {gap}",
+        str(result.allocation.summary()),
+    ]
+    if args.operation is not None:
+        key_file = result.write_key_file(args.out, args.operation, tz=args.tz)
+        assert not isinstance(key_file, dict)
+        lost = key_file.energy_lost_kwh or 0.0
+        lines.append(f"key file     {key_file.path}  (rounding loses {lost:.3f} kWh)")
     _print(*lines)
     return 0
 
