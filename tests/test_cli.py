@@ -259,3 +259,23 @@ def test_optimize_writes_the_optimal_key_file(
     assert "certified gap" in said
     (key_file,) = out.glob("OPE123_30_01112025_30112025.txt")
     assert main(["keys", "check", str(key_file), str(export)]) == 0
+
+
+def test_report_writes_the_statements_of_a_key_file_already_sent(
+    export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("openpyxl")
+    sent = tmp_path / "sent"
+    assert main(month(export, sent, "--operation", "OPE123")) == 0
+    capsys.readouterr()
+    (key_file,) = sent.glob("OPE123_30_*.txt")
+    out = tmp_path / "statements"
+    argv = ["report", str(export), "--key-file", str(key_file), "--members"]
+    argv += [str(members_file(tmp_path)), "--out", str(out), "--lang", "en"]
+    assert main(argv) == 0
+    # 3 statements in 3 formats, the operator's HTML, workbook and 2 CSV tables.
+    assert "statements    13 files" in capsys.readouterr().out
+    page = (out / "2025-11_statement_30000000000001.html").read_text(encoding="utf-8")
+    assert "Monthly collective self-consumption statement" in page
+    assert main(argv) == 1  # the folder exists: nothing replaced
+    assert "exists" in capsys.readouterr().err

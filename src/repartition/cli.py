@@ -170,6 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_compare(commands, common)
     _add_keys(commands, common)
     _add_optimize(commands, common)
+    _add_report(commands, common)
     warm = commands.add_parser(
         "warm-up",
         help="compile every kernel now, so that no later process pays for it",
@@ -512,6 +513,87 @@ def _optimize(args: argparse.Namespace) -> int:
         lost = key_file.energy_lost_kwh or 0.0
         lines.append(f"key file     {key_file.path}  (rounding loses {lost:.3f} kWh)")
     _print(*lines)
+    return 0
+
+
+def _add_report(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    command = commands.add_parser(
+        "report",
+        help="the members' statements and the operator's report for a key file already sent",
+        description=(
+            "Read Enedis load-curve CSV exports, a members table and the dynamic key file "
+            "sent to the DSO for a month; allocate the month as the DSO does with that key and "
+            "write each member's and producer's statement and the operator's report (HTML, "
+            "Excel, CSV) into a new folder."
+        ),
+        epilog=(
+            "Example: repartition report exports/*.csv --key-file "
+            "OPE123_30_01112025_30112025.txt --members members.csv --charges charges.csv "
+            "--out statements/"
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[common],
+    )
+    command.add_argument("exports", nargs="+", help="Enedis load-curve CSV files")
+    command.add_argument("--key-file", required=True, help="the dynamic key file of the month")
+    command.add_argument("--members", required=True, help="members table (CSV or Excel)")
+    command.add_argument("--charges", help="taxes and network charges, 'name;on;price' CSV")
+    command.add_argument("--out", required=True, help="the folder written (must not exist)")
+    command.add_argument("--lang", choices=("fr", "en"), default="fr", help="language")
+    command.add_argument(
+        "--formats",
+        nargs="+",
+        choices=("html", "xlsx", "csv"),
+        default=["html", "xlsx", "csv"],
+        help="the formats written",
+    )
+    command.add_argument("--tz", default="Europe/Paris", type=_time_zone, help="local time zone")
+    command.set_defaults(run=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from repartition.io import KeyFileName, read_dynamic_key, read_load_curves
+    from repartition.report import month_report, read_members, write_month
+
+    curves = read_load_curves(args.exports, tz=args.tz)
+    members = read_members(args.members)
+    members.check_prms(curves.consumption.columns, curves.production.columns)
+    coefficients = read_dynamic_key(
+        args.key_file, members=list(curves.consumption.columns), tz=args.tz
+    )
+    name = KeyFileName.parse(args.key_file)
+    consumption = curves.consumption.reindex(coefficients.index)
+    production = curves.production.reindex(coefficients.index)
+    missing = consumption.isna().any(axis=1) | production.isna().any(axis=1)
+    if missing.any():
+        first = consumption.index[missing.to_numpy()][0]
+        raise errors.MissingValueError(
+            f"The exports have no value for every PRM at {first.tz_convert(args.tz)} "
+            f"({args.tz}), a step of the key file {name}.",
+            timestamp=first,
+        )
+    key = keys.Dynamic(coefficients)
+    allocation = allocate(consumption, production, key)
+    charges = _read_charges(args.charges) if args.charges else ()
+    report = month_report(
+        allocation,
+        members,
+        members.tariffs(pd.DatetimeIndex(allocation.index)),
+        charges=charges,
+        key=f"{name} (keys.Dynamic)",
+        operation_name=name.operation,
+        lang=args.lang,
+        tz=args.tz,
+    )
+    written = write_month(report, args.out, formats=args.formats)
+    _print(
+        f"{report.operator.month}, {name.operation}: {len(report.consumers)} consumers, "
+        f"{len(report.producers)} producers",
+        str(allocation.summary()),
+        f"statements    {len(written)} files in {args.out}",
+    )
     return 0
 
 
