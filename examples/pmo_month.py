@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from repartition import allocate, keys, to_dynamic_key
 from repartition.io import (
     read_load_curves,
@@ -66,3 +68,32 @@ print(f"key file: {key_file.path.name}, {len(key_file.coefficients)} steps")
 write_dso_results(allocation, folder / "results" / "2025-11_steps.csv")
 totals = write_monthly_totals(allocation, folder / "results" / "2025-11_totals.csv")
 print(f"written in {folder}: {totals.name} and the per-step results")
+
+# 6. What the PMO sends its members: a statement each (HTML for "print to PDF", Excel, CSV)
+#    and the operator's report, with names and euros from the members table
+#    (repartition[report]; docs/report.md). Prices and the excise rate are illustrative.
+from repartition.report import Charge, Members, month_report, write_month  # noqa: E402
+
+members = Members.from_frame(
+    pd.DataFrame(
+        {
+            "prm": [*month_consumption.columns, *month_production.columns],
+            "name": [f"Foyer {i}" for i in range(1, 13)] + ["Toit de l'école", "Toit du gymnase"],
+            "role": ["consommateur"] * 12 + ["producteur"] * 2,
+            "tariff": ["0,2516"] * 12 + ["", ""],
+            "local_price": [""] * 12 + ["0,12", "0,10"],
+            "surplus_price": [""] * 12 + ["0,04", "0,04"],
+        }
+    )
+)
+report = month_report(
+    allocation,
+    members,
+    members.tariffs(month_consumption.index),
+    charges=[Charge("Accise sur l'électricité", "complement", 0.0225)],
+    key="static, redistributed",
+    operation_name="OPE123",
+    rounding_loss=key_file.energy_lost_kwh,
+)
+written = write_month(report, folder / "statements", overwrite=True)
+print(f"statements: {len(written)} files in {folder / 'statements'}")

@@ -14,7 +14,7 @@ from repartition.io import read_dynamic_key
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
-@pytest.mark.parametrize("name", ["quickstart.py", "numpy_arrays.py"])
+@pytest.mark.parametrize("name", ["quickstart.py", "numpy_arrays.py", "python_service.py"])
 def test_example_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(EXAMPLES / name), run_name="__main__")
     assert capsys.readouterr().out.strip()
@@ -37,3 +37,21 @@ def test_pmo_month_writes_key_file_and_totals(
     consumers = totals[totals["role"] == "consumer"]
     assert len(consumers) == 12
     assert (consumers["AUTOCONS"] + consumers["COMPLEMENT"] - consumers["CONS"]).abs().max() < 2e-6
+    # The members' statements and the operator's report, named and in euros.
+    statements = tmp_path / "statements"
+    assert len(list(statements.glob("2025-11_statement_*.html"))) == 14
+    assert "Foyer 1" in (statements / "2025-11_operator.html").read_text(encoding="utf-8")
+
+
+def test_the_researchers_sweep_plots_every_strategy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("pvlib")
+    plot = tmp_path / "sweep.png"
+    monkeypatch.setattr(sys, "argv", ["researcher_sweep.py", "3", str(plot)])
+    runpy.run_path(str(EXAMPLES / "researcher_sweep.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "3 communities, medians per strategy" in out
+    for name in ("Prorata", "Equal share", "Economic greedy"):
+        assert name in out
+    assert plot.stat().st_size > 10_000

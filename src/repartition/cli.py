@@ -2,12 +2,16 @@
 
 Parses arguments, calls the library, prints, exits: no logic of its own.
 
-``repartition demo`` builds a seeded synthetic community
-(:func:`repartition.synthetic.synthetic_community`), allocates its year with every key and
-prints a comparison table. ``repartition month`` turns the DSO's load-curve exports into a
-month's key file, per-step results and totals (:func:`repartition.io.monthly.prepare_month`);
-``--holes`` chooses what a missing value becomes (refused by default), and the summary lists
-every value filled, as ``<month>_holes.csv`` does.
+``repartition demo`` runs the embedded village's year with every key and writes a month's
+PMO files (:mod:`repartition.demo`). ``repartition month`` turns the DSO's load-curve exports
+into a month's key file, per-step results and totals with any key by name
+(:func:`repartition.io.monthly.prepare_month`), and with ``--members`` each member's statement
+and the operator's report (:mod:`repartition.report`); ``--holes`` chooses what a missing value
+becomes (refused by default), and the summary lists every value filled, as
+``<month>_holes.csv`` does. ``repartition compare`` puts every key side by side on the exports
+and says which serves which goal; ``repartition optimize`` writes the optimal key file;
+``repartition keys`` checks or applies a key file; ``repartition report`` writes the statements
+of a key file already sent.
 Exit codes: 0 on success, 1 for bad input data or a failure while running (the message, on
 one line, names the file, line, PRM or step at fault), 2 for bad arguments, 130 when
 interrupted (Ctrl-C). No traceback is
@@ -109,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
             "step by step, with the keys of the French DSO (prorata, static, dynamic, "
             "full dynamic)."
         ),
-        epilog="Run 'repartition demo' to see every key on a synthetic community.",
+        epilog="Run 'repartition demo' to see every key and the PMO's files on the embedded village.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
