@@ -113,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
             "step by step, with the keys of the French DSO (prorata, static, dynamic, "
             "full dynamic)."
         ),
-        epilog="Run 'repartition demo' to see every key and the PMO's files on the embedded village.",
+        epilog="Run 'repartition demo' for every key and the PMO's files on the embedded village.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
