@@ -6,7 +6,7 @@ from typing import Literal
 
 from repartition import errors
 
-__all__ = ["LABELS", "Lang", "check_lang", "label"]
+__all__ = ["LABELS", "MONTHS", "Lang", "check_lang", "label", "period"]
 
 Lang = Literal["fr", "en"]
 
@@ -91,7 +91,49 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "shared": {"fr": "partagée", "en": "shared"},
     "page": {"fr": "Page", "en": "Page"},
+    "issued": {"fr": "édité le", "en": "issued on"},
+    "local_price": {"fr": "Prix local", "en": "Local price"},
+    "rate_short": {"fr": "Autoprod. %", "en": "Self-suff. %"},
+    "subtotal": {"fr": "Sous-total", "en": "Subtotal"},
+    "rounding_note": {
+        "fr": "Montants hors TVA, arrondis au centime ; les totaux sont calculés sur les "
+        "valeurs exactes (écarts d'arrondi possibles). Ce relevé ne remplace pas la facture "
+        "de votre fournisseur.",
+        "en": "Amounts before VAT, rounded to the cent; totals are computed on the exact "
+        "values (rounding differences possible). This statement does not replace your "
+        "supplier's bill.",
+    },
+    "comparison_note": {
+        "fr": "Les mêmes données du mois réparties par chaque clé ; économies sur l'énergie, "
+        "hors taxes et réseau.",
+        "en": "The same month's data shared by each key; savings on energy, before taxes "
+        "and network charges.",
+    },
+    "moved": {"fr": "Énergie déplacée [kWh]", "en": "Energy moved [kWh]"},
+    "gini": {"fr": "Inégalité (Gini)", "en": "Inequality (Gini)"},
+    "least_savings": {"fr": "Économie la plus faible", "en": "Least savings"},
 }
+
+MONTHS = {
+    "fr": (
+        "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+        "septembre", "octobre", "novembre", "décembre",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June", "July", "August",
+        "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+
+
+def period(month: str, first: int, last: int, lang: Lang) -> str:
+    """``"du 1er au 30 juin 2025"`` / ``"1 to 30 June 2025"`` for ``"2025-06"``, days 1-30."""
+    year, number = month.split("-")
+    name = MONTHS[lang][int(number) - 1]
+    if lang == "fr":
+        start = "1er" if first == 1 else str(first)
+        return f"du {start} au {last} {name} {year}"
+    return f"{first} to {last} {name} {year}"
 
 
 def check_lang(lang: object) -> Lang:

@@ -4,14 +4,17 @@ embedded (a browser's "print to PDF" gives the PDF a member receives)."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import math
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from repartition import __version__, _optional
 from repartition.report import plots
-from repartition.report.labels import LABELS, Lang
+from repartition.report.labels import LABELS, Lang, period
 from repartition.report.money import Charge
 from repartition.report.statements import ConsumerStatement, MonthReport
 
@@ -68,8 +71,75 @@ def _charge_line(charge: Charge, lang: Lang) -> str:
     return f"{charge.name}: {price} on {where}."
 
 
+def producer_formulas(report: MonthReport, prm: str, lang: Lang) -> list[str]:
+    """A producer's statement's formulas, with its prices."""
+    local = _price_of(report.tariffs.local, prm)
+    surplus = _price_of(report.tariffs.surplus, prm)
+    if lang == "fr":
+        return [
+            "PROD : la production mesurée de votre centrale (kWh) ; AUTOPROD : la part "
+            "affectée aux membres de l'opération par la clé de répartition ; SURPLUS = PROD "
+            "- AUTOPROD : la part injectée sur le réseau et vendue.",
+            "Taux d'autoconsommation = AUTOPROD / PROD.",
+            f"Recette = prix local ({_number(local, 4, lang)} €/kWh) x AUTOPROD + prix du "
+            f"surplus ({_number(surplus, 4, lang)} €/kWh) x SURPLUS ; montants hors TVA.",
+            "À chaque pas de temps, l'énergie reçue par un membre vient de chaque centrale au "
+            "prorata de sa production.",
+        ]
+    return [
+        "PROD: your plant's metered production (kWh); AUTOPROD: the part the sharing key "
+        "allocates to the operation's members; SURPLUS = PROD - AUTOPROD: the part injected "
+        "into the grid and sold.",
+        "Self-consumption rate = AUTOPROD / PROD.",
+        f"Revenue = local price ({_number(local, 4, lang)} EUR/kWh) x AUTOPROD + surplus price "
+        f"({_number(surplus, 4, lang)} EUR/kWh) x SURPLUS; amounts before VAT.",
+        "At each step, the energy a member receives comes from each plant in proportion to "
+        "its production.",
+    ]
+
+
+def operator_formulas(report: MonthReport, lang: Lang) -> list[str]:
+    """The operator's report's formulas and definitions."""
+    if lang == "fr":
+        lines = [
+            "Par membre : AUTOCONS, l'énergie locale affectée par la clé ; COMPLEMENT = CONS - "
+            "AUTOCONS ; taux d'autoproduction = AUTOCONS / CONS. Par centrale : AUTOPROD, "
+            "SURPLUS = PROD - AUTOPROD, taux d'autoconsommation = AUTOPROD / PROD.",
+            "Coût de l'énergie d'un membre = prix du fournisseur x COMPLEMENT + prix local x "
+            "AUTOCONS (par centrale) + taxes et réseau ; économie = coût sans l'opération - "
+            "coût de l'énergie (montants hors TVA).",
+            "Perte d'arrondi du fichier de clés : l'énergie que le gestionnaire de réseau ne "
+            "répartit pas parce que les coefficients du fichier sont arrondis au centième de "
+            "pour cent inférieur (elle part en surplus).",
+            "Inégalité (Gini) : 0 si tous les membres ont le même taux d'autoproduction, "
+            "proche de 1 si l'énergie locale va à un seul.",
+            "Énergie déplacée : l'énergie qu'une clé donne à d'autres membres que la clé actuelle.",
+        ]
+    else:
+        lines = [
+            "Per member: AUTOCONS, the local energy the key allocates; COMPLEMENT = CONS - "
+            "AUTOCONS; self-sufficiency rate = AUTOCONS / CONS. Per plant: AUTOPROD, SURPLUS "
+            "= PROD - AUTOPROD, self-consumption rate = AUTOPROD / PROD.",
+            "A member's energy cost = supplier's price x COMPLEMENT + local price x AUTOCONS "
+            "(per plant) + taxes and network; savings = cost without the operation - energy "
+            "cost (amounts before VAT).",
+            "Key file rounding loss: the energy the DSO does not share because the file's "
+            "coefficients are rounded down to a hundredth of a percent (it goes to surplus).",
+            "Inequality (Gini): 0 when every member has the same self-sufficiency, close to 1 "
+            "when the local energy goes to one of them.",
+            "Energy moved: what a key gives to other members than the present key does.",
+        ]
+    return lines + [_charge_line(charge, lang) for charge in report.charges]
+
+
+def _price_of(price: object, prm: str) -> float:
+    if isinstance(price, pd.Series):
+        return float(price.get(prm, float("nan")))
+    return float(price)  # type: ignore[arg-type]
+
+
 def formulas(report: MonthReport, lang: Lang, *, retail: str | None = None) -> list[str]:
-    """The statement's last page: every formula, the prices that apply."""
+    """A consumer's statement's last part: every formula, the prices that apply."""
     if lang == "fr":
         lines = [
             "CONS : votre consommation mesurée par le compteur (kWh), AUTOCONS : l'énergie "
@@ -82,7 +152,7 @@ def formulas(report: MonthReport, lang: Lang, *, retail: str | None = None) -> l
             "Coût sans l'opération = prix du fournisseur x CONS + taxes et réseau sur toute "
             "la consommation ; économie = coût sans l'opération - coût de l'énergie.",
             "L'origine de l'énergie locale : à chaque pas de temps, l'énergie reçue vient de "
-            "chaque centrale au prorata de sa production.",
+            "chaque centrale au prorata de sa production. Montants hors TVA.",
         ]
     else:
         lines = [
@@ -129,7 +199,16 @@ def render_consumer(report: MonthReport, statement: ConsumerStatement) -> str:
         "cost_without": L["bill_without"],
         "savings": L["savings"],
     }
-    money = [(names.get(str(k), str(k)), v) for k, v in statement.money.items()]
+    kinds = {"cost": "subtotal", "cost_without": "separator", "savings": "total"}
+    money = [
+        (names.get(str(k), str(k)), v, kinds.get(str(k), "")) for k, v in statement.money.items()
+    ]
+    prm_of = {str(n): str(p) for p, n in report.members.producers["name"].items()}
+    plants = []
+    for row in statement.by_plant.to_dict("records"):
+        price = _price_of(report.tariffs.local, prm_of.get(str(row["plant"]), ""))
+        unit = "€/kWh" if lang == "fr" else "EUR/kWh"
+        plants.append({**row, "price": f"{_number(price, 4, lang)} {unit}"})
     template = _environment(lang).get_template("consumer.html")
     return str(
         template.render(
@@ -139,7 +218,8 @@ def render_consumer(report: MonthReport, statement: ConsumerStatement) -> str:
             s=statement,
             operation_name=report.operator.operation_name,
             money=money,
-            plants=statement.by_plant.to_dict("records"),
+            plants=plants,
+            **_header(report, statement.month, statement.daily.index),
             daily=[(str(day), row) for day, row in statement.daily.iterrows()],
             charts={"daily": _b64(plots.consumer_daily(statement, lang))},
             formulas=formulas(report, lang, retail=_retail_of(report, statement.prm, lang)),
@@ -162,7 +242,8 @@ def render_producer(report: MonthReport, prm: str) -> str:
             operation_name=report.operator.operation_name,
             daily=[(str(day), row) for day, row in statement.daily.iterrows()],
             charts={"daily": _b64(plots.producer_daily(statement, lang))},
-            formulas=formulas(report, lang),
+            formulas=producer_formulas(report, prm, lang),
+            **_header(report, statement.month, statement.daily.index),
             version=__version__,
         )
     )
@@ -202,10 +283,22 @@ def render_operator(report: MonthReport) -> str:
                 "curves": _b64(plots.operator_curves(operator, lang)),
                 "members": _b64(plots.operator_members(operator, lang)),
             },
-            formulas=formulas(report, lang),
+            formulas=operator_formulas(report, lang),
+            **_header(report, operator.month, operator.daily.index),
             version=__version__,
         )
     )
+
+
+def _header(report: MonthReport, month: str, days: pd.Index) -> dict[str, str]:
+    lang = report.lang
+    today = dt.date.today()
+    issued = f"{today:%d/%m/%Y}" if lang == "fr" else f"{today:%Y-%m-%d}"
+    return {
+        "period": period(month, pd.Timestamp(days[0]).day, pd.Timestamp(days[-1]).day, lang),
+        "issued": issued,
+        "colon": "\u00a0:" if lang == "fr" else ":",
+    }
 
 
 def write_html(report: MonthReport, folder: Path) -> list[Path]:
