@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import browser  # tests/browser.py
 from repartition import allocate, errors, keys
 from repartition.report import Charge, Members, month_report, read_members, write_month
 
 pytest.importorskip("openpyxl")
 pytest.importorskip("jinja2")
-
-import browser
+image = pytest.importorskip("matplotlib.image")
 
 CONSUMERS = ["30000000000001", "30000000000002", "30000000000003"]
 PRODUCERS = ["30000000002001", "30000000002002"]
@@ -76,8 +76,18 @@ def written(tmp_path_factory: pytest.TempPathFactory):
     allocation = allocate(consumption, production, keys.Prorata())
     members = Members.from_frame(members_frame())
     tariffs = members.tariffs(consumption.index)
+    from repartition import compare
+
+    candidates = {"Prorata": keys.Prorata(), "Equal share": keys.EqualShare()}
+    comparison = compare(consumption, production, candidates, tariffs=tariffs, reference="Prorata")
     report = month_report(
-        allocation, members, tariffs, charges=CHARGES, key=keys.Prorata(), operation_name="Test"
+        allocation,
+        members,
+        tariffs,
+        charges=CHARGES,
+        key=keys.Prorata(),
+        operation_name="Test",
+        comparison=comparison,
     )
     folder = tmp_path_factory.mktemp("month") / "out"
     files = write_month(report, folder)
@@ -251,7 +261,11 @@ def test_the_html_reads_well_in_a_real_browser(written, tmp_path):
             assert width > 0
             assert height > 0
         assert not browser.is_blank(shot)
+        assert image.imread(shot).shape[1] <= 800  # A4 width: nothing wider than the page
         assert browser.pdf(folder / page, tmp_path / f"{page}.pdf") >= 2  # A4 pages
     school = browser.render(folder / f"2025-06_statement_{CONSUMERS[2]}.html", tmp_path / "s.png")
     assert "École Jules Ferry" in school.text
     assert "Taux d'autoproduction" in school.text
+    operator = browser.render(folder / "2025-06_operator.html", tmp_path / "o.png")
+    assert "Énergie déplacée" in operator.text  # the comparison, labelled
+    assert "jain_savings" not in operator.text

@@ -257,10 +257,22 @@ def render_operator(report: MonthReport) -> str:
     comparison_rows: list[tuple[str, list[str]]] = []
     comparison_columns: list[str] = []
     if comparison is not None:
-        shown = comparison.select_dtypes("number")
-        comparison_columns = [str(c) for c in shown.columns]
+        shown = {
+            "self_consumption_rate": (f"{L['self_consumption']} [%]", 100.0, 1),
+            "self_sufficiency_rate": (f"{L['self_sufficiency']} [%]", 100.0, 1),
+            "gini_self_sufficiency": (L["gini"], 1.0, 3),
+            "savings_total": (f"{L['savings']} [{L['eur']}]", 1.0, 2),
+            "savings_min": (f"{L['least_savings']} [{L['eur']}]", 1.0, 2),
+            "moved_kwh": (L["moved"], 1.0, 1),
+        }
+        present = [c for c in shown if c in comparison.columns]
+        comparison_columns = [shown[c][0] for c in present]
         comparison_rows = [
-            (str(name), [_number(float(v), 3, lang) for v in row]) for name, row in shown.iterrows()
+            (
+                str(name),
+                [_number(shown[c][1] * float(row[c]), shown[c][2], lang) for c in present],
+            )
+            for name, row in comparison.iterrows()
         ]
     holes = operator.holes
     template = _environment(lang).get_template("operator.html")
