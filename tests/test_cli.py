@@ -184,6 +184,7 @@ def test_month_writes_the_statements_with_any_key(
     report = (statements / "2025-11_operator.html").read_text(encoding="utf-8")
     assert "Accise" in report
     assert "Economic greedy" in report  # the comparison of keys
+    assert "Traitement" in report  # how the holes were treated (refused: none)
 
 
 def test_month_checks_the_members_before_writing_anything(

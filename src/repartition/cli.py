@@ -806,6 +806,7 @@ def _month(args: argparse.Namespace) -> int:
             operation_name=args.operation or "",
             rounding_loss=files.key_file.energy_lost_kwh if files.key_file else None,
             holes=files.filled,
+            holes_policy=files.policy,
             comparison=comparison,
             lang=args.lang,
             tz=args.tz,

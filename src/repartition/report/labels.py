@@ -6,7 +6,7 @@ from typing import Literal
 
 from repartition import errors
 
-__all__ = ["LABELS", "MONTHS", "Lang", "check_lang", "label", "period"]
+__all__ = ["HOLES_POLICIES", "LABELS", "MONTHS", "Lang", "check_lang", "label", "period"]
 
 Lang = Literal["fr", "en"]
 
@@ -92,6 +92,7 @@ LABELS: dict[str, dict[str, str]] = {
     "shared": {"fr": "partagée", "en": "shared"},
     "page": {"fr": "Page", "en": "Page"},
     "issued": {"fr": "édité le", "en": "issued on"},
+    "holes_policy": {"fr": "Traitement", "en": "Treatment"},
     "local_price": {"fr": "Prix local", "en": "Local price"},
     "rate_short": {"fr": "Autoprod. %", "en": "Self-suff. %"},
     "subtotal": {"fr": "Sous-total", "en": "Subtotal"},
@@ -124,6 +125,23 @@ MONTHS = {
         "September", "October", "November", "December",
     ),
 }  # fmt: skip
+
+
+HOLES_POLICIES = {
+    "fr": {
+        "refuse": "refusées (le mois ne contenait aucune donnée manquante)",
+        "zero-consumption": "une consommation manquante compte pour 0",
+        "zero-production": "une production manquante compte pour 0",
+        "zero": "toute valeur manquante compte pour 0",
+    },
+    "en": {
+        "refuse": "refused (the month had no missing value)",
+        "zero-consumption": "a missing consumption counts as 0",
+        "zero-production": "a missing production counts as 0",
+        "zero": "every missing value counts as 0",
+    },
+}
+"""How ``repartition.io.monthly.prepare_month``'s hole policies read on the report."""
 
 
 def period(month: str, first: int, last: int, lang: Lang) -> str:

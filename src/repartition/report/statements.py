@@ -90,6 +90,7 @@ class OperatorReport:
     daily: pd.DataFrame  # the operation's days: consumption, production, autocons, surplus
     curves: pd.DataFrame  # the same per step [kWh per step]
     step_hours: float
+    holes_policy: str | None = None  # how the holes were treated (io.monthly.HOLES)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def month_report(
     operation_name: str = "",
     rounding_loss: float | None = None,
     holes: pd.DataFrame | None = None,
+    holes_policy: str | None = None,
     comparison: pd.DataFrame | None = None,
     lang: Lang = "fr",
     tz: str = PARIS,
@@ -140,6 +142,8 @@ def month_report(
         (``KeyFile.rounding_loss.sum()``).
     holes : pandas.DataFrame, optional
         The values filled (``MonthFiles.filled``).
+    holes_policy : str, optional
+        How they were filled (``MonthFiles.policy``: ``"zero-consumption"``...).
     comparison : pandas.DataFrame, optional
         Other keys on the same month (:func:`repartition.compare`).
     lang : {"fr", "en"}
@@ -296,6 +300,7 @@ def month_report(
         curves.groupby(days_of).sum().rename_axis("day"),
         curves,
         _step_hours(index),
+        holes_policy,
     )
     return MonthReport(
         operator, consumer_statements, producer_statements, charges, tariffs, lang, members

@@ -14,7 +14,7 @@ import pandas as pd
 
 from repartition import __version__, _optional
 from repartition.report import plots
-from repartition.report.labels import LABELS, Lang, period
+from repartition.report.labels import HOLES_POLICIES, LABELS, Lang, period
 from repartition.report.money import Charge
 from repartition.report.statements import ConsumerStatement, MonthReport
 
@@ -296,6 +296,7 @@ def render_operator(report: MonthReport) -> str:
                 "members": _b64(plots.operator_members(operator, lang)),
             },
             formulas=operator_formulas(report, lang),
+            holes_policies=HOLES_POLICIES[lang],
             **_header(report, operator.month, operator.daily.index),
             version=__version__,
         )
