@@ -356,3 +356,18 @@ def test_the_village_demo_writes_the_pmos_files(tmp_path: Path) -> None:
     assert (folder / "comparison.csv").exists()
     # An existing folder is not replaced without --overwrite: exit code 1, one line.
     assert main(["demo", "--output", str(folder)]) == 1
+
+
+def test_the_synthetic_community_from_real_profiles_has_the_same_members() -> None:
+    pytest.importorskip("pvlib")
+    textbook = synthetic_community(consumers=8, producers=2, step="1h", seed=4)
+    real = synthetic_community(consumers=8, producers=2, step="1h", seed=4, model="profiles")
+    for ours, theirs in zip(real, textbook, strict=True):
+        assert list(ours.columns) == list(theirs.columns)
+        assert ours.index.equals(theirs.index)
+    consumption, production = real
+    assert consumption["office_1"].sum() == pytest.approx(25_000.0)
+    # PV sized to the community: 1 kWp per consumer in all, a real year's yield.
+    assert 7_000 < production.to_numpy().sum() < 12_000
+    with pytest.raises(ValueError, match="model"):
+        synthetic_community(consumers=2, model="sine")  # type: ignore[arg-type]

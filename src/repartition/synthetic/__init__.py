@@ -5,9 +5,9 @@ production that follows the sun and the weather, and a few dozen consumers (hous
 offices, schools) with daily patterns. Everything is a pure function of its arguments:
 the same seed gives the same tables, bit for bit, on every machine.
 
-The geometry and the irradiance are textbook approximations (no pvlib needed): good
-enough for the shape of a year (day length, seasonal peak, cloudy days), not for a
-production estimate of a real plant.
+A thin layer over :mod:`repartition.profiles`: by default its textbook model (plain NumPy,
+no extra needed: good enough for the shape of a year, not for a production estimate of a
+real plant), with ``model="profiles"`` the same members from real profiles (pvlib, BDEW).
 
 >>> from repartition.synthetic import synthetic_community
 >>> consumption, production = synthetic_community(consumers=5, producers=1)
@@ -16,14 +16,14 @@ production estimate of a real plant.
 """
 
 from repartition.profiles.calendar import check_step, check_year, time_index
-from repartition.synthetic.community import synthetic_community
-from repartition.synthetic.keys import DemoKeys, demo_keys, round_down
-from repartition.synthetic.sun import (
+from repartition.profiles.textbook import (
     LATITUDE,
     LONGITUDE,
     clear_sky_irradiance,
     solar_elevation_sine,
 )
+from repartition.synthetic.community import synthetic_community
+from repartition.synthetic.keys import DemoKeys, demo_keys, round_down
 
 __all__ = [
     "LATITUDE",

@@ -1,16 +1,18 @@
-"""The synthetic community: its consumption and production tables over a year."""
+"""The synthetic community: its consumption and production tables over a year, a thin layer
+over :mod:`repartition.profiles` (its textbook model by default, its real profiles with
+``model="profiles"``)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from repartition import errors
-from repartition.profiles.calendar import check_step, time_index
-from repartition.synthetic.calendar import _Calendar
-from repartition.synthetic.loads import _consumer_kinds, _consumption
-from repartition.synthetic.sun import _production
-from repartition.time import check_time_zone
+from repartition.profiles.textbook import consumer_kinds, names, textbook_community
+
+__all__ = ["synthetic_community"]
 
 
 def synthetic_community(
@@ -20,6 +22,7 @@ def synthetic_community(
     step: str | pd.Timedelta = "30min",
     tz: str = "Europe/Paris",
     seed: int = 0,
+    model: Literal["textbook", "profiles"] = "textbook",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded synthetic energy community over one calendar year.
 
@@ -37,6 +40,12 @@ def synthetic_community(
         Step length dividing one hour: ``"15min"``, ``"30min"`` (French DSO), ``"1h"``...
     tz : str
         Time zone of the index (the consumers live by its clock).
+    model : {"textbook", "profiles"}
+        ``"textbook"`` (the default, no extra needed, bit for bit as before): the
+        plain-NumPy curves of :mod:`repartition.profiles.textbook`. ``"profiles"``: the same
+        members built from real profiles (:mod:`repartition.profiles`: pvlib plants sized to
+        the community, 1 kWp per consumer in all, the BDEW load profiles, schools on the
+        French calendar; extra ``profiles``), with the same column names.
     seed : int
         Seed of the random draws, >= 0 (:class:`numpy.random.SeedSequence`). Each consumer and
         each plant draws from its own child stream, so ``home_01`` is the same curve in
@@ -81,35 +90,51 @@ def synthetic_community(
     >>> list(consumption.columns), list(production.columns)
     (['home_1', 'home_2', 'home_3', 'office_1'], ['pv_1', 'pv_2'])
     """
-    tz = check_time_zone(tz)
+    if model == "textbook":
+        return textbook_community(consumers, producers, year, step, tz, seed)
+    if model != "profiles":
+        raise errors.ParameterError(f"model must be 'textbook' or 'profiles', not {model!r}.")
+    return _from_profiles(consumers, producers, year, step, tz, seed)
+
+
+def _from_profiles(
+    consumers: int, producers: int, year: int, step: str | pd.Timedelta, tz: str, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same members as the textbook community, from real profiles."""
+    from repartition.profiles import Location, generate
+
     for name, count in (("consumers", consumers), ("producers", producers)):
         if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
             raise errors.ParameterError(f"{name} must be a whole number >= 1, not {count!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise errors.ParameterError(f"seed must be a whole number >= 0, not {seed!r}.")
-    index = time_index(year, step, tz)
-    calendar = _Calendar.of(index, check_step(step))
-    consumption_seed, production_seed = np.random.SeedSequence(seed).spawn(2)
-    kinds = _consumer_kinds(int(consumers))
-    consumption = pd.DataFrame(
-        _consumption(calendar, kinds, consumption_seed),
-        index=index,
-        columns=pd.Index(_names(kinds), name="consumer"),
+    kinds = consumer_kinds(int(consumers))
+    buildings = [
+        (
+            "office" if kind == "office" else "school",
+            kind,
+            25_000.0 if kind == "office" else 35_000.0,
+        )
+        for kind in kinds
+        if kind != "home"
+    ]
+    homes = kinds.count("home")
+    location = Location(46.0, 2.0, 200.0, tz, "centre of France")
+    community = generate(
+        homes,
+        buildings=buildings,  # type: ignore[arg-type]
+        total_kwp=float(consumers),
+        plants=int(producers),
+        location=location,
+        seed=seed,
+        name="synthetic",
     )
-    production = pd.DataFrame(
-        _production(calendar, int(producers), production_seed),
-        index=index,
-        columns=pd.Index(_names(["pv"] * int(producers)), name="producer"),
-    )
-    return consumption, production
-
-
-def _names(kinds: list[str]) -> list[str]:
-    """``home_01``, ``home_02``, ..., numbered per kind, zero-padded to the largest count."""
-    counts = {kind: kinds.count(kind) for kind in kinds}
-    seen: dict[str, int] = {}
-    names = []
+    consumption, production = community.tables(year, step, seed=seed)
+    # The generated order is the homes, then the buildings: back to the textbook order.
+    home_columns = [m.prm for m in community.members if m.consumer.kind == "household"]
+    building_columns = [m.prm for m in community.members if m.consumer.kind != "household"]
+    order, homes_left, buildings_left = [], iter(home_columns), iter(building_columns)
     for kind in kinds:
-        seen[kind] = seen.get(kind, 0) + 1
-        names.append(f"{kind}_{seen[kind]:0{len(str(counts[kind]))}d}")
-    return names
+        order.append(next(homes_left) if kind == "home" else next(buildings_left))
+    consumption = consumption[order]
+    consumption.columns = pd.Index(names(kinds), name="consumer")
+    production.columns = pd.Index(names(["pv"] * int(producers)), name="producer")
+    return consumption, production

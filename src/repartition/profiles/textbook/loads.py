@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from repartition.synthetic.calendar import _Calendar, _season
+from repartition.profiles.textbook.calendar import _Calendar, _season
 
 Array = NDArray[np.float64]
 
