@@ -178,3 +178,50 @@ def test_clear_sky_irradiance_is_physical():
     sky = clear_sky(CLERMONT_FERRAND, samples)
     assert (sky[["ghi", "dni", "dhi"]] >= 0).all().all()
     assert sky["ghi"].max() < 1_100  # W/m2 at 45.8 N
+
+
+def test_a_pvgis_typical_year_is_put_in_the_index_year(tmp_path):
+    # A PVGIS TMY as its JSON output lays it out (months taken from different years, UTC
+    # hours), made here from the clear sky of 2010-2013 so that no download is needed.
+    import json
+
+    months = {m: 2010 + m % 4 for m in range(1, 13)}
+    hours = pd.date_range("2019-01-01", "2020-01-01", freq="1h", tz="UTC", inclusive="left")
+    stamps = [h.replace(year=months[h.month]) for h in hours]
+    sky = clear_sky(CLERMONT_FERRAND, pd.DatetimeIndex(stamps))
+    records = [
+        {
+            "time(UTC)": f"{stamp:%Y%m%d:%H%M}",
+            "T2m": 15.0,
+            "RH": 70.0,
+            "G(h)": float(row.ghi),
+            "Gb(n)": float(row.dni),
+            "Gd(h)": float(row.dhi),
+            "IR(h)": 300.0,
+            "WS10m": 2.0,
+            "WD10m": 180.0,
+            "SP": 97_000.0,
+        }
+        for stamp, row in zip(stamps, sky.itertuples(), strict=True)
+    ]
+    document = {
+        "inputs": {"location": {"latitude": 45.78, "longitude": 3.08, "elevation": 400.0}},
+        "outputs": {
+            "months_selected": [{"month": m, "year": y} for m, y in months.items()],
+            "tmy_hourly": records,
+        },
+        "meta": {"inputs": {}, "outputs": {}},
+    }
+    path = tmp_path / "tmy_45.780_3.080.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    weather = read_weather(path, "pvgis", year=2025)
+    assert weather.index.year.unique().tolist() == [2025]
+    assert weather.index.is_monotonic_increasing
+    assert weather["temp_air"].iloc[0] == 15.0
+    # Covered from the first to the last hour of 2025 UTC: a year's production on the
+    # hours inside it, about a clear sky's.
+    index = pd.date_range(
+        "2025-01-01 02:00", "2025-12-31 22:00", freq="1h", tz="Europe/Paris", inclusive="left"
+    )
+    table = production([Plant("roof", CLERMONT_FERRAND, 1.0)], index, weather=weather)
+    assert 1_550 < table["roof"].sum() < 1_800
