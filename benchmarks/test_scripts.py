@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import optimize, profiles
+from benchmarks import optimize, profiles, sweeps
 
 
 def test_the_optimize_benchmark_runs_on_a_tiny_case(capsys: pytest.CaptureFixture[str]) -> None:
@@ -21,3 +21,10 @@ def test_the_profiles_benchmark_runs_on_a_tiny_case(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "a village's roofs" in out
     assert "every plant different" in out
+
+
+def test_the_sweeps_benchmark_runs_on_a_tiny_case(capsys: pytest.CaptureFixture[str]) -> None:
+    sweeps.main(["--operations", "2"])
+    out = capsys.readouterr().out
+    assert "plain loop, one process" in out
+    assert "sweep, 2 workers" in out

@@ -47,6 +47,7 @@ from repartition.io.keyfile import (
     write_full_dynamic_key,
 )
 from repartition.io.monthly import MonthFiles, prepare_month, read_static_coefficients
+from repartition.io.operations import list_operations, operation_path, write_operations
 from repartition.io.parquet import (
     ResultTables,
     dataset_months,
@@ -73,7 +74,9 @@ __all__ = [
     "allocate_dataset",
     "dataset_months",
     "dso_results",
+    "list_operations",
     "monthly_totals",
+    "operation_path",
     "prepare_month",
     "read_dynamic_key",
     "read_energy",
@@ -88,6 +91,7 @@ __all__ = [
     "write_energy",
     "write_full_dynamic_key",
     "write_monthly_totals",
+    "write_operations",
     "write_results",
     "write_spanish_coefficients",
 ]
