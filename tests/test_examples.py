@@ -43,6 +43,7 @@ def test_pmo_month_writes_key_file_and_totals(
     assert "Foyer 1" in (statements / "2025-11_operator.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_the_researchers_sweep_plots_every_strategy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

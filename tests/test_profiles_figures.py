@@ -13,6 +13,7 @@ pytest.importorskip("pvlib")
 image = pytest.importorskip("matplotlib.image")
 
 
+@pytest.mark.slow
 def test_the_figures_script_draws_every_figure_of_the_page(tmp_path):
     spec = importlib.util.spec_from_file_location("figures", ROOT / "docs/figures/profiles.py")
     assert spec is not None

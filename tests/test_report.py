@@ -243,6 +243,7 @@ def test_english_labels_and_an_atomic_folder(written, tmp_path):
         month_report(allocation, report.members, tariffs, lang="de")  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_the_html_reads_well_in_a_real_browser(written, tmp_path):
     if not browser.browser_available():
         pytest.fail("No browser: .ci/run installs Debian's chromium (tests/browser.py).")
