@@ -107,3 +107,68 @@ def test_a_dask_cluster_writes_the_same_bytes_as_one_process(dataset: Path, tmp_
         for path in sorted((tmp_path / "serial" / folder).iterdir()):
             assert path.read_bytes() == (tmp_path / "dask" / folder / path.name).read_bytes()
     pd.testing.assert_frame_equal(serial.metrics, on_dask.metrics)
+
+
+STOP = {"at": 0, "calls": 0}
+"""When stop_at interrupts the sweep: at its ``at``-th call (0: never)."""
+
+
+def stop_at(consumption: pd.DataFrame, production: pd.DataFrame) -> keys.SharingKey:
+    """Prorata, except that it interrupts the sweep (Ctrl-C) at the call STOP says."""
+    STOP["calls"] += 1
+    if STOP["calls"] == STOP["at"]:
+        raise KeyboardInterrupt
+    return keys.Prorata()
+
+
+def test_an_interrupted_sweep_resumes_where_it_stopped(dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    STOP.update(at=3, calls=0)  # Ctrl-C during the third operation
+    with pytest.raises(KeyboardInterrupt):
+        sweep(dataset, {"Prorata": stop_at}, out=out, client="serial", progress=False)
+    written = sorted(p.name for p in (out / "done").iterdir())
+    assert written == ["operation=OPE000.json", "operation=OPE001.json"]
+    assert not list((out / "results").glob("operation=OPE002*"))  # nothing half written
+    STOP.update(at=0, calls=0)
+    resumed = sweep(dataset, {"Prorata": stop_at}, out=out, client="serial", progress=False)
+    assert resumed.status["status"].tolist() == ["skipped", "skipped", "done", "done"]
+    assert STOP["calls"] == 2  # the two operations left, nothing else
+
+
+def kill_once(consumption: pd.DataFrame, production: pd.DataFrame) -> keys.SharingKey:
+    """Kills the worker process running it the first time it runs (a marker file remembers)."""
+    import os
+    import signal
+
+    marker = Path(os.environ["REPARTITION_TEST_KILL_MARKER"])
+    if not marker.exists():
+        marker.write_text("killed")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return keys.Prorata()
+
+
+def test_a_worker_killed_mid_task_is_survived(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    marker = tmp_path / "killed"
+    monkeypatch.setenv("REPARTITION_TEST_KILL_MARKER", str(marker))
+    strategies = {"Prorata": kill_once}
+    sweep(dataset, {"Prorata": keys.Prorata()}, out=tmp_path / "serial", client="serial")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        result = sweep(dataset, strategies, out=tmp_path / "dask", client=client, retries=3)
+    assert marker.exists()  # a worker was killed
+    assert (result.status["status"] == "done").all()
+    for path in sorted((tmp_path / "serial" / "metrics").iterdir()):
+        mine = pd.read_parquet(tmp_path / "dask" / "metrics" / path.name)
+        pd.testing.assert_frame_equal(mine, pd.read_parquet(path))
