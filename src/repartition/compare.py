@@ -18,11 +18,12 @@ import pandas as pd
 
 from repartition import errors
 from repartition._optional import import_extra
+from repartition.allocation import Allocation
 from repartition.engine import allocate
 from repartition.keys import SharingKey
 from repartition.metrics import Tariffs, bills, gini, jain, producer_revenue
 
-__all__ = ["Recommendation", "compare", "plot_comparison", "recommend"]
+__all__ = ["Recommendation", "compare", "metrics_of", "plot_comparison", "recommend"]
 
 
 def compare(
@@ -111,32 +112,7 @@ def compare(
             start = time.perf_counter()
             allocation = allocate(consumption, production, key)
         seconds = time.perf_counter() - start
-        summary = allocation.summary()
-        sufficiency = allocation.by_consumer()["self_sufficiency_rate"].dropna()
-        row: dict[str, float] = {
-            "self_consumption_rate": summary.self_consumption_rate,
-            "self_sufficiency_rate": summary.self_sufficiency_rate,
-            "allocated_kwh": summary.allocated_kwh,
-            "surplus_kwh": summary.surplus_kwh,
-            "grid_supply_kwh": summary.grid_supply_kwh,
-            "gini_self_sufficiency": gini(sufficiency) if len(sufficiency) else np.nan,
-            "jain_self_sufficiency": jain(sufficiency) if len(sufficiency) else np.nan,
-        }
-        if tariffs is not None:
-            savings = bills(allocation, tariffs)["savings"]
-            gain = float(producer_revenue(allocation, tariffs)["gain"].sum())
-            row.update(
-                savings_total=float(savings.sum()),
-                savings_mean=float(savings.mean()),
-                savings_min=float(savings.min()),
-                savings_max=float(savings.max()),
-                producer_gain=gain,
-                community_gain=float(savings.sum()) + gain,
-                gini_savings=gini(savings),
-                jain_savings=jain(savings) if (savings >= 0).all() else np.nan,
-            )
-            if per_member:
-                row.update({f"savings {member}": float(v) for member, v in savings.items()})
+        row = metrics_of(allocation, tariffs, per_member=per_member)
         if timed:
             row["seconds"] = seconds
         rows[name] = row
@@ -147,6 +123,40 @@ def compare(
         base = allocated[reference]
         table["moved_kwh"] = [float(np.abs(allocated[n] - base).sum()) / 2 for n in table.index]
     return table
+
+
+def metrics_of(
+    allocation: Allocation, tariffs: Tariffs | None = None, *, per_member: bool = False
+) -> dict[str, float]:
+    """One row of :func:`compare` for an allocation already computed (its columns, in its
+    order, without ``seconds`` and ``moved_kwh``)."""
+    summary = allocation.summary()
+    sufficiency = allocation.by_consumer()["self_sufficiency_rate"].dropna()
+    row: dict[str, float] = {
+        "self_consumption_rate": summary.self_consumption_rate,
+        "self_sufficiency_rate": summary.self_sufficiency_rate,
+        "allocated_kwh": summary.allocated_kwh,
+        "surplus_kwh": summary.surplus_kwh,
+        "grid_supply_kwh": summary.grid_supply_kwh,
+        "gini_self_sufficiency": gini(sufficiency) if len(sufficiency) else np.nan,
+        "jain_self_sufficiency": jain(sufficiency) if len(sufficiency) else np.nan,
+    }
+    if tariffs is not None:
+        savings = bills(allocation, tariffs)["savings"]
+        gain = float(producer_revenue(allocation, tariffs)["gain"].sum())
+        row.update(
+            savings_total=float(savings.sum()),
+            savings_mean=float(savings.mean()),
+            savings_min=float(savings.min()),
+            savings_max=float(savings.max()),
+            producer_gain=gain,
+            community_gain=float(savings.sum()) + gain,
+            gini_savings=gini(savings),
+            jain_savings=jain(savings) if (savings >= 0).all() else np.nan,
+        )
+        if per_member:
+            row.update({f"savings {member}": float(v) for member, v in savings.items()})
+    return row
 
 
 @dataclass(frozen=True)

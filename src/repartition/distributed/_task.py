@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 import repartition
 from repartition import errors
 from repartition._atomic import atomic_file
-from repartition.compare import compare
+from repartition.compare import metrics_of
 from repartition.engine import allocate
 from repartition.io.operations import operation_path
 from repartition.io.parquet import read_energy
@@ -137,19 +137,22 @@ def run_operation(
     consumption, production = read_energy(operation_path(dataset, operation))
     consumption = consumption.tz_convert(tz)
     production = production.tz_convert(tz)
-    try:
-        chosen = {name: key_for(s, consumption, production) for name, s in strategies.items()}
-        metrics = compare(consumption, production, chosen, tariffs=tariffs)
-    except errors.RepartitionError as error:
-        raise errors.in_context(error, f"operation {operation!r}: ") from error
+    months = np.asarray(pd.DatetimeIndex(consumption.index).tz_convert(tz).strftime("%Y-%m"))
+    rows, monthly = {}, []
+    for name, strategy in strategies.items():
+        try:
+            key = key_for(strategy, consumption, production)
+            allocation = allocate(consumption, production, key)
+        except errors.RepartitionError as error:
+            raise errors.in_context(
+                error, f"operation {operation!r}, strategy {name!r}: "
+            ) from error
+        rows[name] = metrics_of(allocation, tariffs)
+        monthly.append(_monthly(allocation, name, months))
+    metrics = pd.DataFrame.from_dict(rows, orient="index")
     metrics.insert(0, "strategy", metrics.index.astype(str))
     metrics.insert(0, "operation", operation)
     metrics = metrics.reset_index(drop=True)
-    months = np.asarray(pd.DatetimeIndex(consumption.index).tz_convert(tz).strftime("%Y-%m"))
-    monthly = [
-        _monthly(allocate(consumption, production, key), name, months)
-        for name, key in chosen.items()
-    ]
     results = pd.concat(monthly, ignore_index=True)
     results.insert(0, "operation", operation)
     for folder in ("results", "metrics", "done"):
