@@ -30,7 +30,7 @@ if __package__ in (None, ""):
 import numpy as np
 
 from repartition import keys
-from repartition.distributed import sweep
+from repartition.distributed import local_client, sweep
 from repartition.distributed._task import run_operation
 from repartition.io import list_operations, write_operations
 from repartition.metrics import Tariffs
@@ -84,8 +84,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--operations", type=int, default=40)
     parser.add_argument("--output", type=Path)
     arguments = parser.parse_args(argv)
-    from dask.distributed import Client, LocalCluster
-
     work = Path(tempfile.mkdtemp())
     dataset = population(arguments.operations, work / "operations")
     tariffs = Tariffs(retail=0.25, local=0.12, surplus=0.04)
@@ -100,11 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     loop = time.perf_counter() - start
     rows.append(("plain loop, one process", loop, 1.0))
     for workers in (1, 2):
-        with (
-            LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None,
-                         silence_logs=50) as cluster,
-            Client(cluster) as client,
-        ):  # fmt: skip
+        client = local_client(workers)
+        try:
             client.run(lambda: None)
             # Warm: every strategy once in every worker (each process loads the kernels).
             client.run(warm, dataset, chosen, tariffs)
@@ -112,6 +107,10 @@ def main(argv: list[str] | None = None) -> None:
             result = sweep(dataset, chosen, out=work / f"sweep{workers}", tariffs=tariffs,
                            client=client, progress=False)  # fmt: skip
             seconds = time.perf_counter() - start
+        finally:
+            cluster = client.cluster
+            client.close()
+            cluster.close()
         assert (result.status["status"] == "done").all()
         rows.append(
             (f"sweep, {workers} worker{'s' if workers > 1 else ''}", seconds, loop / seconds)

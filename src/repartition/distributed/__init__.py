@@ -6,6 +6,6 @@
 'SweepResult'
 """
 
-from repartition.distributed.sweep import SweepResult, sweep
+from repartition.distributed.sweep import SweepResult, local_client, sweep
 
-__all__ = ["SweepResult", "sweep"]
+__all__ = ["SweepResult", "local_client", "sweep"]

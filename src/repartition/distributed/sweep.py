@@ -18,7 +18,7 @@ from repartition.keys import SharingKey
 from repartition.metrics import Tariffs
 from repartition.time import PARIS
 
-__all__ = ["SweepResult", "sweep"]
+__all__ = ["SweepResult", "local_client", "sweep"]
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def sweep(
     else:
         owned = None
         if client is None:
-            owned = _local_client()
+            owned = local_client()
             client = owned
         try:
             distributed = _optional.import_extra(
@@ -180,17 +180,29 @@ def _failure(operation: str, error: BaseException | None) -> dict[str, Any]:
     return {"operation": operation, "status": "failed", "error": text}
 
 
-def _local_client() -> Any:
-    """A local cluster sized to the machine: one worker process per core, one thread each."""
+def local_client(workers: int | None = None) -> Any:
+    """A ``dask.distributed.Client`` of a local cluster sized to the machine: one worker
+    process per core (or ``workers``), one thread each, on loopback.
+
+    Dask's nanny gives its workers ``MALLOC_TRIM_THRESHOLD_=65536``, which makes glibc hand
+    every large freed array back to the system, so the next one is mapped and faulted in
+    afresh: a sweep's task took 2 to 3 times longer in such a worker than in the main
+    process (docs/distributed.md). This cluster's workers keep the nanny's other settings
+    (one OpenMP/BLAS thread each) without that one.
+    """
+    dask = _optional.import_extra("dask", "distributed", feature="repartition.distributed")
     distributed = _optional.import_extra(
         "dask.distributed", "distributed", feature="repartition.distributed.sweep"
     )
-    workers = os.cpu_count() or 1
-    cluster = distributed.LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=40,
-    )
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = distributed.LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=40,
+        )
     return distributed.Client(cluster)
