@@ -17,6 +17,8 @@ import pytest
 
 import browser
 
+pytestmark = pytest.mark.slow  # a browser start costs about 2 s; CI runs the slow pass too
+
 
 @pytest.fixture(autouse=True)
 def _chromium() -> None:

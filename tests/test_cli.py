@@ -162,7 +162,7 @@ def members_file(folder: Path, *, drop: str | None = None) -> Path:
     return path
 
 
-@pytest.mark.parametrize("key", ["prorata", "equal-share", "economic", "optimal"])
+@pytest.mark.parametrize("key", ["economic", "optimal"])
 def test_month_writes_the_statements_with_any_key(
     export: Path, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -80,6 +80,7 @@ def test_a_failing_operation_is_reported_and_the_others_kept(tmp_path: Path) -> 
     assert set(result.metrics["operation"]) == {"OPE000", "OPE002"}
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_writes_the_same_bytes_as_one_process(dataset: Path, tmp_path: Path) -> None:
     distributed = pytest.importorskip("dask.distributed")
     serial = sweep(dataset, STRATEGIES, out=tmp_path / "serial", tariffs=TARIFFS, client="serial")
@@ -147,6 +148,7 @@ def kill_once(consumption: pd.DataFrame, production: pd.DataFrame) -> keys.Shari
     return keys.Prorata()
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_task_is_survived(
     dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -61,6 +61,7 @@ def test_pv_is_sized_to_the_community():
     assert sum(p.kwp for p in fixed.plants) == pytest.approx(36.0, abs=0.05)
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_bits_in_another_process():
     community = generate(5, buildings=(("school", "École", 30_000.0),), seed=3)
     here = digest(*community.tables(2025, "30min", seed=3))
