@@ -36,6 +36,7 @@ from repartition.engine import allocate
 from repartition.warming import KEY_FAMILIES, warm_up
 
 if TYPE_CHECKING:
+    from repartition.io import LoadCurves
     from repartition.report import Charge
 
 __all__ = ["main"]
@@ -389,17 +390,7 @@ def _keys(args: argparse.Namespace) -> int:
         lines.append("  its PRMs are exactly the consumers of the exports")
     if args.action == "apply":
         assert curves is not None
-        consumption = curves.consumption.reindex(coefficients.index)
-        production = curves.production.reindex(coefficients.index)
-        if consumption.isna().any().any() or production.isna().any().any():
-            first = consumption.index[
-                (consumption.isna().any(axis=1) | production.isna().any(axis=1)).to_numpy()
-            ][0]
-            raise errors.MissingValueError(
-                f"The exports have no value for every PRM at "
-                f"{first.tz_convert(args.tz)} ({args.tz}), a step of the key file.",
-                timestamp=first,
-            )
+        consumption, production = _on_key_steps(curves, coefficients, args.tz, str(name))
         result = allocate(consumption, production, keys.Dynamic(coefficients))
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -470,15 +461,13 @@ def _optimize(args: argparse.Namespace) -> int:
         optimize,
     )
     from repartition.report import read_members
-    from repartition.time import select_month
 
     if (args.operation is None) != (args.out is None):
         raise _RefusedArgumentsError("--operation and --out go together (the key file)")
     curves = read_load_curves(args.exports, tz=args.tz)
     members = read_members(args.members)
     members.check_prms(curves.consumption.columns, curves.production.columns)
-    consumption = pd.DataFrame(select_month(curves.consumption, args.month, args.tz))
-    production = pd.DataFrame(select_month(curves.production, args.month, args.tz))
+    consumption, production = _month_of(curves, args.month, args.tz)
     tariffs = members.tariffs(pd.DatetimeIndex(consumption.index))
     objective: MaxSavings | MinBills | MaxSelfConsumption | MaxMinFairness
     if args.objective == "savings":
@@ -568,16 +557,7 @@ def _report(args: argparse.Namespace) -> int:
         args.key_file, members=list(curves.consumption.columns), tz=args.tz
     )
     name = KeyFileName.parse(args.key_file)
-    consumption = curves.consumption.reindex(coefficients.index)
-    production = curves.production.reindex(coefficients.index)
-    missing = consumption.isna().any(axis=1) | production.isna().any(axis=1)
-    if missing.any():
-        first = consumption.index[missing.to_numpy()][0]
-        raise errors.MissingValueError(
-            f"The exports have no value for every PRM at {first.tz_convert(args.tz)} "
-            f"({args.tz}), a step of the key file {name}.",
-            timestamp=first,
-        )
+    consumption, production = _on_key_steps(curves, coefficients, args.tz, str(name))
     key = keys.Dynamic(coefficients)
     allocation = allocate(consumption, production, key)
     charges = _read_charges(args.charges) if args.charges else ()
@@ -601,15 +581,40 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _month_of(curves: LoadCurves, month: str, tz: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The consumption and production of one local month of the exports."""
+    from repartition.time import select_month
+
+    return (
+        pd.DataFrame(select_month(curves.consumption, month, tz)),
+        pd.DataFrame(select_month(curves.production, month, tz)),
+    )
+
+
+def _on_key_steps(
+    curves: LoadCurves, coefficients: pd.DataFrame, tz: str, key_file: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The exports on the steps of a key file, every PRM valued at each of them."""
+    consumption = curves.consumption.reindex(coefficients.index)
+    production = curves.production.reindex(coefficients.index)
+    missing = consumption.isna().any(axis=1) | production.isna().any(axis=1)
+    if missing.any():
+        first = consumption.index[missing.to_numpy()][0]
+        raise errors.MissingValueError(
+            f"The exports have no value for every PRM at {first.tz_convert(tz)} ({tz}), a "
+            f"step of the key file {key_file}.",
+            timestamp=first,
+        )
+    return consumption, production
+
+
 def _compare(args: argparse.Namespace) -> int:
     from repartition.compare import recommend
     from repartition.io import read_load_curves
     from repartition.io.monthly import read_static_coefficients
-    from repartition.time import select_month
 
     curves = read_load_curves(args.exports, tz=args.tz)
-    consumption = pd.DataFrame(select_month(curves.consumption, args.month, args.tz))
-    production = pd.DataFrame(select_month(curves.production, args.month, args.tz))
+    consumption, production = _month_of(curves, args.month, args.tz)
     tariffs = None
     candidates: dict[str, keys.SharingKey] = {"prorata": keys.Prorata()}
     if args.coefficients is not None:

@@ -47,60 +47,52 @@ def _days(index: pd.Index) -> list[str]:
     return [pd.Timestamp(day).strftime("%d") for day in index]
 
 
-def consumer_daily(statement: ConsumerStatement, lang: Lang) -> bytes:
-    """A consumer's days: the local energy received and the supplier's complement."""
+def _stacked_days(
+    daily: pd.DataFrame,
+    month: str,
+    bars: tuple[tuple[str, str], tuple[str, str]],
+    title: str,
+    lang: Lang,
+) -> bytes:
+    """Two energies per day, stacked: ``bars`` holds (column, colour) pairs, labelled by
+    their column's words. [kWh]"""
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(7.0, 2.8))
-    days = _days(statement.daily.index)
-    local = statement.daily["autocons"].to_numpy()
-    supplier = statement.daily["complement"].to_numpy()
-    axis.bar(days, local, color=LOCAL, label=label("autocons", lang))
-    axis.bar(days, supplier, bottom=local, color=SUPPLIER, label=label("complement", lang))
+    days = _days(daily.index)
+    (lower, lower_colour), (upper, upper_colour) = bars
+    bottom = daily[lower].to_numpy(dtype=float)
+    axis.bar(days, bottom, color=lower_colour, label=label(lower, lang))
+    axis.bar(
+        days,
+        daily[upper].to_numpy(dtype=float),
+        bottom=bottom,
+        color=upper_colour,
+        label=label(upper, lang),
+    )
     axis.set_ylabel(label("energy_axis", lang))
-    axis.set_xlabel(f"{label('day', lang)} ({statement.month})")
-    axis.set_title(label("chart_daily", lang), fontsize=10)
+    axis.set_xlabel(f"{label('day', lang)} ({month})")
+    axis.set_title(label(title, lang), fontsize=10)
     axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
     axis.tick_params(axis="x", labelsize=6)
     return _png(figure)
+
+
+def consumer_daily(statement: ConsumerStatement, lang: Lang) -> bytes:
+    """A consumer's days: the local energy received and the supplier's complement."""
+    bars = (("autocons", LOCAL), ("complement", SUPPLIER))
+    return _stacked_days(statement.daily, statement.month, bars, "chart_daily", lang)
 
 
 def producer_daily(statement: ProducerStatement, lang: Lang) -> bytes:
     """A producer's days: the production shared and the surplus."""
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(7.0, 2.8))
-    days = _days(statement.daily.index)
-    shared = statement.daily["autoprod"].to_numpy()
-    surplus = statement.daily["surplus"].to_numpy()
-    axis.bar(days, shared, color=LOCAL, label=label("autoprod", lang))
-    axis.bar(days, surplus, bottom=shared, color=SURPLUS, label=label("surplus", lang))
-    axis.set_ylabel(label("energy_axis", lang))
-    axis.set_xlabel(f"{label('day', lang)} ({statement.month})")
-    axis.set_title(label("chart_production_use", lang), fontsize=10)
-    axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
-    axis.tick_params(axis="x", labelsize=6)
-    return _png(figure)
+    bars = (("autoprod", LOCAL), ("surplus", SURPLUS))
+    return _stacked_days(statement.daily, statement.month, bars, "chart_production_use", lang)
 
 
 def operator_production_use(report: OperatorReport, lang: Lang) -> bytes:
     """The operation's days: production shared (AUTOCONS) and surplus, stacked."""
-    plt = _pyplot()
-    daily = report.daily
-    figure, axis = plt.subplots(figsize=(7.0, 2.8))
-    days = _days(daily.index)
-    axis.bar(days, daily["autocons"], color=LOCAL, label=label("autocons", lang))
-    axis.bar(
-        days,
-        daily["surplus"],
-        bottom=daily["autocons"],
-        color=SURPLUS,
-        label=label("surplus", lang),
-    )
-    axis.set_ylabel(label("energy_axis", lang))
-    axis.set_xlabel(f"{label('day', lang)} ({report.month})")
-    axis.set_title(label("chart_production_use", lang), fontsize=10)
-    axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
-    axis.tick_params(axis="x", labelsize=6)
-    return _png(figure)
+    bars = (("autocons", LOCAL), ("surplus", SURPLUS))
+    return _stacked_days(report.daily, report.month, bars, "chart_production_use", lang)
 
 
 def operator_members(report: OperatorReport, lang: Lang) -> bytes:

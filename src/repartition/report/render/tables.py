@@ -28,25 +28,34 @@ def _rate(key: str, lang: Lang) -> str:
     return f"{label(key, lang)} [%]"
 
 
-def consumer_daily(statement: ConsumerStatement, lang: Lang) -> pd.DataFrame:
-    """Day by day, then the month's total; rates in %."""
-    table = pd.concat([statement.daily, statement.total.to_frame(label("total", lang)).T])
-    table.index = [str(d) for d in statement.daily.index] + [label("total", lang)]
-    table["self_sufficiency"] = 100.0 * table["self_sufficiency"].astype(float)
-    table = table[
-        ["cons", "autocons", "complement", "self_sufficiency", "cost", "cost_without", "savings"]
-    ]
-    table.columns = [
-        _energy("cons", lang),
-        _energy("autocons", lang),
-        _energy("complement", lang),
-        _rate("self_sufficiency", lang),
-        _euros("bill", lang),
-        _euros("bill_without", lang),
-        _euros("savings", lang),
-    ]
+def _daily(
+    daily: pd.DataFrame, total: pd.Series, columns: list[tuple[str, str]], lang: Lang
+) -> pd.DataFrame:
+    """Day by day, then the month's total, with headers in ``lang`` and units: ``columns``
+    holds (column, header) pairs; the rate columns (``self_...``) in %."""
+    table = pd.concat([daily, total.to_frame(label("total", lang)).T])
+    table.index = pd.Index([str(d) for d in daily.index] + [label("total", lang)])
+    table = table[[column for column, _ in columns]]
+    for column in table.columns:
+        if str(column).startswith("self_"):
+            table[column] = 100.0 * table[column].astype(float)
+    table.columns = [header for _, header in columns]
     table.index.name = label("day", lang)
     return table
+
+
+def consumer_daily(statement: ConsumerStatement, lang: Lang) -> pd.DataFrame:
+    """Day by day, then the month's total; rates in %."""
+    columns = [
+        ("cons", _energy("cons", lang)),
+        ("autocons", _energy("autocons", lang)),
+        ("complement", _energy("complement", lang)),
+        ("self_sufficiency", _rate("self_sufficiency", lang)),
+        ("cost", _euros("bill", lang)),
+        ("cost_without", _euros("bill_without", lang)),
+        ("savings", _euros("savings", lang)),
+    ]
+    return _daily(statement.daily, statement.total, columns, lang)
 
 
 def consumer_money(statement: ConsumerStatement, lang: Lang) -> pd.DataFrame:
@@ -71,31 +80,17 @@ def by_plant(statement: ConsumerStatement, lang: Lang) -> pd.DataFrame:
 
 
 def producer_daily(statement: ProducerStatement, lang: Lang) -> pd.DataFrame:
-    table = pd.concat([statement.daily, statement.total.to_frame(label("total", lang)).T])
-    table.index = [str(d) for d in statement.daily.index] + [label("total", lang)]
-    table["self_consumption"] = 100.0 * table["self_consumption"].astype(float)
-    table = table[
-        [
-            "prod",
-            "autoprod",
-            "surplus",
-            "self_consumption",
-            "local_revenue",
-            "surplus_revenue",
-            "revenue",
-        ]
+    """Day by day, then the month's total; rates in %."""
+    columns = [
+        ("prod", _energy("prod", lang)),
+        ("autoprod", _energy("autoprod", lang)),
+        ("surplus", _energy("surplus", lang)),
+        ("self_consumption", _rate("self_consumption", lang)),
+        ("local_revenue", _euros("local_revenue", lang)),
+        ("surplus_revenue", _euros("surplus_revenue", lang)),
+        ("revenue", _euros("revenue", lang)),
     ]
-    table.columns = [
-        _energy("prod", lang),
-        _energy("autoprod", lang),
-        _energy("surplus", lang),
-        _rate("self_consumption", lang),
-        _euros("local_revenue", lang),
-        _euros("surplus_revenue", lang),
-        _euros("revenue", lang),
-    ]
-    table.index.name = label("day", lang)
-    return table
+    return _daily(statement.daily, statement.total, columns, lang)
 
 
 def operator_consumers(report: OperatorReport, lang: Lang) -> pd.DataFrame:
