@@ -270,3 +270,29 @@ def test_the_html_reads_well_in_a_real_browser(written, tmp_path):
     operator = browser.render(folder / "2025-06_operator.html", tmp_path / "o.png")
     assert "Énergie déplacée" in operator.text  # the comparison, labelled
     assert "jain_savings" not in operator.text
+
+
+def test_a_time_of_use_tariff_whose_calendar_changes_during_the_month():
+    # Off-peak hours 22-6 until the 15th, then 23-7 (a supplier moving its off-peak hours):
+    # the supplier's line is sum_t price[t] x COMPLEMENT[t] with the price of each step.
+    consumption, production = month()
+    index = consumption.index
+    hours = index.hour
+    before = (hours >= 22) | (hours < 6)
+    after = (hours >= 23) | (hours < 7)
+    off_peak = np.where(index.day <= 15, before, after)
+    price = pd.Series(np.where(off_peak, 0.1696, 0.2146), index=index)
+    frame = members_frame()
+    frame.loc[0, "tariff"] = "HPHC"
+    members = Members.from_frame(frame)
+    tariffs = members.tariffs(index, time_of_use={"HPHC": price})
+    allocation = allocate(consumption, production, keys.Prorata())
+    report = month_report(allocation, members, tariffs)
+    prm = CONSUMERS[0]
+    complement = allocation.grid_supply[prm].to_numpy()
+    expected = float((price.to_numpy() * complement).sum())
+    assert report.consumers[prm].money["supplier"] == pytest.approx(expected, rel=1e-12)
+    # The flat-priced members are unchanged by it.
+    other = report.consumers[CONSUMERS[1]].money["supplier"]
+    flat = 0.2276 * allocation.grid_supply[CONSUMERS[1]].sum()
+    assert other == pytest.approx(flat, rel=1e-12)
